@@ -1,0 +1,50 @@
+"""typedml: pipelines whose stages carry units, shapes and dtypes in their signatures.
+
+Public API is what this module exports. Modules whose names start with an underscore are
+private: their contents may change without notice.
+"""
+
+from ._annotations import Q as Q
+from ._annotations import Unit as Unit
+from ._check import CheckReport as CheckReport
+from ._errors import BodyError as BodyError
+from ._errors import Diagnostic as Diagnostic
+from ._errors import InputError as InputError
+from ._errors import Location as Location
+from ._errors import NonFiniteError as NonFiniteError
+from ._errors import StageDefinitionError as StageDefinitionError
+from ._errors import TypedMLError as TypedMLError
+from ._errors import WiringError as WiringError
+from ._pipeline import Pipeline as Pipeline
+from ._pipeline import pipeline as pipeline
+from ._stage import Stage as Stage
+from ._stage import stage as stage
+from ._units import get_registry as get_registry
+from ._units import set_registry as set_registry
+from ._units import use_registry as use_registry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BodyError",
+    "CheckReport",
+    "Diagnostic",
+    "InputError",
+    "Location",
+    "NonFiniteError",
+    "Pipeline",
+    "Q",
+    "Stage",
+    "StageDefinitionError",
+    "TypedMLError",
+    "Unit",
+    "WiringError",
+    "get_registry",
+    "pipeline",
+    "set_registry",
+    "stage",
+    "stdlib",
+    "use_registry",
+]
+
+from . import stdlib as stdlib  # noqa: E402  (stdlib uses the names above)

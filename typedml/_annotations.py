@@ -1,0 +1,106 @@
+"""The type language: ``Q[<jaxtyping array type>, "<unit>"]`` and what it parses into.
+
+``Q`` reads as :data:`typing.Annotated` to static checkers, so an editor sees the plain
+jaxtyping array type (what a stage body receives). At run time ``Q[T, "mV"]`` is
+``Annotated[T, Unit("mV")]``: beartype and jaxtyping still understand it, and typedml reads
+the unit from the metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
+
+from ._shapes import Item, item_vars, parse_dims
+from ._units import UnitExpr
+
+__all__ = ["ArrayType", "Q", "Unit"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """The metadata ``Q`` attaches: a unit expression, kept as text until a stage parses it."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return f"Unit({self.text!r})"
+
+
+if TYPE_CHECKING:
+    Q = Annotated
+else:
+
+    class Q:
+        """``Q[ArrayType, "unit expression"]``: an array with a unit.
+
+        ``ArrayType`` is any jaxtyping array annotation (``Float[Array, "b c"]``); the unit is a
+        pint expression, optionally with unit variables (``"'u"``, ``"'y/'x"``).
+        """
+
+        __slots__ = ()
+
+        def __new__(cls, *args: object, **kwargs: object) -> Q:
+            raise TypeError("Q is used as an annotation, Q[Float[Array, 'n'], 'm'], not called")
+
+        def __class_getitem__(cls, params: object) -> object:
+            if not isinstance(params, tuple) or len(params) != 2:
+                return Annotated[params, _BadQ(params)]
+            array_type, unit = params
+            if not isinstance(unit, str):
+                return Annotated[array_type, _BadQ(params)]
+            return Annotated[array_type, Unit(unit)]
+
+
+@dataclasses.dataclass(frozen=True)
+class _BadQ:
+    """Marks a malformed ``Q[...]`` so the stage decorator can report it with its location."""
+
+    params: object
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrayType:
+    """A parsed array annotation: dtype family, shape items, and unit (None: no unit)."""
+
+    annotation: Any
+    dtype_family: str
+    dtypes: tuple[str, ...] | None  # None: any dtype
+    dim_str: str
+    dims: tuple[Item, ...]
+    unit: UnitExpr | None
+    array_type: type | None = None
+
+    @property
+    def shape_vars(self) -> set[str]:
+        return item_vars(self.dims)
+
+    def describe(self) -> str:
+        unit = "no unit" if self.unit is None else str(self.unit)
+        return f"{self.dtype_family}[{self.dim_str!r}] in {unit}"
+
+
+def split_annotation(annotation: object) -> tuple[object, Unit | None, _BadQ | None]:
+    """``(base annotation, unit metadata, malformed-Q marker)``."""
+    if get_origin(annotation) is Annotated:
+        base, *meta = get_args(annotation)
+        unit = next((m for m in meta if isinstance(m, Unit)), None)
+        bad = next((m for m in meta if isinstance(m, _BadQ)), None)
+        return base, unit, bad
+    return annotation, None, None
+
+
+def jaxtyping_parts(annotation: object) -> tuple[str, tuple[str, ...] | None, str, type | None] | None:
+    """(dtype family name, allowed dtypes, shape string, array type) of a jaxtyping type."""
+    dim_str = getattr(annotation, "dim_str", None)
+    dtype = getattr(annotation, "dtype", None)
+    if not isinstance(dim_str, str) or dtype is None:
+        return None
+    dtypes = getattr(annotation, "dtypes", None)
+    family = getattr(dtype, "__name__", "Shaped")
+    allowed = tuple(dtypes) if isinstance(dtypes, (tuple, list)) else None
+    return family, allowed, dim_str, getattr(annotation, "array_type", None)
+
+
+def parse_dims_of(dim_str: str) -> tuple[Item, ...]:
+    return parse_dims(dim_str)

@@ -1,0 +1,442 @@
+"""Build-time checks over a traced graph, with no data: dtypes, shapes, units.
+
+Walks the graph in topological order. Shape variables of each call are namespaced by the
+node (``fit.n``) and unified across every edge; the pipeline's own shape variables are rigid.
+Unit variables of each call are solved from its inputs (the simplest equations first) and
+every edge whose units differ but are convertible gets a ``(scale, offset)`` conversion.
+All problems are collected into one :class:`CheckReport`; nothing here raises for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import networkx as nx
+
+from ._annotations import ArrayType
+from ._errors import Diagnostic, Location, WiringError
+from ._shapes import Conflict, Dim, SeqItem, ShapeStore, namespaced
+from ._spec import Port, Spec
+from ._units import OffsetUnitError, UType, UnitExpr, conversion, get_registry, is_affine, solve_unit_vars
+
+__all__ = ["CheckReport", "Plan", "check_graph"]
+
+_INT_DTYPES = frozenset(
+    f"{p}int{b}" for p in ("", "u") for b in (2, 4, 8, 16, 32, 64)
+) | {"bool", "bool_"}
+
+EdgeKey = tuple[str, str, str]
+
+
+@dataclasses.dataclass
+class CheckReport:
+    """The result of ``pipeline.check()``: every diagnostic found, errors and warnings."""
+
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not self.errors
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`WiringError` holding every diagnostic if any is an error."""
+        if self.errors:
+            raise WiringError(self.diagnostics)
+
+    def __str__(self) -> str:
+        if not self.diagnostics:
+            return "ok: no problems found"
+        return "\n".join(str(d) for d in self.diagnostics)
+
+
+CheckReport.__module__ = "typedml"
+
+
+@dataclasses.dataclass
+class Plan:
+    """What compilation needs: per edge conversions and per value resolved units."""
+
+    conversions: dict[EdgeKey, tuple[float, float]]
+    int_edges: set[EdgeKey]
+    units: dict[tuple[str, str], UType | None]
+    store: ShapeStore
+    node_bindings: dict[str, dict[str, UType]]
+
+
+def _origin(src: str, port: str) -> str:
+    return src[len("input:") :] if src.startswith("input:") else f"{src}.{port}" if port != "return" else src
+
+
+def check_graph(
+    graph: nx.MultiDiGraph[str],
+    spec: Spec,
+    rigid_units: Mapping[str, UType] | None = None,
+    pre: list[Diagnostic] | None = None,
+) -> tuple[CheckReport, Plan]:
+    """Check every edge of ``graph`` (annotating it) and return the report and the plan."""
+    checker = _Checker(graph, spec, rigid_units)
+    checker.run()
+    diagnostics = list(pre or []) + checker.diagnostics
+    order = {"error": 0, "warning": 1}
+    diagnostics.sort(key=lambda d: order[d.severity])
+    return CheckReport(diagnostics), Plan(checker.conversions, checker.int_edges, checker.units, checker.store, checker.node_bindings)
+
+
+class _Checker:
+    def __init__(self, graph: nx.MultiDiGraph[str], spec: Spec, rigid_units: Mapping[str, UType] | None) -> None:
+        self.graph = graph
+        self.spec = spec
+        self.registry = get_registry()
+        self.rigid_units = dict(rigid_units or {})
+        self.store = ShapeStore(rigid=spec.shape_vars)
+        self.diagnostics: list[Diagnostic] = []
+        self.units: dict[tuple[str, str], UType | None] = {}
+        self.seqs: dict[tuple[str, str], list[SeqItem]] = {}
+        self.dtypes: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self.conversions: dict[EdgeKey, tuple[float, float]] = {}
+        self.int_edges: set[EdgeKey] = set()
+        self.node_bindings: dict[str, dict[str, UType]] = {}
+        self._fresh = itertools.count()
+
+    def fresh(self) -> str:
+        return f"...{next(self._fresh)}"
+
+    # -- walk ---------------------------------------------------------------------------
+    def run(self) -> None:
+        for node in nx.topological_sort(self.graph):
+            data = self.graph.nodes[node]
+            kind = data["kind"]
+            if kind == "input":
+                self._input(node, data["port"])
+            elif kind == "output":
+                self._consume(node, data, prefix="", outputs=())
+            else:
+                self._consume(node, data, prefix=f"{node}.", outputs=data["spec"].outputs)
+        self._unused()
+        for u, v, key, data in self.graph.edges(keys=True, data=True):
+            seq = self.seqs.get((u, data["src_port"]))
+            if seq is not None:
+                data["shape"] = self.store.render_seq(seq)
+            data.setdefault("status", "ok")
+            data.setdefault("diagnostics", [])
+            _ = (v, key)
+
+    def _input(self, node: str, port: Port) -> None:
+        key = (node, port.name)
+        t = port.type
+        if t is None:
+            self.units[key] = None
+            self.dtypes[key] = None
+            return
+        seq, _ = namespaced(t.dims, "", self.fresh)
+        self.seqs[key] = seq
+        self.dtypes[key] = t.dtypes
+        self.units[key] = self._rigid_unit(t.unit)
+
+    def _rigid_unit(self, expr: UnitExpr | None) -> UType | None:
+        if expr is None:
+            return None
+        base = UType(expr.resolve_concrete(self.registry))
+        for var, exp in expr.variables:
+            bound = self.rigid_units.get(var)
+            factor = bound if bound is not None else UType(self.registry.dimensionless, ((var, Fraction(1)),))
+            base = base * (factor**exp)
+        return base
+
+    def _consume(self, node: str, data: dict[str, Any], prefix: str, outputs: tuple[Port, ...]) -> None:
+        spec: Spec | None = data.get("spec")
+        in_edges = list(self.graph.in_edges(node, keys=True, data=True))
+        if spec is not None:
+            order = {name: i for i, name in enumerate(spec.input_names)}
+            in_edges.sort(key=lambda e: order.get(e[2], 0))
+        usable: list[tuple[EdgeKey, dict[str, Any]]] = []
+        for u, v, key, edata in in_edges:
+            if (u, edata["src_port"]) not in self.units and (u, edata["src_port"]) not in self.dtypes:
+                continue  # upstream failed to produce a value
+            usable.append(((u, v, key), edata))
+        # kinds, dtypes, shapes
+        for ekey, edata in usable:
+            self._kind_dtype_shape(ekey, edata, prefix)
+        # units
+        bindings = self._solve_units(node, usable, rigid=(prefix == ""))
+        for ekey, edata in usable:
+            self._edge_unit(ekey, edata, bindings, rigid=(prefix == ""))
+        if data.get("invalid"):
+            return
+        for port in outputs:
+            key = (node, port.name)
+            t = port.type
+            if t is None:
+                self.units[key] = None
+                self.dtypes[key] = None
+                continue
+            self.seqs[key] = namespaced(t.dims, prefix, self.fresh)[0]
+            self.dtypes[key] = t.dtypes
+            self.units[key] = self._output_unit(node, data, port, bindings)
+
+    # -- per edge -------------------------------------------------------------------------
+    def _where(self, ekey: EdgeKey, edata: dict[str, Any]) -> str:
+        u, v, _ = ekey
+        dst = self.graph.nodes[v]
+        dst_label = f"output {edata['dst_port']!r}" if dst["kind"] == "output" else f"{v}.{edata['dst_port']}"
+        return f"{_origin(u, edata['src_port'])} -> {dst_label}"
+
+    def _report(
+        self,
+        ekey: EdgeKey,
+        edata: dict[str, Any],
+        code: str,
+        message: str,
+        notes: tuple[str, ...] = (),
+        hint: str | None = None,
+        severity: str = "error",
+    ) -> None:
+        loc: Location | None = edata.get("location")
+        diag = Diagnostic(
+            code,
+            message,
+            loc,
+            severity="warning" if severity == "warning" else "error",
+            notes=notes,
+            hint=hint,
+            stage=ekey[1],
+            port=edata["dst_port"],
+        )
+        self.diagnostics.append(diag)
+        edata.setdefault("diagnostics", []).append(diag)
+        if severity == "error":
+            edata["status"] = "error"
+        elif edata.get("status") != "error":
+            edata["status"] = "unverified"
+
+    def _kind_dtype_shape(self, ekey: EdgeKey, edata: dict[str, Any], prefix: str) -> None:
+        u = ekey[0]
+        src_key = (u, edata["src_port"])
+        dst: ArrayType | None = edata["dst_type"]
+        src: ArrayType | None = edata["src_type"]
+        where = self._where(ekey, edata)
+        if (src is None) != (dst is None):
+            self._report(
+                ekey,
+                edata,
+                "TM117",
+                f"kind mismatch on edge {where}",
+                notes=(f"found: {'pytree value' if src is None else src.describe()}", f"expected: {'pytree value' if dst is None else dst.describe()}"),
+                hint="arrays and pytree values (fitted parameters, modules) are different kinds of port",
+            )
+            return
+        if src is None or dst is None:
+            return
+        # dtypes
+        found = self.dtypes.get(src_key)
+        if found is not None and dst.dtypes is not None:
+            overlap = set(found) & set(dst.dtypes)
+            if not overlap:
+                self._report(
+                    ekey,
+                    edata,
+                    "TM101",
+                    f"dtype mismatch on edge {where}",
+                    notes=(f"{_origin(u, edata['src_port'])} produces {src.dtype_family} ({_dtypes_text(found)})", f"{edata['dst_port']} expects {dst.dtype_family} ({_dtypes_text(dst.dtypes)})"),
+                    hint="convert inside a stage (e.g. x.astype(jnp.float32)), or declare the port's dtype family to accept it",
+                )
+            elif not set(found) <= set(dst.dtypes):
+                self._report(
+                    ekey,
+                    edata,
+                    "TM150",
+                    f"dtype of edge {where} may not match",
+                    notes=(f"found: {src.dtype_family}; expected: {dst.dtype_family}", "checked at run time"),
+                    severity="warning",
+                )
+        # shapes
+        src_seq = self.seqs.get(src_key)
+        if src_seq is None:
+            return
+        dst_seq, broadcast = namespaced(dst.dims, prefix, self.fresh)
+        origin = where
+        for conflict in self.store.unify_seq(src_seq, dst_seq, origin, broadcast):
+            self._shape_problem(ekey, edata, conflict, src, dst)
+        if any(isinstance(i, Dim) and i.term is None for i in dst.dims):
+            self._report(
+                ekey,
+                edata,
+                "TM151",
+                f"shape {dst.dim_str!r} of {edata['dst_port']} cannot be verified at build time",
+                notes=("the axis expression is not affine in the shape variables", "it is checked at run time instead"),
+                severity="warning",
+            )
+
+    def _shape_problem(self, ekey: EdgeKey, edata: dict[str, Any], c: Conflict, src: ArrayType, dst: ArrayType) -> None:
+        where = self._where(ekey, edata)
+        notes = [
+            f"{_origin(ekey[0], edata['src_port'])} declares {src.dim_str!r}, resolved as {self.store.render_seq(self.seqs[(ekey[0], edata['src_port'])])}",
+            f"{edata['dst_port']} expects {dst.dim_str!r}, resolved as {c.expected}",
+        ]
+        if c.kind == "rank":
+            self._report(ekey, edata, "TM104", f"rank mismatch on edge {where}: expected {c.expected}, found {c.found}", tuple(notes),
+                         hint="a missing or extra axis (e.g. a batch axis); add or remove it in a stage")
+        elif c.kind == "size":
+            self._report(ekey, edata, "TM103", f"size mismatch on edge {where}: expected {c.expected}, found {c.found}", tuple(notes),
+                         hint="a transposed or mis-sized axis; check the axis order of both ports")
+        elif c.kind == "variable":
+            var = self.store.name(c.variable) if c.variable else "?"
+            if c.other_origin:
+                notes.append(f"`{var}` was bound to {c.expected} by {c.other_origin}")
+            self._report(ekey, edata, "TM105", f"shape variable `{var}` conflict on edge {where}: {c.expected} vs {c.found}", tuple(notes),
+                         hint="two axes the signatures say are equal come from independent sizes; use one name for them, or fix the axis order")
+        else:
+            self._report(ekey, edata, "TM151", f"shape of edge {where} cannot be verified at build time", tuple(notes),
+                         severity="warning")
+
+    # -- units ----------------------------------------------------------------------------
+    def _src_unit(self, ekey: EdgeKey, edata: dict[str, Any]) -> UType | None:
+        return self.units.get((ekey[0], edata["src_port"]))
+
+    def _solve_units(
+        self, node: str, usable: list[tuple[EdgeKey, dict[str, Any]]], rigid: bool
+    ) -> dict[str, tuple[UType, str]]:
+        if rigid:
+            return {}
+        eqs: list[tuple[UType, UnitExpr, str]] = []
+        edges_by_origin: dict[str, tuple[EdgeKey, dict[str, Any]]] = {}
+        for ekey, edata in usable:
+            dst: ArrayType | None = edata["dst_type"]
+            if dst is None or dst.unit is None or not dst.unit.variables or edata["src_type"] is None:
+                continue
+            src_unit = self._src_unit(ekey, edata)
+            found = src_unit if src_unit is not None else UType(self.registry.dimensionless)
+            where = self._where(ekey, edata)
+            edges_by_origin[where] = (ekey, edata)
+            eqs.append((found, dst.unit, where))
+        bindings, unsolved = solve_unit_vars(eqs, self.registry)
+        for _, expr, where in unsolved:
+            ekey, edata = edges_by_origin[where]
+            names = ", ".join(f"'{v}" for v, _ in expr.variables if v not in bindings)
+            self._report(ekey, edata, "TM109", f"cannot infer unit variables {names} of {ekey[1]} from edge {where}",
+                         notes=(f"{edata['dst_port']} expects {expr}",),
+                         hint="each unit variable must be determined by some input on its own; give one input a plain 'u")
+        self.node_bindings[node] = {v: b[0] for v, b in bindings.items()}
+        # affine units only pass through plain 'u
+        data = self.graph.nodes[node]
+        spec: Spec | None = data.get("spec")
+        if spec is not None:
+            for var, (value, origin) in bindings.items():
+                if not is_affine(value.unit):
+                    continue
+                for port in (*spec.inputs, *spec.outputs):
+                    t = port.type
+                    if t is not None and t.unit is not None and var in t.unit.var_names and not t.unit.is_plain:
+                        diag = Diagnostic(
+                            "TM108",
+                            f"affine unit {value} bound to '{var} is used in {t.unit} by {node}.{port.name}",
+                            data.get("location"),
+                            notes=(f"'{var} := {value} from {origin}", "offset units (degC, degF) have no meaning in products, powers or ratios"),
+                            hint="convert to an absolute unit first (K, degR), or declare the port delta_degC",
+                            stage=node,
+                            port=port.name,
+                        )
+                        self.diagnostics.append(diag)
+                        break
+        return bindings
+
+    def _edge_unit(self, ekey: EdgeKey, edata: dict[str, Any], bindings: dict[str, tuple[UType, str]], rigid: bool) -> None:
+        dst: ArrayType | None = edata["dst_type"]
+        src: ArrayType | None = edata["src_type"]
+        if dst is None or src is None:
+            return
+        src_unit = self._src_unit(ekey, edata)
+        where = self._where(ekey, edata)
+        src_label = _origin(ekey[0], edata["src_port"])
+        if dst.unit is None:
+            expected = UType(self.registry.dimensionless)
+            if src_unit is not None and not src_unit.dimensionless:
+                self._report(ekey, edata, "TM106", f"unit {src_unit} flows into unit-less port on edge {where}",
+                             notes=(f"{src_label} carries {src_unit} ({src_unit.dimension_text()})", f"{edata['dst_port']} is declared without Q[...]: dimensionless data only"),
+                             hint=f"declare the port with a unit (Q[..., \"{src_unit}\"] or a unit variable), or strip it explicitly in a stage")
+                return
+        else:
+            if rigid:
+                expected = self._rigid_unit(dst.unit)
+                assert expected is not None
+            else:
+                missing = [v for v in dst.unit.var_names if v not in bindings]
+                if missing:
+                    return  # reported as TM109
+                expected = dst.unit.substitute(self.registry, {v: b[0] for v, b in bindings.items()})
+        found = src_unit if src_unit is not None else UType(self.registry.dimensionless)
+        edata["unit"] = str(found)
+        edata["dst_unit"] = str(expected)
+        try:
+            conv = conversion(found, expected)
+        except OffsetUnitError as err:
+            self._report(ekey, edata, "TM108", f"affine unit conversion on edge {where} is not defined: {err}",
+                         hint="convert to an absolute unit (K) before combining with other units")
+            return
+        if conv is None:
+            notes = [f"{src_label} carries {found} ({found.dimension_text()})" + ("" if src_unit is not None else " (no unit)"),
+                     f"{edata['dst_port']} expects {dst.unit if dst.unit is not None else 'dimensionless'}"
+                     + (f" = {expected}" if dst.unit is not None and str(dst.unit) != str(expected) else "")
+                     + f" ({expected.dimension_text()})"]
+            if dst.unit is not None:
+                for var in dst.unit.var_names:
+                    if var in bindings:
+                        notes.append(f"'{var} bound to {bindings[var][0]} by {bindings[var][1]}")
+            self._report(ekey, edata, "TM102", f"unit mismatch on edge {where}", tuple(notes),
+                         hint="dimensions differ, so no conversion exists; did you wire the wrong value?")
+            return
+        scale, offset = conv
+        if (scale, offset) != (1.0, 0.0):
+            found_dtypes = self.dtypes.get((ekey[0], edata["src_port"]))
+            if found_dtypes is not None and set(found_dtypes) <= _INT_DTYPES:
+                if scale != int(scale) or offset != int(offset):
+                    self._report(ekey, edata, "TM107", f"lossy unit conversion on integer edge {where}",
+                                 notes=(f"{found} -> {expected} multiplies by {scale:g}" + (f" and adds {offset:g}" if offset else ""), f"{src_label} is {src.dtype_family}"),
+                                 hint="convert to float in a stage first, or use a unit whose factor is an integer")
+                    return
+                self.int_edges.add(ekey)
+            self.conversions[ekey] = (scale, offset)
+            edata["conversion"] = (scale, offset)
+
+    def _output_unit(self, node: str, data: dict[str, Any], port: Port, bindings: dict[str, tuple[UType, str]]) -> UType | None:
+        t = port.type
+        if t is None or t.unit is None:
+            return None
+        missing = [v for v in t.unit.var_names if v not in bindings]
+        if missing:
+            self.diagnostics.append(
+                Diagnostic("TM109", f"cannot infer unit variable '{missing[0]} of output {node}.{port.name}", data.get("location"), stage=node, port=port.name)
+            )
+            return None
+        return t.unit.substitute(self.registry, {v: b[0] for v, b in bindings.items()})
+
+    def _unused(self) -> None:
+        for node, data in self.graph.nodes(data=True):
+            if data["kind"] == "input":
+                if self.graph.out_degree(node) == 0:
+                    self.diagnostics.append(Diagnostic("TM153", f"pipeline input {data['name']!r} is never used", data.get("location"), severity="warning", port=data["name"]))
+            elif data["kind"] in ("stage", "pipeline") and not data.get("invalid"):
+                used = {d["src_port"] for _, _, d in self.graph.out_edges(node, data=True)}
+                for port in data["spec"].outputs:
+                    if port.name not in used:
+                        label = "return value" if port.name == "return" else f"output {port.name!r}"
+                        self.diagnostics.append(Diagnostic("TM152", f"{label} of {node} is never used", data.get("location"), severity="warning", stage=node, port=port.name))
+
+
+def _dtypes_text(dtypes: tuple[str, ...]) -> str:
+    if len(dtypes) > 4:
+        return ", ".join(d for d in dtypes if d in ("float32", "float64", "int32", "int64", "bool", "complex64")) + ", ..."
+    return ", ".join(dtypes)

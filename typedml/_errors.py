@@ -1,0 +1,195 @@
+"""The error tree and the diagnostics it carries.
+
+Errors are split by *when* a problem is found: when a stage is defined, when a pipeline is
+built (wiring), when a body is checked, when data arrives (input), and while running. Each
+leaf also inherits the matching builtin so generic handlers keep working. Errors are data:
+their facts live in attributes, their text is built in ``__str__``, and they pickle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from types import FrameType
+from typing import Literal
+
+__all__ = [
+    "BodyError",
+    "Diagnostic",
+    "InputError",
+    "Location",
+    "NonFiniteError",
+    "Severity",
+    "StageDefinitionError",
+    "TypedMLError",
+    "WiringError",
+]
+
+Severity = Literal["error", "warning"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """A place in user code: ``path:line:col`` (line and column are 1-based)."""
+
+    path: str
+    line: int
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{_display_path(self.path)}:{self.line}:{self.col}"
+
+
+def _display_path(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # different drive on Windows
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def user_location(skip_internal: bool = True) -> Location | None:
+    """The innermost calling frame outside typedml itself, with its column if known."""
+    frame: FrameType | None = sys._getframe(1)  # pyright: ignore[reportPrivateUsage]
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        internal = os.path.abspath(filename).startswith(_PACKAGE_DIR) and not filename.endswith(
+            ("_test.py",)
+        )
+        if not (skip_internal and internal) and not filename.startswith("<frozen"):
+            return _frame_location(frame)
+        frame = frame.f_back
+    return None
+
+
+def _frame_location(frame: FrameType) -> Location:
+    line = frame.f_lineno
+    col = 1
+    try:
+        positions = list(frame.f_code.co_positions())
+        pos = positions[frame.f_lasti // 2]
+        if pos[0] is not None:
+            line = pos[0]
+        if pos[2] is not None:
+            col = pos[2] + 1
+    except (IndexError, AttributeError):  # pragma: no cover - defensive
+        pass
+    return Location(frame.f_code.co_filename, line, col)
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnostic:
+    """One problem found by a check, printed like a compiler message.
+
+    ``code`` is documented in ``docs/errors.md``; ``notes`` are the facts (expected, found,
+    where each came from, current shape bindings); ``hint`` suggests the fix.
+    """
+
+    code: str
+    message: str
+    location: Location | None = None
+    severity: Severity = "error"
+    notes: tuple[str, ...] = ()
+    hint: str | None = None
+    stage: str | None = None
+    port: str | None = None
+
+    def __str__(self) -> str:
+        place = f"{self.location}: " if self.location is not None else ""
+        lines = [f"{place}{self.severity}[{self.code}] {self.message}"]
+        lines.extend(f"    {note}" for note in self.notes)
+        if self.hint:
+            lines.append(f"    hint: {self.hint}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready form (used by the CLI's ``--format json``)."""
+        loc = self.location
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "path": loc.path if loc else None,
+            "line": loc.line if loc else None,
+            "col": loc.col if loc else None,
+            "stage": self.stage,
+            "port": self.port,
+            "notes": list(self.notes),
+            "hint": self.hint,
+        }
+
+
+class TypedMLError(Exception):
+    """Base class of every error typedml raises on purpose.
+
+    Holds one or more diagnostics; ``str(err)`` prints them compiler-style.
+    """
+
+    def __init__(self, diagnostics: Diagnostic | Iterable[Diagnostic]) -> None:
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+        super().__init__(self.diagnostics)
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        """The first (often the only) diagnostic."""
+        return self.diagnostics[0]
+
+    @property
+    def code(self) -> str:
+        """The code of the first diagnostic, e.g. ``"TM102"``."""
+        return self.diagnostics[0].code
+
+    @property
+    def codes(self) -> list[str]:
+        return [d.code for d in self.diagnostics]
+
+    def __str__(self) -> str:
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        head = "" if len(errors) <= 1 else f"{len(errors)} errors\n"
+        return head + "\n".join(str(d) for d in self.diagnostics)
+
+    def __reduce__(self) -> tuple[type[TypedMLError], tuple[list[Diagnostic]]]:
+        return (type(self), (self.diagnostics,))
+
+
+class StageDefinitionError(TypedMLError, TypeError):
+    """A stage or pipeline is malformed: raised when its decorator runs."""
+
+
+class WiringError(TypedMLError, TypeError):
+    """A pipeline's graph is inconsistent: found at build time, before any data."""
+
+
+class BodyError(TypedMLError, TypeError):
+    """A stage body does not produce what its signature declares."""
+
+
+class InputError(TypedMLError, ValueError):
+    """Data given to a pipeline or stage does not match its signature."""
+
+
+class NonFiniteError(TypedMLError, FloatingPointError):
+    """A stage produced NaN or Inf from finite inputs."""
+
+
+for _cls in (
+    TypedMLError,
+    StageDefinitionError,
+    WiringError,
+    BodyError,
+    InputError,
+    NonFiniteError,
+    Diagnostic,
+    Location,
+):
+    _cls.__module__ = "typedml"
+
+
+def error_lines(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == "error"]

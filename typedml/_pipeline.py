@@ -1,0 +1,313 @@
+"""``@tm.pipeline``: trace once, check, compile to one ``jax.jit`` function, run.
+
+A :class:`Pipeline` is built lazily (on ``.graph``, ``.check()`` or the first call), so a
+module of pipelines imports cleanly even when one is mis-wired; ``check()`` reports, calling
+raises :class:`~typedml.WiringError`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec, TypeVar
+
+import jax
+import networkx as nx
+
+from ._check import CheckReport, Plan, check_graph
+from ._compile import build_function
+from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, WiringError, user_location
+from ._graph import Tracer, current_tracer
+from ._runtime import Executable, check_inputs, make_quantity, split_value
+from ._spec import Spec, parse_spec
+from ._units import UType, get_registry
+
+__all__ = ["Pipeline", "pipeline"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Pipeline(Generic[P, R]):
+    """A traced, checked and compiled composition of stages. Call it with quantities."""
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        *,
+        spec: Spec | None = None,
+        static: dict[str, Any] | None = None,
+    ) -> None:
+        self.fn = fn
+        self.spec = spec if spec is not None else parse_spec(fn, "pipeline")
+        missing = [p.name for p in self.spec.static if p.name not in self.spec.defaults and p.name not in (static or {})]
+        if missing:
+            raise StageDefinitionError(
+                Diagnostic(
+                    "TM013",
+                    f"static parameter {missing[0]!r} of pipeline {self.spec.name!r} has no default",
+                    self.spec.location,
+                    hint="a pipeline is traced without data; give configuration a default (override it per call)",
+                    stage=self.spec.name,
+                    port=missing[0],
+                )
+            )
+        self.static = {p.name: self.spec.defaults.get(p.name) for p in self.spec.static} | dict(static or {})
+        functools.update_wrapper(self, fn)  # pyright: ignore[reportArgumentType]
+        self._graph: nx.MultiDiGraph[str] | None = None
+        self._report: CheckReport | None = None
+        self._plan: Plan | None = None
+        self._trace_diags: list[Diagnostic] = []
+        self._impls: dict[tuple[tuple[str, str], ...], Callable[..., tuple[Any, ...]]] = {}
+        self._executables: dict[tuple[Any, ...], Executable] = {}
+        self._variants: dict[tuple[Any, ...], Pipeline[P, R]] = {}
+        self._n_inputs = len(self.spec.inputs)
+        self._input_names = self.spec.input_names
+        self._static_names = set(self.spec.static_names)
+
+    def __repr__(self) -> str:
+        return f"<typedml.Pipeline {self.spec.name} ({len(self.spec.inputs)} inputs, {len(self.spec.outputs)} outputs)>"
+
+    # -- building -------------------------------------------------------------------------
+    def _build(self) -> None:
+        if self._graph is not None:
+            return
+        tracer = Tracer(self.spec.name)
+        with tracer:
+            symbols = {p.name: tracer.add_input(p, self.spec.location) for p in self.spec.inputs}
+            try:
+                result = self.fn(**symbols, **self.static)  # pyright: ignore[reportCallIssue]
+            except WiringError as err:
+                tracer.diagnostics.extend(err.diagnostics)
+                result = None
+        if result is not None or not tracer.diagnostics:
+            self._connect_outputs(tracer, result)
+        for _, data in tracer.graph.nodes(data=True):
+            if data["kind"] == "pipeline":
+                callee = data["callee"]
+                inner = (callee.configure(**data["static"]) if data["static"] else callee).check()
+                tracer.diagnostics.extend(inner.errors)
+        self._graph = tracer.graph
+        self._trace_diags = tracer.diagnostics
+        self._report, self._plan = check_graph(self._graph, self.spec, pre=tracer.diagnostics)
+
+    def _connect_outputs(self, tracer: Tracer, result: object) -> None:
+        outputs = self.spec.outputs
+        location = self.spec.location
+        if self.spec.output_tuple is not None:
+            if not isinstance(result, tuple) or len(result) != len(outputs):  # pyright: ignore[reportUnknownArgumentType]
+                tracer.diagnostics.append(
+                    Diagnostic(
+                        "TM115",
+                        f"pipeline {self.spec.name!r} returns {_describe(result)}, but its annotation declares {len(outputs)} outputs ({', '.join(p.name for p in outputs)})",
+                        location,
+                        hint=f"return {self.spec.output_tuple.__name__}(...) with one value per field",
+                    )
+                )
+                return
+            for port, value in zip(outputs, result):  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+                tracer.add_output(port, value, location)
+            return
+        if isinstance(result, tuple) and not hasattr(result, "_fields"):
+            tracer.diagnostics.append(
+                Diagnostic(
+                    "TM115",
+                    f"pipeline {self.spec.name!r} returns a tuple of {len(result)} values but declares one output",  # pyright: ignore[reportUnknownArgumentType]
+                    location,
+                    hint="declare several outputs with a NamedTuple return annotation",
+                )
+            )
+            return
+        tracer.add_output(outputs[0], result, location)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph[str]:
+        """The traced graph (see ``typedml._graph`` for node and edge attributes)."""
+        self._build()
+        assert self._graph is not None
+        return self._graph
+
+    def check(self) -> CheckReport:
+        """Check every edge without data; returns the report and never raises for problems."""
+        self._build()
+        assert self._report is not None
+        return self._report
+
+    # -- compiling ------------------------------------------------------------------------
+    def _ready(self) -> Plan:
+        self._build()
+        assert self._report is not None and self._plan is not None
+        self._report.raise_for_errors()
+        return self._plan
+
+    def _impl_for(self, rigid_units: dict[str, UType]) -> Callable[..., tuple[Any, ...]]:
+        """The pure function over magnitudes, specialised to the given unit-variable values."""
+        key = tuple(sorted((k, str(v)) for k, v in rigid_units.items()))
+        impl = self._impls.get(key)
+        if impl is not None:
+            return impl
+        plan = self._ready()
+        graph = self.graph
+        if rigid_units:
+            report, plan = check_graph(graph.copy(), self.spec, rigid_units)  # pyright: ignore[reportUnknownMemberType]
+            report.raise_for_errors()
+        impl = build_function(graph, self.spec, plan, functools.partial(_node_impl, plan))
+        self._impls[key] = impl
+        return impl
+
+    @property
+    def jax_fn(self) -> Callable[..., tuple[Any, ...]]:
+        """The pipeline as a pure JAX function: ``f(*magnitudes) -> tuple(magnitudes)``.
+
+        Inputs in ``spec.inputs`` order and declared units (see :attr:`input_units`);
+        outputs in declared units (:attr:`output_units`). ``jax.grad``, ``jax.vmap`` and
+        sharding apply to it directly. Only for pipelines without unit variables in
+        their own signature (otherwise use :meth:`jax_fn_for`).
+        """
+        return self._impl_for({})
+
+    @property
+    def input_units(self) -> dict[str, str | None]:
+        """Declared unit expression of each input (None: no unit)."""
+        return {p.name: (str(p.type.unit) if p.type and p.type.unit else None) for p in self.spec.inputs}
+
+    @property
+    def output_units(self) -> dict[str, str | None]:
+        """Declared unit expression of each output (None: no unit)."""
+        return {p.name: (str(p.type.unit) if p.type and p.type.unit else None) for p in self.spec.outputs}
+
+    # -- calling --------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tracer = current_tracer()
+        if tracer is not None:
+            return tracer.call(self, "pipeline", args, kwargs)
+        try:
+            return self._run(args, kwargs)
+        except TypedMLError as err:
+            raise err.with_traceback(None) from None  # the user's call is the place to see
+
+    def _run(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self._static_names and any(k in self._static_names for k in kwargs):
+            static = {k: kwargs.pop(k) for k in list(kwargs) if k in self._static_names}
+            return self.configure(**static)(*args, **kwargs)
+        values = self._bind(args, kwargs)
+        key = tuple(_signature(v) for v in values)
+        exe = self._executables.get(key)
+        if exe is None:
+            exe = self._prepare(values)
+            self._executables[key] = exe
+        return exe.wrap(exe.fn(*[split_value(v)[0] for v in values]))
+
+    def configure(self, **static: Any) -> Pipeline[P, R]:
+        """This pipeline with other static configuration (traced and checked anew)."""
+        unknown = [k for k in static if k not in self._static_names]
+        if unknown:
+            raise TypeError(f"{self.spec.name}() has no static parameter {unknown[0]!r}; static parameters: {sorted(self._static_names)}")
+        key = tuple(sorted((k, repr(v)) for k, v in static.items()))
+        variant = self._variants.get(key)
+        if variant is None:
+            variant = Pipeline(self.fn, spec=self.spec, static=self.static | static)
+            self._variants[key] = variant
+        return variant
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        if not kwargs and len(args) == self._n_inputs:
+            return list(args)
+        names = self._input_names
+        problems: list[Diagnostic] = []
+        location = user_location()
+        if len(args) > len(names):
+            problems.append(Diagnostic("TM202", f"{self.spec.name}() takes {len(names)} inputs but {len(args)} were given", location,
+                                       notes=(f"inputs: {', '.join(names)}",), stage=self.spec.name))
+        bound = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in names or k in bound:
+                problems.append(Diagnostic("TM202", f"{self.spec.name}() got an unexpected input {k!r}" if k not in names else f"{self.spec.name}() got several values for {k!r}",
+                                           location, notes=(f"inputs: {', '.join(names)}",), stage=self.spec.name, port=k))
+            else:
+                bound[k] = v
+        missing = [n for n in names if n not in bound]
+        for n in missing:
+            port = self.spec.input(n)
+            problems.append(Diagnostic("TM201", f"{self.spec.name}() is missing input {n!r}", location, notes=(f"expected: {port.describe()}",),
+                                       stage=self.spec.name, port=n))
+        if problems:
+            raise InputError(problems)
+        return [bound[n] for n in names]
+
+    def _prepare(self, values: list[Any]) -> Executable:
+        self._ready()  # a mis-wired pipeline fails as such, whatever the data
+        boundary = check_inputs(self.spec, values, f"{self.spec.name}()")
+        impl = self._impl_for(boundary.rigid_units)
+        converters = [
+            _input_converter(conv, is_int)
+            for conv, is_int in zip(boundary.conversions, boundary.integer)
+        ]
+        if any(c is not None for c in converters):
+            def fn(*args: Any) -> tuple[Any, ...]:
+                return impl(*[c(a) if c is not None else a for c, a in zip(converters, args)])
+        else:
+            fn = impl
+        jitted = jax.jit(fn)
+        return Executable(jitted, self._wrapper(boundary.rigid_units))
+
+    def _wrapper(self, rigid_units: dict[str, UType]) -> Callable[[tuple[Any, ...]], Any]:
+        registry = get_registry()
+        makers: list[Callable[[Any], Any]] = []
+        for port in self.spec.outputs:
+            t = port.type
+            if t is None or t.unit is None:
+                makers.append(_identity)
+            else:
+                makers.append(make_quantity(registry, t.unit.substitute(registry, rigid_units).unit))
+        out_tuple = self.spec.output_tuple
+        if out_tuple is None:
+            (make,) = makers
+            return lambda out: make(out[0])
+        return lambda out: out_tuple(*[m(o) for m, o in zip(makers, out)])
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+def _input_converter(conv: tuple[float, float] | None, is_int: bool) -> Callable[[Any], Any] | None:
+    if conv is None:
+        return None
+    scale, offset = conv
+    if is_int:
+        s, o = int(scale), int(offset)
+        return lambda x: x * s + o if o else x * s
+    return lambda x: x * scale + offset if offset else x * scale
+
+
+def _signature(value: Any) -> tuple[Any, ...]:
+    mag, units = split_value(value)
+    return (units, getattr(mag, "shape", None), str(getattr(mag, "dtype", type(mag))))
+
+
+def _node_impl(plan: Plan, node: str, data: dict[str, Any]) -> Callable[..., Any]:
+    callee = data["callee"]
+    if data["kind"] == "pipeline":
+        inner: Pipeline[Any, Any] = callee.configure(**data["static"]) if data["static"] else callee
+        impl = inner._impl_for(plan.node_bindings.get(node, {}))  # pyright: ignore[reportPrivateUsage]
+        names = inner.spec.input_names
+        several = inner.spec.output_tuple
+
+        def call(**kwargs: Any) -> Any:
+            out = impl(*[kwargs[n] for n in names])
+            return out if several is not None else out[0]
+
+        return call
+    return callee.fn
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} values"  # pyright: ignore[reportUnknownArgumentType]
+    return f"a {type(value).__name__}"
+
+
+def pipeline(fn: Callable[P, R]) -> Pipeline[P, R]:
+    """Decorate a function that wires stages together into a checked, compiled pipeline."""
+    return Pipeline(fn)

@@ -1,0 +1,361 @@
+"""Signatures: a function's annotations parsed once into ports (:class:`Spec`).
+
+A port is an array (``Q[...]`` or a bare jaxtyping type, which means *no unit*) or a pytree
+value (fitted parameters, modules) that flows through unchecked by units. Parameters
+annotated with ``int``, ``float``, ``str``, ``bool``, enums, literals or tuples of those are
+static configuration. Several outputs are a ``NamedTuple`` whose fields are annotated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+import jaxtyping
+
+from ._annotations import ArrayType, jaxtyping_parts, split_annotation
+from ._errors import Diagnostic, Location, StageDefinitionError
+from ._shapes import Dim, parse_dims
+from ._units import UnitExpr, UnitParseError, get_registry, parse_unit_expr
+
+__all__ = ["Port", "Spec", "StaticParam", "parse_spec"]
+
+_STATIC_TYPES: tuple[type, ...] = (int, float, str, bool, complex, bytes, type(None))
+
+
+@dataclasses.dataclass(frozen=True)
+class Port:
+    """An input or output that carries data: ``type`` is None for pytree values."""
+
+    name: str
+    type: ArrayType | None
+    annotation: Any
+
+    @property
+    def is_array(self) -> bool:
+        return self.type is not None
+
+    def describe(self) -> str:
+        return self.type.describe() if self.type is not None else "pytree value"
+
+
+@dataclasses.dataclass(frozen=True)
+class StaticParam:
+    name: str
+    annotation: Any
+    default: Any = inspect.Parameter.empty
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What a stage or pipeline takes and returns, parsed from its annotations."""
+
+    name: str
+    qualname: str
+    location: Location
+    inputs: tuple[Port, ...]
+    static: tuple[StaticParam, ...]
+    outputs: tuple[Port, ...]
+    output_tuple: type | None  # the NamedTuple class for several outputs
+    param_order: tuple[str, ...]
+    defaults: dict[str, Any]
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.inputs)
+
+    @property
+    def static_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.static)
+
+    @property
+    def shape_vars(self) -> set[str]:
+        names: set[str] = set()
+        for port in self.inputs:
+            if port.type is not None:
+                names |= port.type.shape_vars
+        return names
+
+    def input(self, name: str) -> Port:
+        return next(p for p in self.inputs if p.name == name)
+
+
+def definition_location(fn: Callable[..., Any]) -> Location:
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        return Location(code.co_filename, code.co_firstlineno, 1)
+    try:
+        path = inspect.getsourcefile(fn) or "<unknown>"
+        line = inspect.getsourcelines(fn)[1]
+    except (OSError, TypeError):
+        return Location("<unknown>", 0, 1)
+    return Location(path, line, 1)
+
+
+def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Location:
+    """Best effort: the line where parameter ``name`` is written."""
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return base
+    for offset, text in enumerate(lines):
+        col = text.find(f"{name}:")
+        if col == -1 and name == "return":
+            col = text.find("->")
+        if col != -1 and offset > 0 or (col != -1 and name == "return"):
+            return Location(base.path, start + offset, col + 1)
+    return base
+
+
+def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
+    """Parse ``fn``'s signature; raises :class:`StageDefinitionError` listing every problem."""
+    if not callable(fn) or not hasattr(fn, "__name__"):
+        raise StageDefinitionError(
+            Diagnostic(
+                "TM012",
+                f"@tm.{kind} expects a function, got {type(fn).__name__}",
+                hint=f"write @tm.{kind} directly above a `def`",
+            )
+        )
+    location = definition_location(fn)
+    name = fn.__name__
+    problems: list[Diagnostic] = []
+
+    def problem(code: str, message: str, param: str, hint: str | None = None, notes: tuple[str, ...] = ()) -> None:
+        problems.append(
+            Diagnostic(code, message, _param_location(fn, location, param), notes=notes, hint=hint, stage=name, port=param)
+        )
+
+    try:
+        hints = get_type_hints(fn, include_extras=True)
+    except Exception as err:  # noqa: BLE001 - any failure to resolve annotations
+        raise StageDefinitionError(
+            Diagnostic(
+                "TM010",
+                f"cannot resolve the annotations of {kind} {name!r}: {type(err).__name__}: {err}",
+                location,
+                hint="annotations must be importable names; avoid undefined forward references",
+                stage=name,
+            )
+        ) from None
+    signature = inspect.signature(fn)
+    inputs: list[Port] = []
+    static: list[StaticParam] = []
+    defaults: dict[str, Any] = {}
+    for param in signature.parameters.values():
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            problem(
+                "TM009",
+                f"{kind} {name!r} has *{param.name}; every port must be named",
+                param.name,
+                hint="list each input as its own annotated parameter",
+            )
+            continue
+        if param.default is not inspect.Parameter.empty:
+            defaults[param.name] = param.default
+        if param.name not in hints:
+            problem(
+                "TM004",
+                f"parameter {param.name!r} of {kind} {name!r} has no annotation",
+                param.name,
+                hint=f'annotate it, e.g. {param.name}: Q[Float[Array, "n"], "m"] or {param.name}: int',
+            )
+            continue
+        ann = hints[param.name]
+        if _is_static(ann):
+            static.append(StaticParam(param.name, ann, param.default))
+            continue
+        port = _parse_port(param.name, ann, kind, name, problem)
+        if port is not None:
+            inputs.append(port)
+    outputs: list[Port] = []
+    output_tuple: type | None = None
+    if "return" not in hints:
+        problem(
+            "TM005",
+            f"{kind} {name!r} has no return annotation",
+            "return",
+            hint='declare what it returns, e.g. -> Q[Float[Array, "n"], "m"]',
+        )
+    else:
+        ret = hints["return"]
+        if isinstance(ret, type) and issubclass(ret, tuple) and hasattr(ret, "_fields"):
+            output_tuple = ret
+            field_hints = get_type_hints(ret, include_extras=True)
+            for field in ret._fields:  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+                field_name = str(field)  # pyright: ignore[reportUnknownArgumentType]
+                if field_name not in field_hints:
+                    problem("TM011", f"output field {field_name!r} of {ret.__name__} has no annotation", "return")
+                    continue
+                port = _parse_port(field_name, field_hints[field_name], kind, name, problem, output=True)
+                if port is not None:
+                    outputs.append(port)
+        else:
+            port = _parse_port("return", ret, kind, name, problem, output=True)
+            if port is not None:
+                outputs.append(port)
+    if not problems:
+        _check_unit_vars(kind, name, inputs, outputs, problem)
+    if problems:
+        raise StageDefinitionError(problems)
+    return Spec(
+        name=name,
+        qualname=getattr(fn, "__qualname__", name),
+        location=location,
+        inputs=tuple(inputs),
+        static=tuple(static),
+        outputs=tuple(outputs),
+        output_tuple=output_tuple,
+        param_order=tuple(signature.parameters),
+        defaults=defaults,
+    )
+
+
+def _is_static(ann: Any) -> bool:
+    if ann in _STATIC_TYPES:
+        return True
+    if isinstance(ann, type) and issubclass(ann, enum.Enum):
+        return True
+    origin = get_origin(ann)
+    if origin is Literal:
+        return True
+    if origin in (tuple, typing.Union, types.UnionType):
+        args = [a for a in get_args(ann) if a is not Ellipsis]
+        return bool(args) and all(_is_static(a) for a in args)
+    return False
+
+
+def _parse_port(
+    pname: str,
+    ann: Any,
+    kind: str,
+    owner: str,
+    problem: Callable[..., None],
+    output: bool = False,
+) -> Port | None:
+    base, unit_meta, bad = split_annotation(ann)
+    where = "output" if output else "parameter"
+    label = "return value" if pname == "return" else f"{where} {pname!r}"
+    if bad is not None:
+        problem(
+            "TM008",
+            f"malformed Q[...] on {label} of {owner!r}: got Q[{_fmt(bad.params)}]",
+            pname,
+            hint='write Q[<jaxtyping array type>, "<unit>"], e.g. Q[Float[Array, "n"], "m"]',
+        )
+        return None
+    parts = jaxtyping_parts(base)
+    if parts is None:
+        if unit_meta is not None:
+            problem(
+                "TM007",
+                f"Q[...] on {label} of {owner!r} wraps {_fmt(base)}, which is not a jaxtyping array type",
+                pname,
+                hint='units attach to arrays: Q[Float[Array, "n"], "m"]; for a scalar use Float[Array, ""]',
+            )
+            return None
+        if _looks_like_array(base):
+            problem(
+                "TM010",
+                f"{label} of {owner!r} is annotated {_fmt(base)}, which has no shape or dtype",
+                pname,
+                hint='use a jaxtyping type, e.g. Float[Array, "n"] (wrapped in Q[..., "unit"] for a unit)',
+            )
+            return None
+        if base is Any or isinstance(base, (type, typing.TypeVar)) or get_origin(base) is not None or _is_pytree_annotation(base):
+            return Port(pname, None, ann)
+        problem("TM010", f"unsupported annotation {_fmt(base)} on {label} of {owner!r}", pname)
+        return None
+    family, dtypes, dim_str, array_type = parts
+    try:
+        dims = parse_dims(dim_str)
+    except Exception as err:  # noqa: BLE001  # pragma: no cover - jaxtyping validated it
+        problem("TM003", f"bad shape {dim_str!r} on {label} of {owner!r}: {err}", pname)
+        return None
+    for item in dims:
+        if isinstance(item, Dim) and item.term is None and not _valid_expr(item.text):
+            problem(
+                "TM003",
+                f"bad shape {dim_str!r} on {label} of {owner!r}: {item.text!r} is not a valid axis or expression",
+                pname,
+                hint='axes are names ("n"), sizes ("3"), "_", "*name", "...", "#name", or expressions like "n+1"',
+            )
+            return None
+    unit: UnitExpr | None = None
+    if unit_meta is not None:
+        try:
+            unit = parse_unit_expr(unit_meta.text, get_registry())
+        except UnitParseError as err:
+            if err.kind == "unknown":
+                problem(
+                    "TM001",
+                    f"unknown unit in {err.text!r} on {label} of {owner!r}: {err.detail}",
+                    pname,
+                    hint="check the spelling, or define it: tm.get_registry().define('click = [clicks]')",
+                )
+            else:
+                problem(
+                    "TM002",
+                    f"malformed unit expression {err.text!r} on {label} of {owner!r}: {err.detail}",
+                    pname,
+                    hint="use pint's syntax (\"m/s**2\", \"kg*m\") and 'name for unit variables",
+                )
+            return None
+    return Port(pname, ArrayType(ann, family, dtypes, dim_str, dims, unit, array_type), ann)
+
+
+def _valid_expr(text: str) -> bool:
+    import ast
+
+    try:
+        ast.parse(text.lstrip("#*?_"), mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _looks_like_array(ann: Any) -> bool:
+    import jax
+    import numpy as np
+
+    return ann in (jax.Array, np.ndarray) or getattr(ann, "__name__", "") in ("ArrayLike", "Array")
+
+
+def _is_pytree_annotation(ann: Any) -> bool:
+    return ann is jaxtyping.PyTree or "PyTree" in repr(ann)
+
+
+def _fmt(obj: Any) -> str:
+    if isinstance(obj, tuple):
+        return ", ".join(_fmt(o) for o in obj)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    if isinstance(obj, type):
+        return obj.__name__
+    return repr(obj)
+
+
+def _check_unit_vars(
+    kind: str, owner: str, inputs: list[Port], outputs: list[Port], problem: Callable[..., None]
+) -> None:
+    bound: set[str] = set()
+    for port in inputs:
+        if port.type is not None and port.type.unit is not None:
+            bound.update(port.type.unit.var_names)
+    for port in outputs:
+        if port.type is None or port.type.unit is None:
+            continue
+        free = [v for v in port.type.unit.var_names if v not in bound]
+        if free:
+            label = "return value" if port.name == "return" else f"output {port.name!r}"
+            problem(
+                "TM006",
+                f"unit variable '{free[0]} in the {label} of {kind} {owner!r} appears in no input",
+                port.name,
+                notes=(f"inputs bind: {', '.join(sorted(repr(v) for v in bound)) or 'no unit variables'}",),
+                hint=f"an output's unit must follow from the inputs' units; use '{free[0]} in an input or write a concrete unit",
+            )
+

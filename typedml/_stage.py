@@ -1,0 +1,78 @@
+"""``@tm.stage``: an annotated function whose ports carry units, shapes and dtypes.
+
+The signature is parsed once, when the decorator runs (malformed annotations raise
+:class:`~typedml.StageDefinitionError` there). Inside a pipeline being traced, calling a
+stage records a node; called directly with data, a stage runs as a one-stage pipeline, with
+the same checks and conversions.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+
+from ._graph import current_tracer
+from ._spec import Spec, parse_spec
+
+if TYPE_CHECKING:
+    from ._pipeline import Pipeline
+
+__all__ = ["Stage", "stage"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Stage(Generic[P, R]):
+    """A typed unit of computation. The body receives plain arrays in the declared units."""
+
+    def __init__(self, fn: Callable[P, R]) -> None:
+        self.fn = fn
+        self.spec: Spec = parse_spec(fn, "stage")
+        functools.update_wrapper(self, fn)  # pyright: ignore[reportArgumentType]
+        self._runners: dict[tuple[tuple[str, str], ...], Pipeline[..., Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"<typedml.Stage {self.spec.name}>"
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        tracer = current_tracer()
+        if tracer is not None:
+            return tracer.call(self, "stage", args, kwargs)
+        return self.as_pipeline(**{k: v for k, v in kwargs.items() if k in self.spec.static_names})(
+            *args, **{k: v for k, v in kwargs.items() if k not in self.spec.static_names}
+        )
+
+    def as_pipeline(self, **static: Any) -> Pipeline[..., Any]:
+        """This stage alone as a pipeline (static configuration fixed to ``static``)."""
+        from ._pipeline import Pipeline
+
+        key = tuple(sorted((k, repr(v)) for k, v in static.items()))
+        runner = self._runners.get(key)
+        if runner is None:
+            spec = self.spec
+            run_spec = Spec(
+                name=spec.name,
+                qualname=spec.qualname,
+                location=spec.location,
+                inputs=spec.inputs,
+                static=(),
+                outputs=spec.outputs,
+                output_tuple=spec.output_tuple,
+                param_order=spec.input_names,
+                defaults={},
+            )
+            this = self
+
+            def body(**inputs: Any) -> Any:
+                return this(**inputs, **static)  # pyright: ignore[reportCallIssue]
+
+            runner = Pipeline(body, spec=run_spec)
+            self._runners[key] = runner
+        return runner
+
+
+def stage(fn: Callable[P, R]) -> Stage[P, R]:
+    """Declare a stage: every parameter and the return value must be annotated."""
+    return Stage(fn)
