@@ -294,10 +294,14 @@ class _Checker:
                          hint="a transposed or mis-sized axis; check the axis order of both ports")
         elif c.kind == "variable":
             var = self.store.name(c.variable) if c.variable else "?"
+            src_label = _origin(ekey[0], edata["src_port"])
             if c.other_origin:
-                notes.append(f"`{var}` was bound to {c.expected} by {c.other_origin}")
-            self._report(ekey, edata, "TM105", f"shape variable `{var}` conflict on edge {where}: {c.expected} vs {c.found}", tuple(notes),
-                         hint="two axes the signatures say are equal come from independent sizes; use one name for them, or fix the axis order")
+                message = f"shape mismatch on edge {where}: `{var}` is {c.expected} from {c.other_origin} but {c.found} from {src_label}"
+            else:
+                message = f"shape mismatch on edge {where}: expected {c.expected}, found {c.found}"
+            notes.append(f"{c.expected} and {c.found} are independent sizes in the pipeline's signature")
+            self._report(ekey, edata, "TM105", message, tuple(notes),
+                         hint="two axes the signatures say are equal come from different sizes: a transposed axis, or one name used for two things")
         else:
             self._report(ekey, edata, "TM151", f"shape of edge {where} cannot be verified at build time", tuple(notes),
                          severity="warning")

@@ -239,12 +239,13 @@ class ShapeStore:
     def resolve(self, term: Lin) -> Lin:
         return term.substitute(self.lookup)
 
-    def resolve_seq(self, seq: Sequence[SeqItem]) -> list[SeqItem]:
+    def resolve_seq(self, seq: Sequence[SeqItem], terms: bool = True) -> list[SeqItem]:
+        """Expand bound variadics; with ``terms``, also substitute bound dimension variables."""
         out: list[SeqItem] = []
         for item in seq:
             if isinstance(item, SeqVar) and item.key in self.seqs:
-                out.extend(self.resolve_seq(self.seqs[item.key]))
-            elif isinstance(item, Lin):
+                out.extend(self.resolve_seq(self.seqs[item.key], terms))
+            elif isinstance(item, Lin) and terms:
                 out.append(self.resolve(item))
             else:
                 out.append(item)
@@ -301,8 +302,8 @@ class ShapeStore:
         origin: str,
         broadcast: Mapping[int, bool] | None = None,
     ) -> list[Conflict]:
-        f = self.resolve_seq(found)
-        e = self.resolve_seq(expected)
+        f = self.resolve_seq(found, terms=False)
+        e = self.resolve_seq(expected, terms=False)
         broadcast = broadcast or {}
         e_var = [i for i, t in enumerate(e) if isinstance(t, SeqVar)]
         f_var = [i for i, t in enumerate(f) if isinstance(t, SeqVar)]
@@ -317,8 +318,6 @@ class ShapeStore:
             if not f_var and fixed_f < len(prefix) + len(suffix):
                 return [Conflict("rank", f"at least {len(prefix) + len(suffix)} axes {self.render_seq(e)}", f"{len(f)} axes {self.render_seq(f)}")]
             if f_var and (f_var[0] < len(prefix) or len(f) - 1 - f_var[0] < len(suffix)):
-                if e_var and f == e:
-                    return []
                 return [Conflict("unverifiable", self.render_seq(e), self.render_seq(f))]
             conflicts = self._pairwise(f[: len(prefix)], prefix, origin, broadcast, 0)
             tail = len(f) - len(suffix)
@@ -327,7 +326,7 @@ class ShapeStore:
             var = e[k]
             assert isinstance(var, SeqVar)
             if var.key in self.rigid:
-                if middle != [var]:
+                if [self.resolve(t) if isinstance(t, Lin) else t for t in middle] != [var]:
                     conflicts.append(Conflict("variable", self.render_seq(e), self.render_seq(f), var.key))
             else:
                 self.seqs[var.key] = list(middle)
