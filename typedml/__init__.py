@@ -47,4 +47,4 @@ __all__ = [
     "use_registry",
 ]
 
-from . import stdlib as stdlib  # noqa: E402  (stdlib uses the names above)
+from . import stdlib as stdlib

@@ -9,7 +9,7 @@ the unit from the metadata.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, cast, get_args, get_origin
 
 from ._shapes import Item, item_vars, parse_dims
 from ._units import UnitExpr
@@ -96,9 +96,9 @@ def jaxtyping_parts(annotation: object) -> tuple[str, tuple[str, ...] | None, st
     dtype = getattr(annotation, "dtype", None)
     if not isinstance(dim_str, str) or dtype is None:
         return None
-    dtypes = getattr(annotation, "dtypes", None)
-    family = getattr(dtype, "__name__", "Shaped")
-    allowed = tuple(dtypes) if isinstance(dtypes, (tuple, list)) else None
+    dtypes: object = getattr(annotation, "dtypes", None)
+    family = str(getattr(dtype, "__name__", "Shaped"))
+    allowed = tuple(str(d) for d in cast("tuple[object, ...]", dtypes)) if isinstance(dtypes, (tuple, list)) else None
     return family, allowed, dim_str, getattr(annotation, "array_type", None)
 
 

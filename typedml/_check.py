@@ -21,13 +21,11 @@ from ._annotations import ArrayType
 from ._errors import Diagnostic, Location, WiringError
 from ._shapes import Conflict, Dim, SeqItem, ShapeStore, namespaced
 from ._spec import Port, Spec
-from ._units import OffsetUnitError, UType, UnitExpr, conversion, get_registry, is_affine, solve_unit_vars
+from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, is_affine, solve_unit_vars
 
 __all__ = ["CheckReport", "Plan", "check_graph"]
 
-_INT_DTYPES = frozenset(
-    f"{p}int{b}" for p in ("", "u") for b in (2, 4, 8, 16, 32, 64)
-) | {"bool", "bool_"}
+_INT_DTYPES = frozenset(f"{p}int{b}" for p in ("", "u") for b in (2, 4, 8, 16, 32, 64)) | {"bool", "bool_"}
 
 EdgeKey = tuple[str, str, str]
 
@@ -92,7 +90,9 @@ def check_graph(
     diagnostics = list(pre or []) + checker.diagnostics
     order = {"error": 0, "warning": 1}
     diagnostics.sort(key=lambda d: order[d.severity])
-    return CheckReport(diagnostics), Plan(checker.conversions, checker.int_edges, checker.units, checker.store, checker.node_bindings)
+    return CheckReport(diagnostics), Plan(
+        checker.conversions, checker.int_edges, checker.units, checker.store, checker.node_bindings
+    )
 
 
 class _Checker:
@@ -234,7 +234,10 @@ class _Checker:
                 edata,
                 "TM117",
                 f"kind mismatch on edge {where}",
-                notes=(f"found: {'pytree value' if src is None else src.describe()}", f"expected: {'pytree value' if dst is None else dst.describe()}"),
+                notes=(
+                    f"found: {'pytree value' if src is None else src.describe()}",
+                    f"expected: {'pytree value' if dst is None else dst.describe()}",
+                ),
                 hint="arrays and pytree values (fitted parameters, modules) are different kinds of port",
             )
             return
@@ -250,7 +253,10 @@ class _Checker:
                     edata,
                     "TM101",
                     f"dtype mismatch on edge {where}",
-                    notes=(f"{_origin(u, edata['src_port'])} produces {src.dtype_family} ({_dtypes_text(found)})", f"{edata['dst_port']} expects {dst.dtype_family} ({_dtypes_text(dst.dtypes)})"),
+                    notes=(
+                        f"{_origin(u, edata['src_port'])} produces {src.dtype_family} ({_dtypes_text(found)})",
+                        f"{edata['dst_port']} expects {dst.dtype_family} ({_dtypes_text(dst.dtypes)})",
+                    ),
                     hint="convert inside a stage (e.g. x.astype(jnp.float32)), or declare the port's dtype family to accept it",
                 )
             elif not set(found) <= set(dst.dtypes):
@@ -287,11 +293,23 @@ class _Checker:
             f"{edata['dst_port']} expects {dst.dim_str!r}, resolved as {c.expected}",
         ]
         if c.kind == "rank":
-            self._report(ekey, edata, "TM104", f"rank mismatch on edge {where}: expected {c.expected}, found {c.found}", tuple(notes),
-                         hint="a missing or extra axis (e.g. a batch axis); add or remove it in a stage")
+            self._report(
+                ekey,
+                edata,
+                "TM104",
+                f"rank mismatch on edge {where}: expected {c.expected}, found {c.found}",
+                tuple(notes),
+                hint="a missing or extra axis (e.g. a batch axis); add or remove it in a stage",
+            )
         elif c.kind == "size":
-            self._report(ekey, edata, "TM103", f"size mismatch on edge {where}: expected {c.expected}, found {c.found}", tuple(notes),
-                         hint="a transposed or mis-sized axis; check the axis order of both ports")
+            self._report(
+                ekey,
+                edata,
+                "TM103",
+                f"size mismatch on edge {where}: expected {c.expected}, found {c.found}",
+                tuple(notes),
+                hint="a transposed or mis-sized axis; check the axis order of both ports",
+            )
         elif c.kind == "variable":
             var = self.store.name(c.variable) if c.variable else "?"
             src_label = _origin(ekey[0], edata["src_port"])
@@ -300,11 +318,23 @@ class _Checker:
             else:
                 message = f"shape mismatch on edge {where}: expected {c.expected}, found {c.found}"
             notes.append(f"{c.expected} and {c.found} are independent sizes in the pipeline's signature")
-            self._report(ekey, edata, "TM105", message, tuple(notes),
-                         hint="two axes the signatures say are equal come from different sizes: a transposed axis, or one name used for two things")
+            self._report(
+                ekey,
+                edata,
+                "TM105",
+                message,
+                tuple(notes),
+                hint="two axes the signatures say are equal come from different sizes: a transposed axis, or one name used for two things",
+            )
         else:
-            self._report(ekey, edata, "TM151", f"shape of edge {where} cannot be verified at build time", tuple(notes),
-                         severity="warning")
+            self._report(
+                ekey,
+                edata,
+                "TM151",
+                f"shape of edge {where} cannot be verified at build time",
+                tuple(notes),
+                severity="warning",
+            )
 
     # -- units ----------------------------------------------------------------------------
     def _src_unit(self, ekey: EdgeKey, edata: dict[str, Any]) -> UType | None:
@@ -330,9 +360,14 @@ class _Checker:
         for _, expr, where in unsolved:
             ekey, edata = edges_by_origin[where]
             names = ", ".join(f"'{v}" for v, _ in expr.variables if v not in bindings)
-            self._report(ekey, edata, "TM109", f"cannot infer unit variables {names} of {ekey[1]} from edge {where}",
-                         notes=(f"{edata['dst_port']} expects {expr}",),
-                         hint="each unit variable must be determined by some input on its own; give one input a plain 'u")
+            self._report(
+                ekey,
+                edata,
+                "TM109",
+                f"cannot infer unit variables {names} of {ekey[1]} from edge {where}",
+                notes=(f"{edata['dst_port']} expects {expr}",),
+                hint="each unit variable must be determined by some input on its own; give one input a plain 'u",
+            )
         self.node_bindings[node] = {v: b[0] for v, b in bindings.items()}
         # affine units only pass through plain 'u
         data = self.graph.nodes[node]
@@ -348,7 +383,10 @@ class _Checker:
                             "TM108",
                             f"affine unit {value} bound to '{var} is used in {t.unit} by {node}.{port.name}",
                             data.get("location"),
-                            notes=(f"'{var} := {value} from {origin}", "offset units (degC, degF) have no meaning in products, powers or ratios"),
+                            notes=(
+                                f"'{var} := {value} from {origin}",
+                                "offset units (degC, degF) have no meaning in products, powers or ratios",
+                            ),
                             hint="convert to an absolute unit first (K, degR), or declare the port delta_degC",
                             stage=node,
                             port=port.name,
@@ -357,7 +395,9 @@ class _Checker:
                         break
         return bindings
 
-    def _edge_unit(self, ekey: EdgeKey, edata: dict[str, Any], bindings: dict[str, tuple[UType, str]], rigid: bool) -> None:
+    def _edge_unit(
+        self, ekey: EdgeKey, edata: dict[str, Any], bindings: dict[str, tuple[UType, str]], rigid: bool
+    ) -> None:
         dst: ArrayType | None = edata["dst_type"]
         src: ArrayType | None = edata["src_type"]
         if dst is None or src is None:
@@ -368,9 +408,17 @@ class _Checker:
         if dst.unit is None:
             expected = UType(self.registry.dimensionless)
             if src_unit is not None and not src_unit.dimensionless:
-                self._report(ekey, edata, "TM106", f"unit {src_unit} flows into unit-less port on edge {where}",
-                             notes=(f"{src_label} carries {src_unit} ({src_unit.dimension_text()})", f"{edata['dst_port']} is declared without Q[...]: dimensionless data only"),
-                             hint=f"declare the port with a unit (Q[..., \"{src_unit}\"] or a unit variable), or strip it explicitly in a stage")
+                self._report(
+                    ekey,
+                    edata,
+                    "TM106",
+                    f"unit {src_unit} flows into unit-less port on edge {where}",
+                    notes=(
+                        f"{src_label} carries {src_unit} ({src_unit.dimension_text()})",
+                        f"{edata['dst_port']} is declared without Q[...]: dimensionless data only",
+                    ),
+                    hint=f'declare the port with a unit (Q[..., "{src_unit}"] or a unit variable), or strip it explicitly in a stage',
+                )
                 return
         else:
             if rigid:
@@ -387,42 +435,73 @@ class _Checker:
         try:
             conv = conversion(found, expected)
         except OffsetUnitError as err:
-            self._report(ekey, edata, "TM108", f"affine unit conversion on edge {where} is not defined: {err}",
-                         hint="convert to an absolute unit (K) before combining with other units")
+            self._report(
+                ekey,
+                edata,
+                "TM108",
+                f"affine unit conversion on edge {where} is not defined: {err}",
+                hint="convert to an absolute unit (K) before combining with other units",
+            )
             return
         if conv is None:
-            notes = [f"{src_label} carries {found} ({found.dimension_text()})" + ("" if src_unit is not None else " (no unit)"),
-                     f"{edata['dst_port']} expects {dst.unit if dst.unit is not None else 'dimensionless'}"
-                     + (f" = {expected}" if dst.unit is not None and str(dst.unit) != str(expected) else "")
-                     + f" ({expected.dimension_text()})"]
+            notes = [
+                f"{src_label} carries {found} ({found.dimension_text()})"
+                + ("" if src_unit is not None else " (no unit)"),
+                f"{edata['dst_port']} expects {dst.unit if dst.unit is not None else 'dimensionless'}"
+                + (f" = {expected}" if dst.unit is not None and str(dst.unit) != str(expected) else "")
+                + f" ({expected.dimension_text()})",
+            ]
             if dst.unit is not None:
                 for var in dst.unit.var_names:
                     if var in bindings:
                         notes.append(f"'{var} bound to {bindings[var][0]} by {bindings[var][1]}")
-            self._report(ekey, edata, "TM102", f"unit mismatch on edge {where}", tuple(notes),
-                         hint="dimensions differ, so no conversion exists; did you wire the wrong value?")
+            self._report(
+                ekey,
+                edata,
+                "TM102",
+                f"unit mismatch on edge {where}",
+                tuple(notes),
+                hint="dimensions differ, so no conversion exists; did you wire the wrong value?",
+            )
             return
         scale, offset = conv
         if (scale, offset) != (1.0, 0.0):
             found_dtypes = self.dtypes.get((ekey[0], edata["src_port"]))
             if found_dtypes is not None and set(found_dtypes) <= _INT_DTYPES:
                 if scale != int(scale) or offset != int(offset):
-                    self._report(ekey, edata, "TM107", f"lossy unit conversion on integer edge {where}",
-                                 notes=(f"{found} -> {expected} multiplies by {scale:g}" + (f" and adds {offset:g}" if offset else ""), f"{src_label} is {src.dtype_family}"),
-                                 hint="convert to float in a stage first, or use a unit whose factor is an integer")
+                    self._report(
+                        ekey,
+                        edata,
+                        "TM107",
+                        f"lossy unit conversion on integer edge {where}",
+                        notes=(
+                            f"{found} -> {expected} multiplies by {scale:g}"
+                            + (f" and adds {offset:g}" if offset else ""),
+                            f"{src_label} is {src.dtype_family}",
+                        ),
+                        hint="convert to float in a stage first, or use a unit whose factor is an integer",
+                    )
                     return
                 self.int_edges.add(ekey)
             self.conversions[ekey] = (scale, offset)
             edata["conversion"] = (scale, offset)
 
-    def _output_unit(self, node: str, data: dict[str, Any], port: Port, bindings: dict[str, tuple[UType, str]]) -> UType | None:
+    def _output_unit(
+        self, node: str, data: dict[str, Any], port: Port, bindings: dict[str, tuple[UType, str]]
+    ) -> UType | None:
         t = port.type
         if t is None or t.unit is None:
             return None
         missing = [v for v in t.unit.var_names if v not in bindings]
         if missing:
             self.diagnostics.append(
-                Diagnostic("TM109", f"cannot infer unit variable '{missing[0]} of output {node}.{port.name}", data.get("location"), stage=node, port=port.name)
+                Diagnostic(
+                    "TM109",
+                    f"cannot infer unit variable '{missing[0]} of output {node}.{port.name}",
+                    data.get("location"),
+                    stage=node,
+                    port=port.name,
+                )
             )
             return None
         return t.unit.substitute(self.registry, {v: b[0] for v, b in bindings.items()})
@@ -431,16 +510,35 @@ class _Checker:
         for node, data in self.graph.nodes(data=True):
             if data["kind"] == "input":
                 if self.graph.out_degree(node) == 0:
-                    self.diagnostics.append(Diagnostic("TM153", f"pipeline input {data['name']!r} is never used", data.get("location"), severity="warning", port=data["name"]))
+                    self.diagnostics.append(
+                        Diagnostic(
+                            "TM153",
+                            f"pipeline input {data['name']!r} is never used",
+                            data.get("location"),
+                            severity="warning",
+                            port=data["name"],
+                        )
+                    )
             elif data["kind"] in ("stage", "pipeline") and not data.get("invalid"):
                 used = {d["src_port"] for _, _, d in self.graph.out_edges(node, data=True)}
                 for port in data["spec"].outputs:
                     if port.name not in used:
                         label = "return value" if port.name == "return" else f"output {port.name!r}"
-                        self.diagnostics.append(Diagnostic("TM152", f"{label} of {node} is never used", data.get("location"), severity="warning", stage=node, port=port.name))
+                        self.diagnostics.append(
+                            Diagnostic(
+                                "TM152",
+                                f"{label} of {node} is never used",
+                                data.get("location"),
+                                severity="warning",
+                                stage=node,
+                                port=port.name,
+                            )
+                        )
 
 
 def _dtypes_text(dtypes: tuple[str, ...]) -> str:
     if len(dtypes) > 4:
-        return ", ".join(d for d in dtypes if d in ("float32", "float64", "int32", "int64", "bool", "complex64")) + ", ..."
+        return (
+            ", ".join(d for d in dtypes if d in ("float32", "float64", "int32", "int64", "bool", "complex64")) + ", ..."
+        )
     return ", ".join(dtypes)

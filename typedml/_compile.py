@@ -50,7 +50,16 @@ def build_function(
     ``node_impl(node, data)`` gives the magnitude-level callable of a stage or nested
     pipeline node (called with keyword arguments).
     """
-    steps: list[tuple[str, Callable[..., Any], list[tuple[str, tuple[str, str], Callable[[Any], Any]]], dict[str, Any], tuple[str, ...], bool]] = []
+    steps: list[
+        tuple[
+            str,
+            Callable[..., Any],
+            list[tuple[str, tuple[str, str], Callable[[Any], Any]]],
+            dict[str, Any],
+            tuple[str, ...],
+            bool,
+        ]
+    ] = []
     outputs: list[tuple[tuple[str, str], Callable[[Any], Any]]] = []
 
     def edge_sources(node: str) -> list[tuple[str, tuple[str, str], Callable[[Any], Any]]]:
@@ -82,12 +91,12 @@ def build_function(
     input_keys = [(f"input:{p.name}", p.name) for p in spec.inputs]
 
     def pipeline_fn(*args: Any) -> tuple[Any, ...]:
-        values: dict[tuple[str, str], Any] = dict(zip(input_keys, args))
+        values: dict[tuple[str, str], Any] = dict(zip(input_keys, args, strict=False))
         for node, fn, sources, static, out_names, several in steps:
             kwargs = {port: conv(values[src]) for port, src, conv in sources}
             result = fn(**kwargs, **static)
             if several:
-                for name, value in zip(out_names, result):
+                for name, value in zip(out_names, result, strict=False):
                     values[(node, name)] = value
             else:
                 values[(node, out_names[0])] = result

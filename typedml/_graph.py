@@ -48,7 +48,7 @@ class Symbol:
     reported with the offending line.
     """
 
-    __slots__ = ("node", "port", "decl", "tracer")
+    __slots__ = ("decl", "node", "port", "tracer")
 
     def __init__(self, tracer: Tracer, node: str, port: Port) -> None:
         self.tracer = tracer
@@ -171,7 +171,9 @@ class Tracer:
                         "TM116",
                         f"static parameter {spec.name}.{param.name} received traced value {value.node}.{value.port}",
                         location,
-                        notes=(f"{param.name} is configuration ({_type_name(param.annotation)}), fixed when the pipeline is built",),
+                        notes=(
+                            f"{param.name} is configuration ({_type_name(param.annotation)}), fixed when the pipeline is built",
+                        ),
                         hint="pass a Python value here; data must flow through array ports",
                         stage=node,
                         port=param.name,
@@ -201,7 +203,9 @@ class Tracer:
         if isinstance(value, Symbol):
             if value.tracer is not self:
                 self.diagnostics.append(
-                    Diagnostic("TM113", f"{label} received a value traced in another pipeline", location, port=port.name)
+                    Diagnostic(
+                        "TM113", f"{label} received a value traced in another pipeline", location, port=port.name
+                    )
                 )
                 return
             self.graph.add_edge(
@@ -245,7 +249,7 @@ def bind_arguments(
                 stage=spec.name,
             )
         )
-    for name, value in zip(order, args):
+    for name, value in zip(order, args, strict=False):
         bound[name] = value
     for name, value in kwargs.items():
         if name not in order:
@@ -264,7 +268,13 @@ def bind_arguments(
             continue
         if name in bound:
             problems.append(
-                Diagnostic("TM110", f"{spec.name}() got several values for argument {name!r}", location, stage=spec.name, port=name)
+                Diagnostic(
+                    "TM110",
+                    f"{spec.name}() got several values for argument {name!r}",
+                    location,
+                    stage=spec.name,
+                    port=name,
+                )
             )
             continue
         bound[name] = value

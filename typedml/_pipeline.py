@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 import jax
 import networkx as nx
@@ -40,7 +40,9 @@ class Pipeline(Generic[P, R]):
     ) -> None:
         self.fn = fn
         self.spec = spec if spec is not None else parse_spec(fn, "pipeline")
-        missing = [p.name for p in self.spec.static if p.name not in self.spec.defaults and p.name not in (static or {})]
+        missing = [
+            p.name for p in self.spec.static if p.name not in self.spec.defaults and p.name not in (static or {})
+        ]
         if missing:
             raise StageDefinitionError(
                 Diagnostic(
@@ -94,8 +96,9 @@ class Pipeline(Generic[P, R]):
     def _connect_outputs(self, tracer: Tracer, result: object) -> None:
         outputs = self.spec.outputs
         location = self.spec.location
+        values = _as_tuple(result)
         if self.spec.output_tuple is not None:
-            if not isinstance(result, tuple) or len(result) != len(outputs):  # pyright: ignore[reportUnknownArgumentType]
+            if values is None or len(values) != len(outputs):
                 tracer.diagnostics.append(
                     Diagnostic(
                         "TM115",
@@ -105,14 +108,15 @@ class Pipeline(Generic[P, R]):
                     )
                 )
                 return
-            for port, value in zip(outputs, result):  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+            for port, value in zip(outputs, values, strict=True):
                 tracer.add_output(port, value, location)
             return
-        if isinstance(result, tuple) and not hasattr(result, "_fields"):
+        if values is not None and not hasattr(result, "_fields"):
+            count = len(values)
             tracer.diagnostics.append(
                 Diagnostic(
                     "TM115",
-                    f"pipeline {self.spec.name!r} returns a tuple of {len(result)} values but declares one output",  # pyright: ignore[reportUnknownArgumentType]
+                    f"pipeline {self.spec.name!r} returns a tuple of {count} values but declares one output",
                     location,
                     hint="declare several outputs with a NamedTuple return annotation",
                 )
@@ -202,7 +206,9 @@ class Pipeline(Generic[P, R]):
         """This pipeline with other static configuration (traced and checked anew)."""
         unknown = [k for k in static if k not in self._static_names]
         if unknown:
-            raise TypeError(f"{self.spec.name}() has no static parameter {unknown[0]!r}; static parameters: {sorted(self._static_names)}")
+            raise TypeError(
+                f"{self.spec.name}() has no static parameter {unknown[0]!r}; static parameters: {sorted(self._static_names)}"
+            )
         key = tuple(sorted((k, repr(v)) for k, v in static.items()))
         variant = self._variants.get(key)
         if variant is None:
@@ -217,20 +223,45 @@ class Pipeline(Generic[P, R]):
         problems: list[Diagnostic] = []
         location = user_location()
         if len(args) > len(names):
-            problems.append(Diagnostic("TM202", f"{self.spec.name}() takes {len(names)} inputs but {len(args)} were given", location,
-                                       notes=(f"inputs: {', '.join(names)}",), stage=self.spec.name))
-        bound = dict(zip(names, args))
+            problems.append(
+                Diagnostic(
+                    "TM202",
+                    f"{self.spec.name}() takes {len(names)} inputs but {len(args)} were given",
+                    location,
+                    notes=(f"inputs: {', '.join(names)}",),
+                    stage=self.spec.name,
+                )
+            )
+        bound = dict(zip(names, args, strict=False))
         for k, v in kwargs.items():
             if k not in names or k in bound:
-                problems.append(Diagnostic("TM202", f"{self.spec.name}() got an unexpected input {k!r}" if k not in names else f"{self.spec.name}() got several values for {k!r}",
-                                           location, notes=(f"inputs: {', '.join(names)}",), stage=self.spec.name, port=k))
+                problems.append(
+                    Diagnostic(
+                        "TM202",
+                        f"{self.spec.name}() got an unexpected input {k!r}"
+                        if k not in names
+                        else f"{self.spec.name}() got several values for {k!r}",
+                        location,
+                        notes=(f"inputs: {', '.join(names)}",),
+                        stage=self.spec.name,
+                        port=k,
+                    )
+                )
             else:
                 bound[k] = v
         missing = [n for n in names if n not in bound]
         for n in missing:
             port = self.spec.input(n)
-            problems.append(Diagnostic("TM201", f"{self.spec.name}() is missing input {n!r}", location, notes=(f"expected: {port.describe()}",),
-                                       stage=self.spec.name, port=n))
+            problems.append(
+                Diagnostic(
+                    "TM201",
+                    f"{self.spec.name}() is missing input {n!r}",
+                    location,
+                    notes=(f"expected: {port.describe()}",),
+                    stage=self.spec.name,
+                    port=n,
+                )
+            )
         if problems:
             raise InputError(problems)
         return [bound[n] for n in names]
@@ -240,15 +271,15 @@ class Pipeline(Generic[P, R]):
         boundary = check_inputs(self.spec, values, f"{self.spec.name}()")
         impl = self._impl_for(boundary.rigid_units)
         converters = [
-            _input_converter(conv, is_int)
-            for conv, is_int in zip(boundary.conversions, boundary.integer)
+            _input_converter(conv, is_int) for conv, is_int in zip(boundary.conversions, boundary.integer, strict=False)
         ]
         if any(c is not None for c in converters):
+
             def fn(*args: Any) -> tuple[Any, ...]:
-                return impl(*[c(a) if c is not None else a for c, a in zip(converters, args)])
+                return impl(*[c(a) if c is not None else a for c, a in zip(converters, args, strict=False)])
         else:
             fn = impl
-        jitted = jax.jit(fn)
+        jitted = cast("Callable[..., tuple[Any, ...]]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
         return Executable(jitted, self._wrapper(boundary.rigid_units))
 
     def _wrapper(self, rigid_units: dict[str, UType]) -> Callable[[tuple[Any, ...]], Any]:
@@ -264,7 +295,7 @@ class Pipeline(Generic[P, R]):
         if out_tuple is None:
             (make,) = makers
             return lambda out: make(out[0])
-        return lambda out: out_tuple(*[m(o) for m, o in zip(makers, out)])
+        return lambda out: out_tuple(*[m(o) for m, o in zip(makers, out, strict=False)])
 
 
 def _identity(x: Any) -> Any:
@@ -283,7 +314,8 @@ def _input_converter(conv: tuple[float, float] | None, is_int: bool) -> Callable
 
 def _signature(value: Any) -> tuple[Any, ...]:
     mag, units = split_value(value)
-    return (units, getattr(mag, "shape", None), str(getattr(mag, "dtype", type(mag))))
+    dtype: object = getattr(mag, "dtype", None)
+    return (units, getattr(mag, "shape", None), str(dtype) if dtype is not None else type(mag).__name__)
 
 
 def _node_impl(plan: Plan, node: str, data: dict[str, Any]) -> Callable[..., Any]:
@@ -302,9 +334,14 @@ def _node_impl(plan: Plan, node: str, data: dict[str, Any]) -> Callable[..., Any
     return callee.fn
 
 
+def _as_tuple(value: object) -> tuple[object, ...] | None:
+    return cast("tuple[object, ...]", value) if isinstance(value, tuple) else None
+
+
 def _describe(value: object) -> str:
-    if isinstance(value, tuple):
-        return f"a tuple of {len(value)} values"  # pyright: ignore[reportUnknownArgumentType]
+    values = _as_tuple(value)
+    if values is not None:
+        return f"a tuple of {len(values)} values"
     return f"a {type(value).__name__}"
 
 

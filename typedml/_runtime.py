@@ -22,13 +22,13 @@ from ._units import UType, conversion, get_registry, solve_unit_vars
 __all__ = ["Boundary", "Executable", "check_inputs", "split_value"]
 
 _INTEGER_KINDS = ("i", "u", "b")
+_QUANTITY: type = getattr(pint, "Quantity")  # noqa: B009 - pint types it generically
 
 
 def split_value(value: Any) -> tuple[Any, Any]:
     """``(magnitude, units)``; units is a pint UnitsContainer, or None for plain data."""
-    if isinstance(value, pint.Quantity):
-        mag = value._magnitude  # pyright: ignore[reportPrivateUsage, reportUnknownMemberType, reportUnknownVariableType]
-        return mag, value._units  # pyright: ignore[reportPrivateUsage, reportUnknownMemberType]
+    if isinstance(value, _QUANTITY):
+        return value._magnitude, value._units
     return value, None
 
 
@@ -65,7 +65,7 @@ def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
     found_units: list[UType | None] = []
     equations: list[tuple[UType, Any, str]] = []
     arrays: list[Any] = []
-    for port, value in zip(spec.inputs, values):
+    for port, value in zip(spec.inputs, values, strict=False):
         mag, units = split_value(value)
         if port.type is None:
             found_units.append(None)
@@ -77,8 +77,16 @@ def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
             except Exception:  # noqa: BLE001
                 mag = None
             if mag is None or mag.dtype == object:
-                problems.append(_diag("TM208", f"input {port.name!r} of {owner} is a {type(value).__name__}, not an array or quantity", port, spec,
-                                      (f"expected: {port.describe()}",), "pass a pint Quantity (or an array for a unit-less port)"))
+                problems.append(
+                    _diag(
+                        "TM208",
+                        f"input {port.name!r} of {owner} is a {type(value).__name__}, not an array or quantity",
+                        port,
+                        spec,
+                        (f"expected: {port.describe()}",),
+                        "pass a pint Quantity (or an array for a unit-less port)",
+                    )
+                )
                 found_units.append(None)
                 arrays.append(None)
                 continue
@@ -86,7 +94,14 @@ def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
         try:
             unit = _unit_of(units, registry) if units is not None else None
         except Exception as err:  # noqa: BLE001 - a unit from another registry pint cannot read
-            problems.append(_diag("TM203", f"input {port.name!r} of {owner} has a unit the registry in use does not know: {err}", port, spec))
+            problems.append(
+                _diag(
+                    "TM203",
+                    f"input {port.name!r} of {owner} has a unit the registry in use does not know: {err}",
+                    port,
+                    spec,
+                )
+            )
             found_units.append(None)
             continue
         found_units.append(unit)
@@ -95,11 +110,18 @@ def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
             equations.append((unit if unit is not None else UType(registry.dimensionless), declared, port.name))
     bindings, unsolved = solve_unit_vars(equations, registry)
     for _, expr, name in unsolved:
-        problems.append(_diag("TM203", f"cannot infer the unit variables of input {name!r} ({expr}) of {owner}", spec.input(name), spec))
+        problems.append(
+            _diag(
+                "TM203",
+                f"cannot infer the unit variables of input {name!r} ({expr}) of {owner}",
+                spec.input(name),
+                spec,
+            )
+        )
     rigid_units = {v: b[0] for v, b in bindings.items()}
     conversions: list[tuple[float, float] | None] = []
     integer: list[bool] = []
-    for port, unit, mag in zip(spec.inputs, found_units, arrays):
+    for port, unit, mag in zip(spec.inputs, found_units, arrays, strict=False):
         conv: tuple[float, float] | None = None
         is_int = bool(mag is not None and getattr(getattr(mag, "dtype", None), "kind", "f") in _INTEGER_KINDS)
         integer.append(is_int)
@@ -110,39 +132,82 @@ def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
         # units
         if t.unit is None:
             if unit is not None and not unit.dimensionless:
-                problems.append(_diag("TM210", f"input {port.name!r} of {owner} carries {unit} but the port has no unit", port, spec,
-                                      (f"expected: {t.describe()}", f"found: {unit} ({unit.dimension_text()})"),
-                                      "pass the magnitude in the unit the port assumes, or declare the port with Q[..., unit]"))
+                problems.append(
+                    _diag(
+                        "TM210",
+                        f"input {port.name!r} of {owner} carries {unit} but the port has no unit",
+                        port,
+                        spec,
+                        (f"expected: {t.describe()}", f"found: {unit} ({unit.dimension_text()})"),
+                        "pass the magnitude in the unit the port assumes, or declare the port with Q[..., unit]",
+                    )
+                )
             elif unit is not None:
                 conv = conversion(unit, UType(registry.dimensionless))
         elif not t.unit.variables or all(v in rigid_units for v in t.unit.var_names):
             expected = t.unit.substitute(registry, rigid_units)
             if unit is None:
                 if not expected.dimensionless:
-                    problems.append(_diag("TM204", f"input {port.name!r} of {owner} has no unit; expected {t.unit}", port, spec,
-                                          (f"expected: {t.describe()}", f"found: plain {type(mag).__name__} (no unit)"),
-                                          f"attach the unit: tm.get_registry().Quantity(x, {str(t.unit)!r})"))
+                    problems.append(
+                        _diag(
+                            "TM204",
+                            f"input {port.name!r} of {owner} has no unit; expected {t.unit}",
+                            port,
+                            spec,
+                            (f"expected: {t.describe()}", f"found: plain {type(mag).__name__} (no unit)"),
+                            f"attach the unit: tm.get_registry().Quantity(x, {str(t.unit)!r})",
+                        )
+                    )
             else:
                 conv = conversion(unit, expected)
                 if conv is None:
-                    problems.append(_diag("TM203", f"unit mismatch on input {port.name!r} of {owner}: expected {t.unit}, found {unit}", port, spec,
-                                          (f"expected: {expected} ({expected.dimension_text()})", f"found: {unit} ({unit.dimension_text()})"),
-                                          "dimensions differ, so no conversion exists"))
+                    problems.append(
+                        _diag(
+                            "TM203",
+                            f"unit mismatch on input {port.name!r} of {owner}: expected {t.unit}, found {unit}",
+                            port,
+                            spec,
+                            (
+                                f"expected: {expected} ({expected.dimension_text()})",
+                                f"found: {unit} ({unit.dimension_text()})",
+                            ),
+                            "dimensions differ, so no conversion exists",
+                        )
+                    )
         if conv == (1.0, 0.0):
             conv = None
         if conv is not None and is_int and (conv[0] != int(conv[0]) or conv[1] != int(conv[1])):
-            problems.append(_diag("TM209", f"integer input {port.name!r} of {owner} would be converted lossily", port, spec,
-                                  (f"conversion multiplies by {conv[0]:g}" + (f" and adds {conv[1]:g}" if conv[1] else ""), f"dtype: {mag.dtype}"),
-                                  "pass floats, or the data in the declared unit"))
+            problems.append(
+                _diag(
+                    "TM209",
+                    f"integer input {port.name!r} of {owner} would be converted lossily",
+                    port,
+                    spec,
+                    (
+                        f"conversion multiplies by {conv[0]:g}" + (f" and adds {conv[1]:g}" if conv[1] else ""),
+                        f"dtype: {mag.dtype}",
+                    ),
+                    "pass floats, or the data in the declared unit",
+                )
+            )
         conversions.append(conv)
         # dtype
         dtype = str(mag.dtype)
         if t.dtypes is not None and dtype not in t.dtypes:
-            problems.append(_diag("TM207", f"dtype mismatch on input {port.name!r} of {owner}: expected {t.dtype_family}, found {dtype}", port, spec,
-                                  (f"expected: {t.describe()}", f"found: {dtype}"), "convert with .astype(...) before the call"))
+            problems.append(
+                _diag(
+                    "TM207",
+                    f"dtype mismatch on input {port.name!r} of {owner}: expected {t.dtype_family}, found {dtype}",
+                    port,
+                    spec,
+                    (f"expected: {t.describe()}", f"found: {dtype}"),
+                    "convert with .astype(...) before the call",
+                )
+            )
         # shape
         actual: list[SeqItem] = [Lin.fixed(int(s)) for s in mag.shape]
-        declared_seq, broadcast = namespaced(t.dims, "", lambda: f"...{port.name}")
+        anon = f"...{port.name}"
+        declared_seq, broadcast = namespaced(t.dims, "", lambda: anon)
         for c in store.unify_seq(actual, declared_seq, port.name, broadcast):
             problems.append(_shape_diag(c, port, spec, owner, mag.shape, store))
     if problems:
@@ -151,13 +216,21 @@ def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
     return Boundary(conversions, integer, rigid_units, sizes)
 
 
-def _shape_diag(c: Conflict, port: Port, spec: Spec, owner: str, shape: tuple[int, ...], store: ShapeStore) -> Diagnostic:
+def _shape_diag(
+    c: Conflict, port: Port, spec: Spec, owner: str, shape: tuple[int, ...], store: ShapeStore
+) -> Diagnostic:
     assert port.type is not None
     bindings = ", ".join(f"{k}={store.render(Lin.var(k))}" for k in sorted(store.dims)) or "none"
     notes = [f"expected: {port.type.dim_str!r}", f"found: shape {tuple(shape)}", f"bindings so far: {bindings}"]
     if c.kind == "rank":
-        return _diag("TM205", f"rank mismatch on input {port.name!r} of {owner}: expected {c.expected}, found {c.found}", port, spec, tuple(notes),
-                     "a missing or extra axis; reshape the data or fix the signature")
+        return _diag(
+            "TM205",
+            f"rank mismatch on input {port.name!r} of {owner}: expected {c.expected}, found {c.found}",
+            port,
+            spec,
+            tuple(notes),
+            "a missing or extra axis; reshape the data or fix the signature",
+        )
     if c.variable and c.other_origin:
         msg = f"`{c.variable}` is {c.expected} from {c.other_origin!r} but {c.found} from {port.name!r}"
     else:
@@ -165,10 +238,14 @@ def _shape_diag(c: Conflict, port: Port, spec: Spec, owner: str, shape: tuple[in
     return _diag("TM206", msg, port, spec, tuple(notes), "inputs that share an axis name must agree on its size")
 
 
-def _diag(code: str, message: str, port: Port, spec: Spec, notes: tuple[str, ...] = (), hint: str | None = None) -> Diagnostic:
+def _diag(
+    code: str, message: str, port: Port, spec: Spec, notes: tuple[str, ...] = (), hint: str | None = None
+) -> Diagnostic:
     from ._errors import user_location
 
-    return Diagnostic(code, message, user_location() or spec.location, notes=notes, hint=hint, stage=spec.name, port=port.name)
+    return Diagnostic(
+        code, message, user_location() or spec.location, notes=notes, hint=hint, stage=spec.name, port=port.name
+    )
 
 
 def make_quantity(registry: pint.UnitRegistry[Any], unit: pint.Unit) -> Callable[[Any], Any]:
@@ -183,8 +260,8 @@ def make_quantity(registry: pint.UnitRegistry[Any], unit: pint.Unit) -> Callable
 
     def build(magnitude: Any) -> Any:
         q = new(cls)
-        q._magnitude = magnitude  # pyright: ignore[reportAttributeAccessIssue]
-        q._units = container  # pyright: ignore[reportAttributeAccessIssue]
+        q._magnitude = magnitude  # pyright: ignore[reportPrivateUsage]
+        q._units = container  # pyright: ignore[reportPrivateUsage]
         return q
 
     return build

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Union
 
 __all__ = ["Anon", "Dim", "Lin", "ShapeStore", "Variadic", "parse_dims"]
 
@@ -100,7 +99,7 @@ class Variadic:
         return "..." if self.name is None else f"*{'#' if self.broadcast else ''}{self.name}"
 
 
-Item = Union[Dim, Anon, Variadic]
+Item = Dim | Anon | Variadic
 
 
 def parse_dims(dim_str: str) -> tuple[Item, ...]:
@@ -193,7 +192,7 @@ def _expr_names(text: str) -> set[str]:
 # --- unification -----------------------------------------------------------------------
 
 # A term after variables are namespaced: Lin over global keys, None for unknown (``_``).
-Term = Union[Lin, None]
+Term = Lin | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,7 +202,7 @@ class SeqVar:
     key: str
 
 
-SeqItem = Union[Lin, None, SeqVar]
+SeqItem = Lin | None | SeqVar
 
 
 @dataclasses.dataclass
@@ -265,9 +264,7 @@ class ShapeStore:
         return "(" + ", ".join(self.render(t) for t in self.resolve_seq(seq)) + ")"
 
     # unification
-    def unify_term(
-        self, found: Term, expected: Term, origin: str, broadcast: bool = False
-    ) -> Conflict | None:
+    def unify_term(self, found: Term, expected: Term, origin: str, broadcast: bool = False) -> Conflict | None:
         if found is None or expected is None:
             return None
         f, e = self.resolve(found), self.resolve(expected)
@@ -316,7 +313,13 @@ class ShapeStore:
             prefix, suffix = e[:k], e[k + 1 :]
             fixed_f = len(f) - len(f_var)
             if not f_var and fixed_f < len(prefix) + len(suffix):
-                return [Conflict("rank", f"at least {len(prefix) + len(suffix)} axes {self.render_seq(e)}", f"{len(f)} axes {self.render_seq(f)}")]
+                return [
+                    Conflict(
+                        "rank",
+                        f"at least {len(prefix) + len(suffix)} axes {self.render_seq(e)}",
+                        f"{len(f)} axes {self.render_seq(f)}",
+                    )
+                ]
             if f_var and (f_var[0] < len(prefix) or len(f) - 1 - f_var[0] < len(suffix)):
                 return [Conflict("unverifiable", self.render_seq(e), self.render_seq(f))]
             conflicts = self._pairwise(f[: len(prefix)], prefix, origin, broadcast, 0)

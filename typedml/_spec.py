@@ -14,9 +14,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, Literal, get_args, get_origin, get_type_hints
-
-import jaxtyping
+from typing import Any, Literal, cast, get_args, get_origin, get_type_hints
 
 from ._annotations import ArrayType, jaxtyping_parts, split_annotation
 from ._errors import Diagnostic, Location, StageDefinitionError
@@ -107,7 +105,7 @@ def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Locati
         col = text.find(f"{name}:")
         if col == -1 and name == "return":
             col = text.find("->")
-        if col != -1 and offset > 0 or (col != -1 and name == "return"):
+        if (col != -1 and offset > 0) or (col != -1 and name == "return"):
             return Location(base.path, start + offset, col + 1)
     return base
 
@@ -128,7 +126,9 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
 
     def problem(code: str, message: str, param: str, hint: str | None = None, notes: tuple[str, ...] = ()) -> None:
         problems.append(
-            Diagnostic(code, message, _param_location(fn, location, param), notes=notes, hint=hint, stage=name, port=param)
+            Diagnostic(
+                code, message, _param_location(fn, location, param), notes=notes, hint=hint, stage=name, port=param
+            )
         )
 
     try:
@@ -184,11 +184,11 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
         )
     else:
         ret = hints["return"]
-        if isinstance(ret, type) and issubclass(ret, tuple) and hasattr(ret, "_fields"):
-            output_tuple = ret
-            field_hints = get_type_hints(ret, include_extras=True)
-            for field in ret._fields:  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
-                field_name = str(field)  # pyright: ignore[reportUnknownArgumentType]
+        if isinstance(ret, type) and issubclass(ret, tuple) and hasattr(cast(type, ret), "_fields"):
+            output_tuple = cast("type", ret)
+            field_hints = get_type_hints(output_tuple, include_extras=True)
+            fields: tuple[str, ...] = getattr(output_tuple, "_fields", ())
+            for field_name in fields:
                 if field_name not in field_hints:
                     problem("TM011", f"output field {field_name!r} of {ret.__name__} has no annotation", "return")
                     continue
@@ -267,7 +267,12 @@ def _parse_port(
                 hint='use a jaxtyping type, e.g. Float[Array, "n"] (wrapped in Q[..., "unit"] for a unit)',
             )
             return None
-        if base is Any or isinstance(base, (type, typing.TypeVar)) or get_origin(base) is not None or _is_pytree_annotation(base):
+        if (
+            base is Any
+            or isinstance(base, (type, typing.TypeVar))
+            or get_origin(base) is not None
+            or _is_pytree_annotation(base)
+        ):
             return Port(pname, None, ann)
         problem("TM010", f"unsupported annotation {_fmt(base)} on {label} of {owner!r}", pname)
         return None
@@ -303,7 +308,7 @@ def _parse_port(
                     "TM002",
                     f"malformed unit expression {err.text!r} on {label} of {owner!r}: {err.detail}",
                     pname,
-                    hint="use pint's syntax (\"m/s**2\", \"kg*m\") and 'name for unit variables",
+                    hint='use pint\'s syntax ("m/s**2", "kg*m") and \'name for unit variables',
                 )
             return None
     return Port(pname, ArrayType(ann, family, dtypes, dim_str, dims, unit, array_type), ann)
@@ -327,7 +332,7 @@ def _looks_like_array(ann: Any) -> bool:
 
 
 def _is_pytree_annotation(ann: Any) -> bool:
-    return ann is jaxtyping.PyTree or "PyTree" in repr(ann)
+    return "PyTree" in repr(ann)
 
 
 def _fmt(obj: Any) -> str:
@@ -358,4 +363,3 @@ def _check_unit_vars(
                 notes=(f"inputs bind: {', '.join(sorted(repr(v) for v in bound)) or 'no unit variables'}",),
                 hint=f"an output's unit must follow from the inputs' units; use '{free[0]} in an input or write a concrete unit",
             )
-

@@ -16,9 +16,9 @@ import ast
 import contextlib
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import pint
 
@@ -32,36 +32,39 @@ __all__ = [
     "use_registry",
 ]
 
+# pint's own annotations are partial (most members are untyped); its registry and unit
+# objects are typed ``Any`` here on purpose so strict checking stays meaningful elsewhere.
+Registry: TypeAlias = Any
+PintUnit: TypeAlias = Any
+
 _VAR_RE = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)")
 _VAR_PREFIX = "__tmvar_"
 
-_registry: pint.UnitRegistry[Any] | None = None
+_registry: Registry | None = None
 
 
-def get_registry() -> pint.UnitRegistry[Any]:
+def get_registry() -> Registry:
     """The pint registry typedml uses (created on first use with pint's defaults)."""
     global _registry
     if _registry is None:
-        _registry = pint.UnitRegistry()
+        _registry = cast(Registry, pint.UnitRegistry())
     return _registry
 
 
-def set_registry(registry: pint.UnitRegistry[Any]) -> None:
+def set_registry(registry: Registry) -> None:
     """Use ``registry`` for all unit parsing, conversion and outputs from now on.
 
     Define custom units on it (``registry.define("click = [clicks]")``) before or after; stages
     keep their unit *text* and resolve it against whichever registry is in use.
     """
     global _registry
-    if not isinstance(registry, pint.UnitRegistry):
-        raise TypeError(
-            f"set_registry expects a pint.UnitRegistry, got {type(registry).__name__}"
-        )
+    if not isinstance(registry, cast(type, pint.UnitRegistry)):
+        raise TypeError(f"set_registry expects a pint.UnitRegistry, got {type(registry).__name__}")
     _registry = registry
 
 
 @contextlib.contextmanager
-def use_registry(registry: pint.UnitRegistry[Any]) -> Iterator[pint.UnitRegistry[Any]]:
+def use_registry(registry: Registry) -> Generator[Registry]:
     """Temporarily use ``registry`` (restores the previous one on exit)."""
     global _registry
     previous = _registry
@@ -86,7 +89,7 @@ class UnitParseError(Exception):
 class UType:
     """A resolved unit: ``unit * prod(var**exp for var, exp in rigid)``."""
 
-    unit: pint.Unit
+    unit: PintUnit
     rigid: tuple[tuple[str, Fraction], ...] = ()
 
     def __mul__(self, other: UType) -> UType:
@@ -138,22 +141,16 @@ class UnitExpr:
     @property
     def is_plain(self) -> bool:
         """True for exactly ``'u`` (one variable to the first power, nothing else)."""
-        return (
-            len(self.variables) == 1
-            and self.variables[0][1] == 1
-            and self.concrete in ("", "dimensionless")
-        )
+        return len(self.variables) == 1 and self.variables[0][1] == 1 and self.concrete in ("", "dimensionless")
 
     @property
     def var_names(self) -> tuple[str, ...]:
         return tuple(v for v, _ in self.variables)
 
-    def resolve_concrete(self, registry: pint.UnitRegistry[Any]) -> pint.Unit:
+    def resolve_concrete(self, registry: Registry) -> PintUnit:
         return _parse_units(registry, self.concrete)
 
-    def substitute(
-        self, registry: pint.UnitRegistry[Any], bindings: Mapping[str, UType]
-    ) -> UType:
+    def substitute(self, registry: Registry, bindings: Mapping[str, UType]) -> UType:
         """The unit with every variable replaced by its binding (all must be bound)."""
         result = UType(self.resolve_concrete(registry))
         for var, exp in self.variables:
@@ -164,7 +161,7 @@ class UnitExpr:
         return self.text or "dimensionless"
 
 
-def parse_unit_expr(text: str, registry: pint.UnitRegistry[Any]) -> UnitExpr:
+def parse_unit_expr(text: str, registry: Registry) -> UnitExpr:
     """Parse a unit annotation, validating its units against ``registry``.
 
     Raises :class:`UnitParseError` on unknown units or bad syntax.
@@ -178,16 +175,14 @@ def parse_unit_expr(text: str, registry: pint.UnitRegistry[Any]) -> UnitExpr:
     # Unit variables: parse the expression ourselves, units through pint.
     source = _VAR_RE.sub(lambda m: _VAR_PREFIX + m.group(1), stripped).replace("^", "**")
     if "'" in source:
-        raise UnitParseError(
-            text, "syntax", "a unit variable is ' followed by a name, e.g. 'u or 'x"
-        )
+        raise UnitParseError(text, "syntax", "a unit variable is ' followed by a name, e.g. 'u or 'x")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as err:
         raise UnitParseError(
             text,
             "syntax",
-            f"{err.msg}; with unit variables, write operators explicitly (e.g. \"m*'u\")",
+            f'{err.msg}; with unit variables, write operators explicitly (e.g. "m*\'u")',
         ) from None
     concrete, variables = _walk(tree.body, text, registry)
     concrete_text = "" if str(concrete) == "dimensionless" else str(concrete)
@@ -198,9 +193,7 @@ def parse_unit_expr(text: str, registry: pint.UnitRegistry[Any]) -> UnitExpr:
     )
 
 
-def _walk(
-    node: ast.expr, text: str, registry: pint.UnitRegistry[Any]
-) -> tuple[pint.Unit, dict[str, Fraction]]:
+def _walk(node: ast.expr, text: str, registry: Registry) -> tuple[PintUnit, dict[str, Fraction]]:
     if isinstance(node, ast.Name):
         if node.id.startswith(_VAR_PREFIX):
             return registry.dimensionless, {node.id[len(_VAR_PREFIX) :]: Fraction(1)}
@@ -224,8 +217,9 @@ def _walk(
     raise UnitParseError(
         text,
         "syntax",
-        "only unit names, unit variables, *, / and ** with a number are allowed "
-        f"(got {ast.unparse(node)!r})".replace(_VAR_PREFIX, "'"),
+        f"only unit names, unit variables, *, / and ** with a number are allowed (got {ast.unparse(node)!r})".replace(
+            _VAR_PREFIX, "'"
+        ),
     )
 
 
@@ -242,12 +236,10 @@ def _exponent(node: ast.expr, text: str) -> Fraction:
     raise UnitParseError(text, "syntax", "an exponent must be a number, e.g. 'u**2")
 
 
-_unit_cache: dict[tuple[int, str], pint.Unit] = {}
+_unit_cache: dict[tuple[int, str], PintUnit] = {}
 
 
-def _parse_units(
-    registry: pint.UnitRegistry[Any], text: str, original: str | None = None
-) -> pint.Unit:
+def _parse_units(registry: Registry, text: str, original: str | None = None) -> PintUnit:
     key = (id(registry), text)
     cached = _unit_cache.get(key)
     if cached is not None:
@@ -257,7 +249,7 @@ def _parse_units(
     except pint.UndefinedUnitError as err:
         names = ", ".join(repr(n) for n in _as_names(err.unit_names))
         raise UnitParseError(original or text, "unknown", f"{names} is not defined in the unit registry") from None
-    except Exception as err:  # pint's parser raises several unrelated types
+    except Exception as err:  # noqa: BLE001 - pint's parser raises several unrelated types
         raise UnitParseError(original or text, "syntax", f"{type(err).__name__}: {err}") from None
     _unit_cache[key] = unit
     return unit
@@ -269,7 +261,7 @@ def _as_names(names: str | tuple[str, ...] | list[str]) -> list[str]:
 
 # --- conversions -----------------------------------------------------------------------
 
-_conversion_cache: dict[tuple[int, pint.Unit, pint.Unit], tuple[float, float] | None] = {}
+_conversion_cache: dict[tuple[int, PintUnit, PintUnit], tuple[float, float] | None] = {}
 
 
 class OffsetUnitError(Exception):
@@ -308,10 +300,10 @@ def conversion(src: UType, dst: UType) -> tuple[float, float] | None:
     return result
 
 
-_affine_cache: dict[tuple[int, pint.Unit], bool] = {}
+_affine_cache: dict[tuple[int, PintUnit], bool] = {}
 
 
-def is_affine(unit: pint.Unit) -> bool:
+def is_affine(unit: PintUnit) -> bool:
     """True for offset units such as degC and degF (their zero is not the base zero)."""
     registry = unit._REGISTRY  # pyright: ignore[reportPrivateUsage]
     key = (id(registry), unit)
@@ -324,14 +316,14 @@ def is_affine(unit: pint.Unit) -> bool:
     return _affine_cache[key]
 
 
-def unit_text(unit: pint.Unit) -> str:
+def unit_text(unit: PintUnit) -> str:
     text = format(unit, "~")
     return text or "dimensionless"
 
 
 def solve_unit_vars(
     equations: list[tuple[UType, UnitExpr, str]],
-    registry: pint.UnitRegistry[Any],
+    registry: Registry,
     bindings: dict[str, tuple[UType, str]] | None = None,
 ) -> tuple[dict[str, tuple[UType, str]], list[tuple[UType, UnitExpr, str]]]:
     """Solve unit variables from ``found == expr`` equations (``origin`` labels each).

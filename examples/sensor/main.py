@@ -1,7 +1,7 @@
 """Run the sensor calibration example end to end: build, check, run, and catch a mistake.
 
-    python -m examples.sensor.main        (from the repository root)
-    typedml demo                          (installed)
+python -m examples.sensor.main        (from the repository root)
+typedml demo                          (installed)
 """
 
 from __future__ import annotations

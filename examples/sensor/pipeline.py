@@ -7,7 +7,6 @@ at the output (an affine shift), so neither conversion is hand-written.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 import typedml as tm
