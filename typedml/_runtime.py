@@ -207,7 +207,7 @@ def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
         # shape
         actual: list[SeqItem] = [Lin.fixed(int(s)) for s in mag.shape]
         anon = f"...{port.name}"
-        declared_seq, broadcast = namespaced(t.dims, "", lambda: anon)
+        declared_seq, broadcast = namespaced(t.dims, "", lambda anon=anon: anon)
         for c in store.unify_seq(actual, declared_seq, port.name, broadcast):
             problems.append(_shape_diag(c, port, spec, owner, mag.shape, store))
     if problems:
