@@ -245,9 +245,9 @@ def test_custom_registry_and_units():
     with tm.use_registry(reg):
 
         @tm.stage
-        def rate(clicks: Q[Float[Array, "n"], "click"], users: Q[Float[Array, "n"], "user"]) -> Q[
-            Float[Array, "n"], "click/user"
-        ]:
+        def rate(
+            clicks: Q[Float[Array, "n"], "click"], users: Q[Float[Array, "n"], "user"]
+        ) -> Q[Float[Array, "n"], "click/user"]:
             return clicks / users
 
         out = rate(reg.Quantity(np.array([10.0], dtype=np.float32), "click"), reg.Quantity(np.array([4.0]), "user"))
@@ -258,5 +258,5 @@ def test_custom_registry_and_units():
 
 
 def test_set_registry_rejects_non_registry():
-    with pytest.raises(TypeError, match="pint.UnitRegistry"):
+    with pytest.raises(TypeError, match=r"pint\.UnitRegistry"):
         tm.set_registry("not a registry")  # type: ignore[arg-type]

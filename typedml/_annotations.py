@@ -28,7 +28,9 @@ class Unit:
 
 
 if TYPE_CHECKING:
-    Q = Annotated
+    # `Q = Annotated` would not work: Annotated is a special form, not a type, so static
+    # checkers only accept it under an import alias (jaxtyping does the same for `Float`).
+    from typing import Annotated as Q
 else:
 
     class Q:

@@ -98,10 +98,10 @@ class Symbol:
     def __hash__(self) -> int:
         return id(self)
 
-    def __eq__(self, other: object) -> NoReturn:  # type: ignore[override]
+    def __eq__(self, other: object) -> NoReturn:
         self._misuse("comparison (==)")
 
-    def __ne__(self, other: object) -> NoReturn:  # type: ignore[override]
+    def __ne__(self, other: object) -> NoReturn:
         self._misuse("comparison (!=)")
 
 

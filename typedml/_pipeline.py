@@ -55,7 +55,7 @@ class Pipeline(Generic[P, R]):
                 )
             )
         self.static = {p.name: self.spec.defaults.get(p.name) for p in self.spec.static} | dict(static or {})
-        functools.update_wrapper(self, fn)  # pyright: ignore[reportArgumentType]
+        functools.update_wrapper(self, fn)
         self._graph: nx.MultiDiGraph[str] | None = None
         self._report: CheckReport | None = None
         self._plan: Plan | None = None
@@ -153,7 +153,7 @@ class Pipeline(Generic[P, R]):
         plan = self._ready()
         graph = self.graph
         if rigid_units:
-            report, plan = check_graph(graph.copy(), self.spec, rigid_units)  # pyright: ignore[reportUnknownMemberType]
+            report, plan = check_graph(graph.copy(), self.spec, rigid_units)
             report.raise_for_errors()
         impl = build_function(graph, self.spec, plan, functools.partial(_node_impl, plan))
         self._impls[key] = impl

@@ -337,7 +337,7 @@ def _is_pytree_annotation(ann: Any) -> bool:
 
 def _fmt(obj: Any) -> str:
     if isinstance(obj, tuple):
-        return ", ".join(_fmt(o) for o in obj)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        return ", ".join(_fmt(o) for o in obj)  # pyright: ignore[reportUnknownVariableType]
     if isinstance(obj, type):
         return obj.__name__
     return repr(obj)

@@ -30,7 +30,7 @@ class Stage(Generic[P, R]):
     def __init__(self, fn: Callable[P, R]) -> None:
         self.fn = fn
         self.spec: Spec = parse_spec(fn, "stage")
-        functools.update_wrapper(self, fn)  # pyright: ignore[reportArgumentType]
+        functools.update_wrapper(self, fn)
         self._runners: dict[tuple[tuple[str, str], ...], Pipeline[..., Any]] = {}
 
     def __repr__(self) -> str:

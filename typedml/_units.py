@@ -277,7 +277,7 @@ def conversion(src: UType, dst: UType) -> tuple[float, float] | None:
         return None
     if src.unit == dst.unit:
         return (1.0, 0.0)
-    registry = src.unit._REGISTRY  # pyright: ignore[reportPrivateUsage]
+    registry = src.unit._REGISTRY
     key = (id(registry), src.unit, dst.unit)
     if key in _conversion_cache:
         return _conversion_cache[key]
@@ -305,7 +305,7 @@ _affine_cache: dict[tuple[int, PintUnit], bool] = {}
 
 def is_affine(unit: PintUnit) -> bool:
     """True for offset units such as degC and degF (their zero is not the base zero)."""
-    registry = unit._REGISTRY  # pyright: ignore[reportPrivateUsage]
+    registry = unit._REGISTRY
     key = (id(registry), unit)
     if key not in _affine_cache:
         try:
