@@ -47,10 +47,10 @@ else:
 
         def __class_getitem__(cls, params: object) -> object:
             if not isinstance(params, tuple) or len(params) != 2:
-                return Annotated[params, _BadQ(params)]
+                return Annotated[object, _BadQ(params)]
             array_type, unit = params
             if not isinstance(unit, str):
-                return Annotated[array_type, _BadQ(params)]
+                return Annotated[object, _BadQ(params)]
             return Annotated[array_type, Unit(unit)]
 
 
@@ -78,8 +78,8 @@ class ArrayType:
         return item_vars(self.dims)
 
     def describe(self) -> str:
-        unit = "no unit" if self.unit is None else str(self.unit)
-        return f"{self.dtype_family}[{self.dim_str!r}] in {unit}"
+        unit = " (no unit)" if self.unit is None else f" in {self.unit}"
+        return f"{self.dtype_family}[{self.dim_str!r}]{unit}"
 
 
 def split_annotation(annotation: object) -> tuple[object, Unit | None, _BadQ | None]:

@@ -19,6 +19,7 @@ import networkx as nx
 
 from ._annotations import ArrayType
 from ._errors import Diagnostic, Location, WiringError
+from ._graph import value_label
 from ._shapes import Conflict, Dim, SeqItem, ShapeStore, namespaced
 from ._spec import Port, Spec
 from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, is_affine, solve_unit_vars
@@ -74,8 +75,7 @@ class Plan:
     node_bindings: dict[str, dict[str, UType]]
 
 
-def _origin(src: str, port: str) -> str:
-    return src[len("input:") :] if src.startswith("input:") else f"{src}.{port}" if port != "return" else src
+_origin = value_label
 
 
 def check_graph(
@@ -86,7 +86,8 @@ def check_graph(
 ) -> tuple[CheckReport, Plan]:
     """Check every edge of ``graph`` (annotating it) and return the report and the plan."""
     checker = _Checker(graph, spec, rigid_units)
-    checker.run()
+    # After a tracing error the graph is partial: "never used" warnings would be noise.
+    checker.run(report_unused=not any(d.severity == "error" for d in pre or []))
     diagnostics = list(pre or []) + checker.diagnostics
     order = {"error": 0, "warning": 1}
     diagnostics.sort(key=lambda d: order[d.severity])
@@ -109,13 +110,16 @@ class _Checker:
         self.conversions: dict[EdgeKey, tuple[float, float]] = {}
         self.int_edges: set[EdgeKey] = set()
         self.node_bindings: dict[str, dict[str, UType]] = {}
+        # values whose unit could not be determined (already reported): no follow-on errors
+        self.unknown: set[tuple[str, str]] = set()
         self._fresh = itertools.count()
+        self.affine_misuse: set[str] = set()
 
     def fresh(self) -> str:
         return f"...{next(self._fresh)}"
 
     # -- walk ---------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, report_unused: bool = True) -> None:
         for node in nx.topological_sort(self.graph):
             data = self.graph.nodes[node]
             kind = data["kind"]
@@ -125,7 +129,8 @@ class _Checker:
                 self._consume(node, data, prefix="", outputs=())
             else:
                 self._consume(node, data, prefix=f"{node}.", outputs=data["spec"].outputs)
-        self._unused()
+        if report_unused:
+            self._unused()
         for u, v, key, data in self.graph.edges(keys=True, data=True):
             seq = self.seqs.get((u, data["src_port"]))
             if seq is not None:
@@ -185,7 +190,13 @@ class _Checker:
                 continue
             self.seqs[key] = namespaced(t.dims, prefix, self.fresh)[0]
             self.dtypes[key] = t.dtypes
+            if node in self.affine_misuse:
+                self.unknown.add(key)
+                self.units[key] = None
+                continue
             self.units[key] = self._output_unit(node, data, port, bindings)
+            if self.units[key] is None and t.unit is not None:
+                self.unknown.add(key)
 
     # -- per edge -------------------------------------------------------------------------
     def _where(self, ekey: EdgeKey, edata: dict[str, Any]) -> str:
@@ -265,7 +276,10 @@ class _Checker:
                     edata,
                     "TM150",
                     f"dtype of edge {where} may not match",
-                    notes=(f"found: {src.dtype_family}; expected: {dst.dtype_family}", "checked at run time"),
+                    notes=(
+                        f"found: {src.dtype_family}; expected: {dst.dtype_family}",
+                        "unverified: some dtypes of the source are not accepted by the port",
+                    ),
                     severity="warning",
                 )
         # shapes
@@ -275,22 +289,33 @@ class _Checker:
         dst_seq, broadcast = namespaced(dst.dims, prefix, self.fresh)
         origin = where
         for conflict in self.store.unify_seq(src_seq, dst_seq, origin, broadcast):
-            self._shape_problem(ekey, edata, conflict, src, dst)
+            self._shape_problem(ekey, edata, conflict, src, dst, dst_seq)
         if any(isinstance(i, Dim) and i.term is None for i in dst.dims):
             self._report(
                 ekey,
                 edata,
                 "TM151",
                 f"shape {dst.dim_str!r} of {edata['dst_port']} cannot be verified at build time",
-                notes=("the axis expression is not affine in the shape variables", "it is checked at run time instead"),
+                notes=(
+                    "the axis expression is not affine in the shape variables",
+                    "unverified: this axis is not checked between stages",
+                ),
                 severity="warning",
             )
 
-    def _shape_problem(self, ekey: EdgeKey, edata: dict[str, Any], c: Conflict, src: ArrayType, dst: ArrayType) -> None:
+    def _shape_problem(
+        self,
+        ekey: EdgeKey,
+        edata: dict[str, Any],
+        c: Conflict,
+        src: ArrayType,
+        dst: ArrayType,
+        dst_seq: list[SeqItem],
+    ) -> None:
         where = self._where(ekey, edata)
         notes = [
             f"{_origin(ekey[0], edata['src_port'])} declares {src.dim_str!r}, resolved as {self.store.render_seq(self.seqs[(ekey[0], edata['src_port'])])}",
-            f"{edata['dst_port']} expects {dst.dim_str!r}, resolved as {c.expected}",
+            f"{edata['dst_port']} expects {dst.dim_str!r}, resolved as {self.store.render_seq(dst_seq)}",
         ]
         if c.kind == "rank":
             self._report(
@@ -306,7 +331,12 @@ class _Checker:
                 ekey,
                 edata,
                 "TM103",
-                f"size mismatch on edge {where}: expected {c.expected}, found {c.found}",
+                f"size mismatch on edge {where}: "
+                + (
+                    f"`{self.store.name(c.variable)}` is {c.expected} from {c.other_origin} but {c.found} from {_origin(ekey[0], edata['src_port'])}"
+                    if c.variable and c.other_origin
+                    else f"expected {c.expected}, found {c.found}"
+                ),
                 tuple(notes),
                 hint="a transposed or mis-sized axis; check the axis order of both ports",
             )
@@ -387,11 +417,12 @@ class _Checker:
                                 f"'{var} := {value} from {origin}",
                                 "offset units (degC, degF) have no meaning in products, powers or ratios",
                             ),
-                            hint="convert to an absolute unit first (K, degR), or declare the port delta_degC",
+                            hint="convert to an absolute unit (K, degR) before this stage",
                             stage=node,
                             port=port.name,
                         )
                         self.diagnostics.append(diag)
+                        self.affine_misuse.add(node)
                         break
         return bindings
 
@@ -401,6 +432,8 @@ class _Checker:
         dst: ArrayType | None = edata["dst_type"]
         src: ArrayType | None = edata["src_type"]
         if dst is None or src is None:
+            return
+        if (ekey[0], edata["src_port"]) in self.unknown:
             return
         src_unit = self._src_unit(ekey, edata)
         where = self._where(ekey, edata)

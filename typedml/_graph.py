@@ -56,15 +56,28 @@ class Symbol:
         self.port = port.name
         self.decl = port
 
+    @property
+    def label(self) -> str:
+        """How diagnostics name this value: an input's name, or ``stage.port``."""
+        return value_label(self.node, self.port)
+
     def __repr__(self) -> str:
-        return f"<traced {self.node}.{self.port}: {self.decl.describe()}>"
+        return f"<traced {self.label}: {self.decl.describe()}>"
+
+    def __getattr__(self, name: str) -> NoReturn:
+        if name.startswith("_"):  # protocol probes (hasattr(x, "_fields"), copy, pickle)
+            raise AttributeError(name)
+        self._misuse(f"attribute access .{name}")
+
+    def __jax_array__(self) -> NoReturn:
+        self._misuse("a jax.numpy call")
 
     def _misuse(self, what: str) -> NoReturn:
         loc = user_location()
         raise WiringError(
             Diagnostic(
                 "TM114",
-                f"{what} on traced value {self.node}.{self.port} inside a pipeline",
+                f"{what} on traced value {self.label} inside a pipeline",
                 loc,
                 notes=("a pipeline body only wires stages together; it sees no data",),
                 hint="move the computation into a @tm.stage (branching on data belongs inside a stage)",
@@ -169,7 +182,7 @@ class Tracer:
                 self.diagnostics.append(
                     Diagnostic(
                         "TM116",
-                        f"static parameter {spec.name}.{param.name} received traced value {value.node}.{value.port}",
+                        f"static parameter {spec.name}.{param.name} received traced value {value.label}",
                         location,
                         notes=(
                             f"{param.name} is configuration ({_type_name(param.annotation)}), fixed when the pipeline is built",
@@ -230,6 +243,13 @@ class Tracer:
                 port=port.name,
             )
         )
+
+
+def value_label(node: str, port: str) -> str:
+    """``raw`` for a pipeline input, ``calibrate`` for a single output, else ``fit.coef``."""
+    if node.startswith("input:"):
+        return node[len("input:") :]
+    return node if port == "return" else f"{node}.{port}"
 
 
 def bind_arguments(

@@ -17,7 +17,9 @@ import networkx as nx
 from ._check import CheckReport, Plan, check_graph
 from ._compile import build_function
 from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, WiringError, user_location
-from ._graph import Tracer, current_tracer
+from ._graph import Symbol, Tracer, current_tracer
+from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
+from ._runtime import QUANTITY_TYPE as _QUANTITY
 from ._runtime import Executable, check_inputs, make_quantity, split_value
 from ._spec import Spec, parse_spec
 from ._units import UType, get_registry
@@ -182,20 +184,41 @@ class Pipeline(Generic[P, R]):
 
     # -- calling --------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        tracer = current_tracer()
-        if tracer is not None:
-            return tracer.call(self, "pipeline", args, kwargs)
+        if _current_tracer.get() is not None:
+            return self._trace_call(args, kwargs)
+        if not kwargs and len(args) == self._n_inputs:
+            # Hot path: one pass builds the cache key (units, shape, dtype) and the magnitudes.
+            mags: list[Any] = []
+            parts: list[tuple[Any, ...]] = []
+            for value in args:
+                if isinstance(value, _QUANTITY):
+                    mag, units = value._magnitude, value._units
+                else:
+                    mag, units = value, None
+                mags.append(mag)
+                try:
+                    parts.append((units, mag.shape, mag.dtype))
+                except AttributeError:
+                    parts.append((units, type(cast(object, mag))))
+            exe = self._executables.get(tuple(parts))
+            if exe is not None:
+                return exe.wrap(exe.fn(*mags))
         try:
             return self._run(args, kwargs)
         except TypedMLError as err:
             raise err.with_traceback(None) from None  # the user's call is the place to see
 
+    def _trace_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        tracer = current_tracer()
+        assert tracer is not None
+        return tracer.call(self, "pipeline", args, kwargs)
+
     def _run(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self._static_names and any(k in self._static_names for k in kwargs):
             static = {k: kwargs.pop(k) for k in list(kwargs) if k in self._static_names}
             return self.configure(**static)(*args, **kwargs)
-        values = self._bind(args, kwargs)
-        key = tuple(_signature(v) for v in values)
+        values = list(args) if not kwargs and len(args) == self._n_inputs else self._bind(args, kwargs)
+        key = tuple(_key_part(v) for v in values)
         exe = self._executables.get(key)
         if exe is None:
             exe = self._prepare(values)
@@ -206,8 +229,15 @@ class Pipeline(Generic[P, R]):
         """This pipeline with other static configuration (traced and checked anew)."""
         unknown = [k for k in static if k not in self._static_names]
         if unknown:
-            raise TypeError(
-                f"{self.spec.name}() has no static parameter {unknown[0]!r}; static parameters: {sorted(self._static_names)}"
+            raise InputError(
+                Diagnostic(
+                    "TM202",
+                    f"{self.spec.name}() has no static parameter {unknown[0]!r}",
+                    user_location(),
+                    notes=(f"static parameters: {', '.join(sorted(self._static_names)) or 'none'}",),
+                    stage=self.spec.name,
+                    port=unknown[0],
+                )
             )
         key = tuple(sorted((k, repr(v)) for k, v in static.items()))
         variant = self._variants.get(key)
@@ -217,8 +247,6 @@ class Pipeline(Generic[P, R]):
         return variant
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-        if not kwargs and len(args) == self._n_inputs:
-            return list(args)
         names = self._input_names
         problems: list[Diagnostic] = []
         location = user_location()
@@ -273,16 +301,16 @@ class Pipeline(Generic[P, R]):
         converters = [
             _input_converter(conv, is_int) for conv, is_int in zip(boundary.conversions, boundary.integer, strict=False)
         ]
-        if any(c is not None for c in converters):
+        single = self.spec.output_tuple is None
 
-            def fn(*args: Any) -> tuple[Any, ...]:
-                return impl(*[c(a) if c is not None else a for c, a in zip(converters, args, strict=False)])
-        else:
-            fn = impl
-        jitted = cast("Callable[..., tuple[Any, ...]]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
+        def fn(*args: Any) -> Any:
+            out = impl(*[c(a) if c is not None else a for c, a in zip(converters, args, strict=True)])
+            return out[0] if single else out
+
+        jitted = cast("Callable[..., Any]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
         return Executable(jitted, self._wrapper(boundary.rigid_units))
 
-    def _wrapper(self, rigid_units: dict[str, UType]) -> Callable[[tuple[Any, ...]], Any]:
+    def _wrapper(self, rigid_units: dict[str, UType]) -> Callable[[Any], Any]:
         registry = get_registry()
         makers: list[Callable[[Any], Any]] = []
         for port in self.spec.outputs:
@@ -293,8 +321,7 @@ class Pipeline(Generic[P, R]):
                 makers.append(make_quantity(registry, t.unit.substitute(registry, rigid_units).unit))
         out_tuple = self.spec.output_tuple
         if out_tuple is None:
-            (make,) = makers
-            return lambda out: make(out[0])
+            return makers[0]
         return lambda out: out_tuple(*[m(o) for m, o in zip(makers, out, strict=False)])
 
 
@@ -310,12 +337,6 @@ def _input_converter(conv: tuple[float, float] | None, is_int: bool) -> Callable
         s, o = int(scale), int(offset)
         return lambda x: x * s + o if o else x * s
     return lambda x: x * scale + offset if offset else x * scale
-
-
-def _signature(value: Any) -> tuple[Any, ...]:
-    mag, units = split_value(value)
-    dtype: object = getattr(mag, "dtype", None)
-    return (units, getattr(mag, "shape", None), str(dtype) if dtype is not None else type(mag).__name__)
 
 
 def _node_impl(plan: Plan, node: str, data: dict[str, Any]) -> Callable[..., Any]:
@@ -334,6 +355,14 @@ def _node_impl(plan: Plan, node: str, data: dict[str, Any]) -> Callable[..., Any
     return callee.fn
 
 
+def _key_part(value: Any) -> tuple[Any, ...]:
+    mag, units = split_value(value)
+    try:
+        return (units, mag.shape, mag.dtype)
+    except AttributeError:
+        return (units, type(cast(object, mag)))
+
+
 def _as_tuple(value: object) -> tuple[object, ...] | None:
     return cast("tuple[object, ...]", value) if isinstance(value, tuple) else None
 
@@ -342,6 +371,8 @@ def _describe(value: object) -> str:
     values = _as_tuple(value)
     if values is not None:
         return f"a tuple of {len(values)} values"
+    if isinstance(value, Symbol):
+        return f"one value ({value.label})"
     return f"a {type(value).__name__}"
 
 

@@ -17,17 +17,17 @@ import pint
 from ._errors import Diagnostic, InputError
 from ._shapes import Conflict, Lin, SeqItem, ShapeStore, namespaced
 from ._spec import Port, Spec
-from ._units import UType, conversion, get_registry, solve_unit_vars
+from ._units import Registry, UType, conversion, get_registry, solve_unit_vars
 
 __all__ = ["Boundary", "Executable", "check_inputs", "split_value"]
 
 _INTEGER_KINDS = ("i", "u", "b")
-_QUANTITY: type = getattr(pint, "Quantity")  # noqa: B009 - pint types it generically
+QUANTITY_TYPE: Any = getattr(pint, "Quantity")  # noqa: B009 - pint types it generically
 
 
 def split_value(value: Any) -> tuple[Any, Any]:
     """``(magnitude, units)``; units is a pint UnitsContainer, or None for plain data."""
-    if isinstance(value, _QUANTITY):
+    if isinstance(value, QUANTITY_TYPE):
         return value._magnitude, value._units
     return value, None
 
@@ -46,15 +46,16 @@ class Boundary:
 class Executable:
     """A compiled function for one input signature, and how to wrap its outputs."""
 
-    fn: Callable[..., tuple[Any, ...]]
-    wrap: Callable[[tuple[Any, ...]], Any]
+    fn: Callable[..., Any]
+    wrap: Callable[[Any], Any]
 
 
-def _unit_of(units: Any, registry: pint.UnitRegistry[Any]) -> UType:
+def _unit_of(units: Any, registry: Registry) -> UType:
     if units is None:
         return UType(registry.dimensionless)
-    unit = registry.Unit(units)
-    return UType(unit)
+    for name in units:  # a quantity from another registry may name units this one lacks
+        registry.get_name(name)
+    return UType(registry.Unit(units))
 
 
 def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
@@ -76,20 +77,20 @@ def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
                 mag = np.asarray(mag)
             except Exception:  # noqa: BLE001
                 mag = None
-            if mag is None or mag.dtype == object:
-                problems.append(
-                    _diag(
-                        "TM208",
-                        f"input {port.name!r} of {owner} is a {type(value).__name__}, not an array or quantity",
-                        port,
-                        spec,
-                        (f"expected: {port.describe()}",),
-                        "pass a pint Quantity (or an array for a unit-less port)",
-                    )
+        if mag is None or getattr(getattr(mag, "dtype", None), "kind", "O") in ("O", "U", "S", "V"):
+            problems.append(
+                _diag(
+                    "TM208",
+                    f"input {port.name!r} of {owner} is a {type(value).__name__}, not an array or quantity",
+                    port,
+                    spec,
+                    (f"expected: {port.describe()}",),
+                    "pass a pint Quantity (or an array for a unit-less port)",
                 )
-                found_units.append(None)
-                arrays.append(None)
-                continue
+            )
+            found_units.append(None)
+            arrays.append(None)
+            continue
         arrays.append(mag)
         try:
             unit = _unit_of(units, registry) if units is not None else None
@@ -248,7 +249,7 @@ def _diag(
     )
 
 
-def make_quantity(registry: pint.UnitRegistry[Any], unit: pint.Unit) -> Callable[[Any], Any]:
+def make_quantity(registry: Registry, unit: pint.Unit) -> Callable[[Any], Any]:
     """A fast constructor of ``registry.Quantity(magnitude, unit)``.
 
     pint's constructor re-inspects its arguments (~5 µs); here the unit is already known,
@@ -260,8 +261,8 @@ def make_quantity(registry: pint.UnitRegistry[Any], unit: pint.Unit) -> Callable
 
     def build(magnitude: Any) -> Any:
         q = new(cls)
-        q._magnitude = magnitude  # pyright: ignore[reportPrivateUsage]
-        q._units = container  # pyright: ignore[reportPrivateUsage]
+        q._magnitude = magnitude
+        q._units = container
         return q
 
     return build

@@ -306,7 +306,9 @@ class ShapeStore:
         f_var = [i for i, t in enumerate(f) if isinstance(t, SeqVar)]
         if not e_var and not f_var:
             if len(f) != len(e):
-                return [Conflict("rank", f"{len(e)} axes {self.render_seq(e)}", f"{len(f)} axes {self.render_seq(f)}")]
+                return [
+                    Conflict("rank", f"{_axes(len(e))} {self.render_seq(e)}", f"{_axes(len(f))} {self.render_seq(f)}")
+                ]
             return self._pairwise(f, e, origin, broadcast, 0)
         if e_var:
             k = e_var[0]
@@ -316,8 +318,8 @@ class ShapeStore:
                 return [
                     Conflict(
                         "rank",
-                        f"at least {len(prefix) + len(suffix)} axes {self.render_seq(e)}",
-                        f"{len(f)} axes {self.render_seq(f)}",
+                        f"at least {_axes(len(prefix) + len(suffix))} {self.render_seq(e)}",
+                        f"{_axes(len(f))} {self.render_seq(f)}",
                     )
                 ]
             if f_var and (f_var[0] < len(prefix) or len(f) - 1 - f_var[0] < len(suffix)):
@@ -336,7 +338,7 @@ class ShapeStore:
                 self.origin.setdefault(var.key, origin)
             return conflicts
         # found has a variadic the expectation cannot absorb
-        return [Conflict("rank", f"{len(e)} axes {self.render_seq(e)}", f"any number of axes {self.render_seq(f)}")]
+        return [Conflict("rank", f"{_axes(len(e))} {self.render_seq(e)}", f"any number of axes {self.render_seq(f)}")]
 
     def _pairwise(
         self,
@@ -354,6 +356,10 @@ class ShapeStore:
             if c is not None:
                 out.append(c)
         return out
+
+
+def _axes(n: int) -> str:
+    return f"{n} axis" if n == 1 else f"{n} axes"
 
 
 def _first_var(term: Term, store: ShapeStore) -> str | None:

@@ -8,16 +8,18 @@ static configuration. Several outputs are a ``NamedTuple`` whose fields are anno
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import enum
 import inspect
+import textwrap
 import types
 import typing
 from collections.abc import Callable
 from typing import Any, Literal, cast, get_args, get_origin, get_type_hints
 
 from ._annotations import ArrayType, jaxtyping_parts, split_annotation
-from ._errors import Diagnostic, Location, StageDefinitionError
+from ._errors import Diagnostic, Location, StageDefinitionError, user_location
 from ._shapes import Dim, parse_dims
 from ._units import UnitExpr, UnitParseError, get_registry, parse_unit_expr
 
@@ -96,28 +98,47 @@ def definition_location(fn: Callable[..., Any]) -> Location:
 
 
 def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Location:
-    """Best effort: the line where parameter ``name`` is written."""
+    """Where parameter ``name`` (or the return annotation, or the ``def``) is written."""
     try:
         lines, start = inspect.getsourcelines(fn)
-    except (OSError, TypeError):
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
         return base
-    for offset, text in enumerate(lines):
-        col = text.find(f"{name}:")
-        if col == -1 and name == "return":
-            col = text.find("->")
-        if (col != -1 and offset > 0) or (col != -1 and name == "return"):
-            return Location(base.path, start + offset, col + 1)
-    return base
+    func = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
+    if func is None:
+        return base
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    node: ast.AST = func
+    if name == "return":
+        node = func.returns or func
+    else:
+        args = func.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None and arg.arg == name:
+                node = arg
+                break
+    line = getattr(node, "lineno", 1)
+    col = getattr(node, "col_offset", 0) + indent
+    if node is func:
+        line = func.lineno
+        col = func.col_offset + indent
+    return Location(base.path, start + line - 1, col + 1)
 
 
 def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
     """Parse ``fn``'s signature; raises :class:`StageDefinitionError` listing every problem."""
-    if not callable(fn) or not hasattr(fn, "__name__"):
+    if not inspect.isfunction(fn):
+        got = (
+            "nothing (was it written with parentheses?)"
+            if fn is None
+            else f"{type(fn).__name__} {getattr(fn, '__name__', '')}".strip()
+        )
         raise StageDefinitionError(
             Diagnostic(
                 "TM012",
-                f"@tm.{kind} expects a function, got {type(fn).__name__}",
-                hint=f"write @tm.{kind} directly above a `def`",
+                f"@tm.{kind} expects a Python function, got {got}",
+                user_location(),
+                hint=f"write @tm.{kind} (no parentheses) directly above a `def`",
             )
         )
     location = definition_location(fn)

@@ -217,9 +217,8 @@ def _walk(node: ast.expr, text: str, registry: Registry) -> tuple[PintUnit, dict
     raise UnitParseError(
         text,
         "syntax",
-        f"only unit names, unit variables, *, / and ** with a number are allowed (got {ast.unparse(node)!r})".replace(
-            _VAR_PREFIX, "'"
-        ),
+        "only unit names, unit variables, *, / and ** with a number are allowed "
+        f"(got `{ast.unparse(node).replace(_VAR_PREFIX, chr(39))}`)",
     )
 
 
@@ -250,7 +249,8 @@ def _parse_units(registry: Registry, text: str, original: str | None = None) -> 
         names = ", ".join(repr(n) for n in _as_names(err.unit_names))
         raise UnitParseError(original or text, "unknown", f"{names} is not defined in the unit registry") from None
     except Exception as err:  # noqa: BLE001 - pint's parser raises several unrelated types
-        raise UnitParseError(original or text, "syntax", f"{type(err).__name__}: {err}") from None
+        detail = str(err) or "incomplete expression"
+        raise UnitParseError(original or text, "syntax", f"{type(err).__name__}: {detail}") from None
     _unit_cache[key] = unit
     return unit
 
@@ -288,7 +288,8 @@ def conversion(src: UType, dst: UType) -> tuple[float, float] | None:
         try:
             zero = float(registry.Quantity(0.0, src.unit).to(dst.unit).magnitude)
             one = float(registry.Quantity(1.0, src.unit).to(dst.unit).magnitude)
-        except pint.OffsetUnitCalculusError as err:
+        except (pint.OffsetUnitCalculusError, pint.DimensionalityError) as err:
+            # pint refuses offset units in products and powers (degC**2): not convertible
             raise OffsetUnitError(str(err)) from None
         if src.rigid and zero != 0.0:
             raise OffsetUnitError(f"affine unit conversion {src} -> {dst} under unit variables")
