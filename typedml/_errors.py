@@ -57,7 +57,7 @@ def user_location(skip_internal: bool = True) -> Location | None:
     frame: FrameType | None = sys._getframe(1)  # pyright: ignore[reportPrivateUsage]
     while frame is not None:
         filename = frame.f_code.co_filename
-        internal = os.path.abspath(filename).startswith(_PACKAGE_DIR) and not filename.endswith(("_test.py",))
+        internal = os.path.abspath(filename).startswith(_PACKAGE_DIR)
         if not (skip_internal and internal) and not filename.startswith("<frozen"):
             return _frame_location(frame)
         frame = frame.f_back

@@ -69,9 +69,6 @@ class Symbol:
             raise AttributeError(name)
         self._misuse(f"attribute access .{name}")
 
-    def __jax_array__(self) -> NoReturn:
-        self._misuse("a jax.numpy call")
-
     def _misuse(self, what: str) -> NoReturn:
         loc = user_location()
         raise WiringError(

@@ -8,6 +8,7 @@ raises :class:`~typedml.WiringError`.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
@@ -16,7 +17,7 @@ import networkx as nx
 
 from ._check import CheckReport, Plan, check_graph
 from ._compile import build_function
-from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, WiringError, user_location
+from ._errors import Diagnostic, InputError, Location, StageDefinitionError, TypedMLError, WiringError, user_location
 from ._graph import Symbol, Tracer, current_tracer
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._runtime import QUANTITY_TYPE as _QUANTITY
@@ -83,6 +84,9 @@ class Pipeline(Generic[P, R]):
                 result = self.fn(**symbols, **self.static)  # pyright: ignore[reportCallIssue]
             except WiringError as err:
                 tracer.diagnostics.extend(err.diagnostics)
+                result = None
+            except Exception as err:  # noqa: BLE001 - any failure of the body becomes a diagnostic
+                tracer.diagnostics.append(_body_failure(err, self.fn))
                 result = None
         if result is not None or not tracer.diagnostics:
             self._connect_outputs(tracer, result)
@@ -361,6 +365,40 @@ def _key_part(value: Any) -> tuple[Any, ...]:
         return (units, mag.shape, mag.dtype)
     except AttributeError:
         return (units, type(cast(object, mag)))
+
+
+def _body_failure(err: Exception, fn: Callable[..., Any]) -> Diagnostic:
+    """Turn an exception raised while tracing a pipeline body into a located diagnostic."""
+    code = getattr(fn, "__code__", None)
+    location = None
+    in_jax = False
+    tb = err.__traceback__
+    while tb is not None:
+        frame_code = tb.tb_frame.f_code
+        if frame_code is code:
+            location = Location(frame_code.co_filename, tb.tb_lineno, 1)
+            in_jax = False
+        elif location is not None and f"{os.sep}jax{os.sep}" in frame_code.co_filename:
+            in_jax = True
+        tb = tb.tb_next
+    if in_jax or "typedml._graph.Symbol" in str(err):
+        return Diagnostic(
+            "TM114",
+            "a JAX operation on traced values inside a pipeline",
+            location,
+            notes=(
+                f"JAX said: {type(err).__name__}: {str(err).splitlines()[0][:160] if str(err) else ''}",
+                "a pipeline body only wires stages together; it sees no data",
+            ),
+            hint="move the computation into a @tm.stage",
+        )
+    return Diagnostic(
+        "TM118",
+        f"the pipeline body raised {type(err).__name__}: {err}",
+        location,
+        notes=("the body runs once, without data, when the pipeline is built",),
+        hint="fix the error above; a pipeline body should only call stages and pipelines",
+    )
 
 
 def _as_tuple(value: object) -> tuple[object, ...] | None:
