@@ -260,3 +260,18 @@ def test_custom_registry_and_units():
 def test_set_registry_rejects_non_registry():
     with pytest.raises(TypeError, match=r"pint\.UnitRegistry"):
         tm.set_registry("not a registry")  # type: ignore[arg-type]
+
+
+def test_graph_reference_example_runs_as_documented():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "reference" / "graph.md").read_text()
+    code, expected = re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", text, re.S)[0]
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        exec(compile(code, "graph.md", "exec"), {})
+    assert buffer.getvalue() == expected
