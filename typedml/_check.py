@@ -154,12 +154,11 @@ class _Checker:
     def _rigid_unit(self, expr: UnitExpr | None) -> UType | None:
         if expr is None:
             return None
-        base = UType(expr.resolve_concrete(self.registry))
-        for var, exp in expr.variables:
-            bound = self.rigid_units.get(var)
-            factor = bound if bound is not None else UType(self.registry.dimensionless, ((var, Fraction(1)),))
-            base = base * (factor**exp)
-        return base
+        symbols = {
+            var: self.rigid_units.get(var) or UType(self.registry.dimensionless, ((var, Fraction(1)),))
+            for var in expr.var_names
+        }
+        return expr.substitute(self.registry, symbols)
 
     def _consume(self, node: str, data: dict[str, Any], prefix: str, outputs: tuple[Port, ...]) -> None:
         spec: Spec | None = data.get("spec")
@@ -408,7 +407,7 @@ class _Checker:
                     continue
                 for port in (*spec.inputs, *spec.outputs):
                     t = port.type
-                    if t is not None and t.unit is not None and var in t.unit.var_names and not t.unit.is_plain:
+                    if t is not None and t.unit is not None and t.unit.affine_unsafe(var):
                         diag = Diagnostic(
                             "TM108",
                             f"affine unit {value} bound to '{var} is used in {t.unit} by {node}.{port.name}",

@@ -214,7 +214,11 @@ class Tracer:
             if value.tracer is not self:
                 self.diagnostics.append(
                     Diagnostic(
-                        "TM113", f"{label} received a value traced in another pipeline", location, port=port.name
+                        "TM113",
+                        f"{label} received a value traced in another pipeline",
+                        location,
+                        stage=None if node.startswith("output:") else node,
+                        port=port.name,
                     )
                 )
                 return
@@ -237,6 +241,7 @@ class Tracer:
                 location,
                 notes=(f"expected: {port.describe()}", f"found: {found} {_short_repr(value)}"),
                 hint="constants must enter as pipeline inputs (with their unit) or as static configuration of a stage",
+                stage=None if node.startswith("output:") else node,
                 port=port.name,
             )
         )

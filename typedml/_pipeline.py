@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, Generic, ParamSpec, TypeVar, cast
+from typing import Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
 
 import jax
 import networkx as nx
@@ -22,7 +22,7 @@ from ._graph import Symbol, Tracer, current_tracer
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._runtime import QUANTITY_TYPE as _QUANTITY
 from ._runtime import Executable, check_inputs, make_quantity, split_value
-from ._spec import Spec, parse_spec
+from ._spec import Spec, not_a_function, parse_spec
 from ._units import UType, get_registry
 
 __all__ = ["Pipeline", "pipeline"]
@@ -414,6 +414,12 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def pipeline(fn: Callable[P, R]) -> Pipeline[P, R]:
+@overload
+def pipeline(fn: Callable[P, R]) -> Pipeline[P, R]: ...
+@overload
+def pipeline(fn: None = None) -> NoReturn: ...
+def pipeline(fn: Callable[P, R] | None = None) -> Pipeline[P, R]:
     """Decorate a function that wires stages together into a checked, compiled pipeline."""
+    if fn is None:
+        not_a_function(fn, "pipeline")
     return Pipeline(fn)

@@ -16,7 +16,7 @@ import textwrap
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, Literal, cast, get_args, get_origin, get_type_hints
+from typing import Any, Literal, NoReturn, cast, get_args, get_origin, get_type_hints
 
 from ._annotations import ArrayType, jaxtyping_parts, split_annotation
 from ._errors import Diagnostic, Location, StageDefinitionError, user_location
@@ -125,22 +125,27 @@ def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Locati
     return Location(base.path, start + line - 1, col + 1)
 
 
+def not_a_function(fn: object, kind: str) -> NoReturn:
+    """Raise TM012: ``@tm.stage``/``@tm.pipeline`` applied to something that is not a ``def``."""
+    got = (
+        "nothing (was it written with parentheses?)"
+        if fn is None
+        else f"{type(fn).__name__} {getattr(fn, '__name__', '')}".strip()
+    )
+    raise StageDefinitionError(
+        Diagnostic(
+            "TM012",
+            f"@tm.{kind} expects a Python function, got {got}",
+            user_location(),
+            hint=f"write @tm.{kind} (no parentheses) directly above a `def`",
+        )
+    )
+
+
 def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
     """Parse ``fn``'s signature; raises :class:`StageDefinitionError` listing every problem."""
     if not inspect.isfunction(fn):
-        got = (
-            "nothing (was it written with parentheses?)"
-            if fn is None
-            else f"{type(fn).__name__} {getattr(fn, '__name__', '')}".strip()
-        )
-        raise StageDefinitionError(
-            Diagnostic(
-                "TM012",
-                f"@tm.{kind} expects a Python function, got {got}",
-                user_location(),
-                hint=f"write @tm.{kind} (no parentheses) directly above a `def`",
-            )
-        )
+        not_a_function(fn, kind)
     location = definition_location(fn)
     name = fn.__name__
     problems: list[Diagnostic] = []
@@ -172,7 +177,7 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             problem(
                 "TM009",
-                f"{kind} {name!r} has *{param.name}; every port must be named",
+                f"{kind} {name!r} has {'**' if param.kind is inspect.Parameter.VAR_KEYWORD else '*'}{param.name}; every port must be named",
                 param.name,
                 hint="list each input as its own annotated parameter",
             )

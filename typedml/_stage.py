@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, overload
 
 from ._graph import current_tracer
-from ._spec import Spec, parse_spec
+from ._spec import Spec, not_a_function, parse_spec
 
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
@@ -73,6 +73,12 @@ class Stage(Generic[P, R]):
         return runner
 
 
-def stage(fn: Callable[P, R]) -> Stage[P, R]:
+@overload
+def stage(fn: Callable[P, R]) -> Stage[P, R]: ...
+@overload
+def stage(fn: None = None) -> NoReturn: ...
+def stage(fn: Callable[P, R] | None = None) -> Stage[P, R]:
     """Declare a stage: every parameter and the return value must be annotated."""
+    if fn is None:
+        not_a_function(fn, "stage")
     return Stage(fn)

@@ -137,6 +137,8 @@ class UnitExpr:
     text: str
     concrete: str
     variables: tuple[tuple[str, Fraction], ...] = ()
+    # variables written delta('u): a difference of 'u (degC becomes delta_degC)
+    deltas: frozenset[str] = frozenset()
 
     @property
     def is_plain(self) -> bool:
@@ -154,8 +156,15 @@ class UnitExpr:
         """The unit with every variable replaced by its binding (all must be bound)."""
         result = UType(self.resolve_concrete(registry))
         for var, exp in self.variables:
-            result = result * (bindings[var] ** exp)
+            bound = bindings[var]
+            if var in self.deltas:
+                bound = UType(delta_unit(bound.unit), bound.rigid)
+            result = result * (bound**exp)
         return result
+
+    def affine_unsafe(self, var: str) -> bool:
+        """True if an affine unit bound to ``var`` would be meaningless here (e.g. 'u**2)."""
+        return var in self.var_names and not self.is_plain and var not in self.deltas
 
     def __str__(self) -> str:
         return self.text or "dimensionless"
@@ -184,16 +193,33 @@ def parse_unit_expr(text: str, registry: Registry) -> UnitExpr:
             "syntax",
             f'{err.msg}; with unit variables, write operators explicitly (e.g. "m*\'u")',
         ) from None
-    concrete, variables = _walk(tree.body, text, registry)
+    deltas: set[str] = set()
+    concrete, variables = _walk(tree.body, text, registry, deltas)
     concrete_text = "" if str(concrete) == "dimensionless" else str(concrete)
     return UnitExpr(
         text,
         concrete_text,
         tuple(sorted((v, e) for v, e in variables.items() if e != 0)),
+        frozenset(deltas),
     )
 
 
-def _walk(node: ast.expr, text: str, registry: Registry) -> tuple[PintUnit, dict[str, Fraction]]:
+def _walk(
+    node: ast.expr, text: str, registry: Registry, deltas: set[str] | None = None
+) -> tuple[PintUnit, dict[str, Fraction]]:
+    deltas = set() if deltas is None else deltas
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "delta"
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        arg = node.args[0]
+        if isinstance(arg, ast.Name) and arg.id.startswith(_VAR_PREFIX):
+            deltas.add(arg.id[len(_VAR_PREFIX) :])
+            return registry.dimensionless, {arg.id[len(_VAR_PREFIX) :]: Fraction(1)}
+        raise UnitParseError(text, "syntax", "delta(...) takes one unit variable, e.g. delta('u)")
     if isinstance(node, ast.Name):
         if node.id.startswith(_VAR_PREFIX):
             return registry.dimensionless, {node.id[len(_VAR_PREFIX) :]: Fraction(1)}
@@ -202,13 +228,13 @@ def _walk(node: ast.expr, text: str, registry: Registry) -> tuple[PintUnit, dict
         return registry.dimensionless, {}
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow):
-            base_unit, base_vars = _walk(node.left, text, registry)
+            base_unit, base_vars = _walk(node.left, text, registry, deltas)
             exp = _exponent(node.right, text)
             power = int(exp) if exp.denominator == 1 else float(exp)
             return base_unit**power, {v: e * exp for v, e in base_vars.items()}
         if isinstance(node.op, (ast.Mult, ast.Div)):
-            lu, lv = _walk(node.left, text, registry)
-            ru, rv = _walk(node.right, text, registry)
+            lu, lv = _walk(node.left, text, registry, deltas)
+            ru, rv = _walk(node.right, text, registry, deltas)
             sign = 1 if isinstance(node.op, ast.Mult) else -1
             merged = dict(lv)
             for v, e in rv.items():
@@ -293,12 +319,30 @@ def conversion(src: UType, dst: UType) -> tuple[float, float] | None:
             raise OffsetUnitError(str(err)) from None
         if src.rigid and zero != 0.0:
             raise OffsetUnitError(f"affine unit conversion {src} -> {dst} under unit variables")
-        result = (one - zero, zero)
-        if zero == 0.0:
-            # Pint's direct factor is exact where (1 - 0) may round.
-            result = (one, 0.0)
+        # Pint's direct factor is exact where (1 - 0) may round; factors that float
+        # arithmetic left a hair off an integer (s -> ns: 999999999.9999999) are snapped.
+        result = (_snap(one), 0.0) if zero == 0.0 else (_snap(one - zero), _snap(zero))
     _conversion_cache[key] = result
     return result
+
+
+_delta_cache: dict[tuple[int, PintUnit], PintUnit] = {}
+
+
+def delta_unit(unit: PintUnit) -> PintUnit:
+    """The unit of a difference of two values in ``unit``: delta_degC for degC, else itself."""
+    if not is_affine(unit):
+        return unit
+    registry = unit._REGISTRY
+    key = (id(registry), unit)
+    if key not in _delta_cache:
+        _delta_cache[key] = (registry.Quantity(1.0, unit) - registry.Quantity(0.0, unit)).units
+    return _delta_cache[key]
+
+
+def _snap(x: float) -> float:
+    nearest = round(x)
+    return float(nearest) if nearest != 0 and abs(x - nearest) <= 1e-12 * abs(x) else x
 
 
 _affine_cache: dict[tuple[int, PintUnit], bool] = {}
