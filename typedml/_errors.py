@@ -52,12 +52,29 @@ def _display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+_internal: tuple[str, ...] = ()
+
+
+def _internal_dirs() -> tuple[str, ...]:
+    global _internal
+    if not _internal:
+        dirs = [_PACKAGE_DIR]
+        for name in ("jax", "jaxlib"):
+            module = sys.modules.get(name)
+            path = getattr(module, "__file__", None)
+            if path:
+                dirs.append(os.path.dirname(os.path.abspath(path)) + os.sep)
+        _internal = tuple(dirs)
+    return _internal
+
+
 def user_location(skip_internal: bool = True) -> Location | None:
     """The innermost calling frame outside typedml itself, with its column if known."""
     frame: FrameType | None = sys._getframe(1)  # pyright: ignore[reportPrivateUsage]
     while frame is not None:
         filename = frame.f_code.co_filename
-        internal = os.path.abspath(filename).startswith(_PACKAGE_DIR)
+        # typedml's own frames, and JAX's while it traces a compiled pipeline
+        internal = os.path.abspath(filename).startswith(_internal_dirs())
         if not (skip_internal and internal) and not filename.startswith("<frozen"):
             return _frame_location(frame)
         frame = frame.f_back

@@ -14,6 +14,7 @@ from typing import Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
 
 import jax
 import networkx as nx
+import numpy as np
 
 from ._check import CheckReport, Plan, check_graph
 from ._compile import build_function
@@ -65,6 +66,9 @@ class Pipeline(Generic[P, R]):
         self._trace_diags: list[Diagnostic] = []
         self._impls: dict[tuple[tuple[str, str], ...], Callable[..., tuple[Any, ...]]] = {}
         self._executables: dict[tuple[Any, ...], Executable] = {}
+        self._last_units: object = _NOTHING
+        self._last_fn: Callable[..., Any] = _identity
+        self._last_wrap: Callable[[Any], Any] = _identity
         self._variants: dict[tuple[Any, ...], Pipeline[P, R]] = {}
         self._n_inputs = len(self.spec.inputs)
         self._input_names = self.spec.input_names
@@ -188,29 +192,31 @@ class Pipeline(Generic[P, R]):
 
     # -- calling --------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _current_tracer.get() is not None:
-            return self._trace_call(args, kwargs)
-        if not kwargs and len(args) == self._n_inputs:
-            # Hot path: one pass builds the cache key (units, shape, dtype) and the magnitudes.
-            mags: list[Any] = []
-            parts: list[tuple[Any, ...]] = []
-            for value in args:
-                if isinstance(value, _QUANTITY):
-                    mag, units = value._magnitude, value._units
-                else:
-                    mag, units = value, None
-                mags.append(mag)
-                try:
-                    parts.append((units, mag.shape, mag.dtype))
-                except AttributeError:
-                    parts.append((units, type(cast(object, mag))))
-            exe = self._executables.get(tuple(parts))
-            if exe is not None:
-                return exe.wrap(exe.fn(*mags))
+        # Hot path, kept short on purpose: executables are cached by the inputs' units only
+        # (jax.jit itself retraces on a new shape or dtype, and the trace re-validates them).
         try:
+            if not kwargs and len(args) == self._n_inputs:
+                if self._n_inputs == 1:
+                    value = args[0]
+                    if isinstance(value, _QUANTITY) and value._units is self._last_units:
+                        return self._last_wrap(self._last_fn(value._magnitude))
+                if _current_tracer.get() is None:
+                    key = tuple([v._units if isinstance(v, _QUANTITY) else None for v in args])
+                    exe = self._executables.get(key)
+                    if exe is not None:
+                        self._remember(key, exe)
+                        return exe.wrap(exe.fn(*[_magnitude(v) for v in args]))
+            if _current_tracer.get() is not None:
+                return self._trace_call(args, kwargs)
             return self._run(args, kwargs)
         except TypedMLError as err:
             raise err.with_traceback(None) from None  # the user's call is the place to see
+
+    def _remember(self, key: tuple[Any, ...], exe: Executable) -> None:
+        if self._n_inputs == 1 and key[0] is not None:
+            self._last_units = key[0]
+            self._last_fn = exe.fn
+            self._last_wrap = exe.wrap
 
     def _trace_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         tracer = current_tracer()
@@ -222,12 +228,13 @@ class Pipeline(Generic[P, R]):
             static = {k: kwargs.pop(k) for k in list(kwargs) if k in self._static_names}
             return self.configure(**static)(*args, **kwargs)
         values = list(args) if not kwargs and len(args) == self._n_inputs else self._bind(args, kwargs)
-        key = tuple(_key_part(v) for v in values)
+        key = tuple(split_value(v)[1] for v in values)
         exe = self._executables.get(key)
         if exe is None:
             exe = self._prepare(values)
             self._executables[key] = exe
-        return exe.wrap(exe.fn(*[split_value(v)[0] for v in values]))
+        self._remember(key, exe)
+        return exe.wrap(exe.fn(*[_magnitude(v) for v in values]))
 
     def configure(self, **static: Any) -> Pipeline[P, R]:
         """This pipeline with other static configuration (traced and checked anew)."""
@@ -300,14 +307,20 @@ class Pipeline(Generic[P, R]):
 
     def _prepare(self, values: list[Any]) -> Executable:
         self._ready()  # a mis-wired pipeline fails as such, whatever the data
-        boundary = check_inputs(self.spec, values, f"{self.spec.name}()")
+        owner = f"{self.spec.name}()"
+        pairs = [split_value(v) for v in values]
+        boundary = check_inputs(self.spec, pairs, owner)  # everything, on the real data
         impl = self._impl_for(boundary.rigid_units)
-        converters = [
-            _input_converter(conv, is_int) for conv, is_int in zip(boundary.conversions, boundary.integer, strict=False)
-        ]
+        units = [u for _, u in pairs]
         single = self.spec.output_tuple is None
+        spec = self.spec
 
         def fn(*args: Any) -> Any:
+            # Runs once per trace, i.e. per new shape/dtype signature: validate those here.
+            traced = check_inputs(spec, list(zip(args, units, strict=True)), owner)
+            converters = [
+                _input_converter(conv, is_int) for conv, is_int in zip(traced.conversions, traced.integer, strict=True)
+            ]
             out = impl(*[c(a) if c is not None else a for c, a in zip(converters, args, strict=True)])
             return out[0] if single else out
 
@@ -331,6 +344,17 @@ class Pipeline(Generic[P, R]):
 
 def _identity(x: Any) -> Any:
     return x
+
+
+_NOTHING = object()
+
+
+def _magnitude(value: Any) -> Any:
+    if isinstance(value, _QUANTITY):
+        return value._magnitude
+    if hasattr(value, "shape"):
+        return value
+    return np.asarray(value)
 
 
 def _input_converter(conv: tuple[float, float] | None, is_int: bool) -> Callable[[Any], Any] | None:
@@ -357,14 +381,6 @@ def _node_impl(plan: Plan, node: str, data: dict[str, Any]) -> Callable[..., Any
 
         return call
     return callee.fn
-
-
-def _key_part(value: Any) -> tuple[Any, ...]:
-    mag, units = split_value(value)
-    try:
-        return (units, mag.shape, mag.dtype)
-    except AttributeError:
-        return (units, type(cast(object, mag)))
 
 
 def _body_failure(err: Exception, fn: Callable[..., Any]) -> Diagnostic:

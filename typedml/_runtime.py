@@ -58,16 +58,20 @@ def _unit_of(units: Any, registry: Registry) -> UType:
     return UType(registry.Unit(units))
 
 
-def check_inputs(spec: Spec, values: Sequence[Any], owner: str) -> Boundary:
-    """Check data against ``spec``'s inputs; raise :class:`InputError` listing every problem."""
+def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> Boundary:
+    """Check ``(magnitude, units)`` pairs against ``spec``'s inputs.
+
+    Raises :class:`InputError` listing every problem. Magnitudes may be arrays or JAX
+    tracers (only their shape and dtype are read).
+    """
     registry = get_registry()
     problems: list[Diagnostic] = []
     store = ShapeStore()
     found_units: list[UType | None] = []
     equations: list[tuple[UType, Any, str]] = []
     arrays: list[Any] = []
-    for port, value in zip(spec.inputs, values, strict=False):
-        mag, units = split_value(value)
+    for port, (mag, units) in zip(spec.inputs, values, strict=True):
+        value = mag
         if port.type is None:
             found_units.append(None)
             arrays.append(mag)

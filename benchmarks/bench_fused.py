@@ -1,0 +1,520 @@
+"""Per-call cost of a fused typedml pipeline vs. the same computation hand-written in ``jax.jit``.
+
+DESIGN.md §4 promises that, once compiled, a pipeline called with pint Quantities costs what the
+hand-written ``jax.jit`` function costs: unit conversions fold into the XLA computation and the
+boundary (unit stripping, cache lookup, re-wrapping) is a few dictionary lookups. This script
+measures that promise on a 10-stage affine chain followed by a ``mean`` over the leading axis,
+float32, at n = 10^3 (dispatch-bound) and n = 10^6 (compute-bound), in one run:
+
+  (a) the typedml pipeline called with a pint Quantity (jax-array magnitude already on device);
+  (b) the same computation hand-written as one ``jax.jit`` function — the baseline;
+  (c) eleven separately jitted calls, one per stage (context: what fusing saves);
+  (d) the same computation with pint Quantities on numpy (context: eager units);
+  (e) ``pipeline.jax_fn`` jitted directly (the pure function typedml exposes).
+
+(a), (c), (d) and (e) must agree numerically with (b) (compared in the same unit) or the
+script fails: that is the honesty check that the baseline computes the same thing.
+
+Every variant is warmed up first (compilation and typedml's per-signature caches are not
+timed). Then ``--repeat`` rounds are run; in each round every variant is timed in turn with
+``timeit`` (garbage collection off) over a calibrated number of calls, the variant order
+rotating from round to round so slow drift hits all variants alike. Each call ends with
+``.block_until_ready()`` on its jax output (for a pint output, on ``.magnitude``). Reported:
+median and minimum µs per call over the rounds and the ratio of each variant to (b).
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_fused.py
+    .venv/bin/python benchmarks/bench_fused.py --sizes 1000 1000000 --repeat 31
+    .venv/bin/python benchmarks/bench_fused.py --quick          # fast smoke run
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import timeit
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pint
+from jaxtyping import Array, Float
+
+import typedml as tm
+from typedml import Q
+
+DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "bench_fused.json"
+TARGET_RATIO = 1.05  # (a)/(b), from the issue
+NOISY_SPREAD = 1.25  # median/min of the baseline above this: flag the run as noisy
+
+# -- the pipeline -------------------------------------------------------------------------
+# Ten affine stages. Declared units change along the chain so that seven edges carry a real
+# conversion (mV->V, K->mK, mK->K, J->kJ, kJ->J, W->mW and the affine K->degC at the output);
+# the other edges connect equal units. Values stay around 10^2..10^5, fine for float32.
+
+
+@tm.stage
+def s01_amplify(x: Q[Float[Array, "n"], "mV"]) -> Q[Float[Array, "n"], "mV"]:
+    return x * 1.01 + 0.5
+
+
+@tm.stage
+def s02_trim(x: Q[Float[Array, "n"], "V"]) -> Q[Float[Array, "n"], "V"]:
+    return x * 0.98 + 0.002
+
+
+@tm.stage
+def s03_thermistor(x: Q[Float[Array, "n"], "V"]) -> Q[Float[Array, "n"], "K"]:
+    return x * 250.0 + 280.0
+
+
+@tm.stage
+def s04_offset(x: Q[Float[Array, "n"], "mK"]) -> Q[Float[Array, "n"], "mK"]:
+    return x * 1.002 - 150.0
+
+
+@tm.stage
+def s05_heat(x: Q[Float[Array, "n"], "K"]) -> Q[Float[Array, "n"], "J"]:
+    return x * 1.38 + 0.1
+
+
+@tm.stage
+def s06_loss(x: Q[Float[Array, "n"], "kJ"]) -> Q[Float[Array, "n"], "kJ"]:
+    return x * 0.97 + 0.01
+
+
+@tm.stage
+def s07_gain(x: Q[Float[Array, "n"], "kJ"]) -> Q[Float[Array, "n"], "kJ"]:
+    return x * 1.05 - 0.002
+
+
+@tm.stage
+def s08_power(x: Q[Float[Array, "n"], "J"]) -> Q[Float[Array, "n"], "W"]:
+    return x * 0.5 + 3.0
+
+
+@tm.stage
+def s09_bias(x: Q[Float[Array, "n"], "mW"]) -> Q[Float[Array, "n"], "mW"]:
+    return x * 0.999 + 10.0
+
+
+@tm.stage
+def s10_sensor(x: Q[Float[Array, "n"], "mW"]) -> Q[Float[Array, "n"], "K"]:
+    return x * 0.0015 + 0.2
+
+
+@tm.pipeline
+def chain(x: Q[Float[Array, "n"], "mV"]) -> Q[Float[Array, ""], "degC"]:
+    x1 = s01_amplify(x)
+    x2 = s02_trim(x1)  # mV -> V
+    x3 = s03_thermistor(x2)
+    x4 = s04_offset(x3)  # K -> mK
+    x5 = s05_heat(x4)  # mK -> K
+    x6 = s06_loss(x5)  # J -> kJ
+    x7 = s07_gain(x6)
+    x8 = s08_power(x7)  # kJ -> J
+    x9 = s09_bias(x8)  # W -> mW
+    x10 = s10_sensor(x9)
+    return tm.stdlib.mean(x10)  # K -> degC on the output edge
+
+
+STAGES = [
+    s01_amplify,
+    s02_trim,
+    s03_thermistor,
+    s04_offset,
+    s05_heat,
+    s06_loss,
+    s07_gain,
+    s08_power,
+    s09_bias,
+    s10_sensor,
+]
+# Conversion (scale, offset) on the edge *into* each stage, then into mean, then to the output.
+EDGE_CONVERSIONS: list[tuple[float, float] | None] = [
+    None,
+    (1e-3, 0.0),
+    None,
+    (1e3, 0.0),
+    (1e-3, 0.0),
+    (1e-3, 0.0),
+    None,
+    (1e3, 0.0),
+    (1e3, 0.0),
+    None,
+    None,  # s10 -> mean: K -> K
+]
+OUTPUT_CONVERSION = (1.0, -273.15)  # mean's K -> the pipeline's degC
+
+
+# -- (b) the baseline: the same computation written by hand as one jax.jit function ---------
+@jax.jit
+def hand_written(x: jax.Array) -> jax.Array:
+    x = x * 1.01 + 0.5  # s01 (mV)
+    x = x * 1e-3  # mV -> V
+    x = x * 0.98 + 0.002  # s02 (V)
+    x = x * 250.0 + 280.0  # s03 (V -> K)
+    x = x * 1e3  # K -> mK
+    x = x * 1.002 - 150.0  # s04 (mK)
+    x = x * 1e-3  # mK -> K
+    x = x * 1.38 + 0.1  # s05 (K -> J)
+    x = x * 1e-3  # J -> kJ
+    x = x * 0.97 + 0.01  # s06 (kJ)
+    x = x * 1.05 - 0.002  # s07 (kJ)
+    x = x * 1e3  # kJ -> J
+    x = x * 0.5 + 3.0  # s08 (J -> W)
+    x = x * 1e3  # W -> mW
+    x = x * 0.999 + 10.0  # s09 (mW)
+    x = x * 0.0015 + 0.2  # s10 (mW -> K)
+    return jnp.mean(x, axis=0) - 273.15  # mean, K -> degC
+
+
+# -- (c) eleven separately jitted calls ----------------------------------------------------
+def _affine(conv: tuple[float, float] | None) -> Callable[[Any], Any]:
+    if conv is None:
+        return lambda x: x
+    scale, offset = conv
+    return lambda x: x * scale + offset if offset else x * scale
+
+
+def make_separate() -> list[Callable[[Any], Any]]:
+    """One jitted function per stage (its incoming conversion included), then a jitted mean."""
+    fns: list[Callable[[Any], Any]] = []
+    for stage, conv in zip(STAGES, EDGE_CONVERSIONS, strict=False):
+        body, into = stage.fn, _affine(conv)
+        fns.append(jax.jit(lambda x, body=body, into=into: body(into(x))))
+    mean_body, into, out = tm.stdlib.mean.fn, _affine(EDGE_CONVERSIONS[-1]), _affine(OUTPUT_CONVERSION)
+    fns.append(jax.jit(lambda x: out(mean_body(into(x)))))
+    assert len(fns) == 11
+    return fns
+
+
+# -- (d) pint Quantities on numpy ------------------------------------------------------------
+def make_pint_numpy(ureg: pint.UnitRegistry) -> Callable[[Any], Any]:
+    """Each stage ``x.to(in_unit) * a + b`` with ``a``, ``b`` Quantities; constants and units built once."""
+    unit = ureg.Unit
+    quantity = ureg.Quantity
+    # (input unit, a, unit of a, b, output unit) per stage, as declared above.
+    table = [
+        ("mV", 1.01, "mV/mV", 0.5, "mV"),
+        ("V", 0.98, "V/V", 0.002, "V"),
+        ("V", 250.0, "K/V", 280.0, "K"),
+        ("mK", 1.002, "mK/mK", -150.0, "mK"),
+        ("K", 1.38, "J/K", 0.1, "J"),
+        ("kJ", 0.97, "kJ/kJ", 0.01, "kJ"),
+        ("kJ", 1.05, "kJ/kJ", -0.002, "kJ"),
+        ("J", 0.5, "W/J", 3.0, "W"),
+        ("mW", 0.999, "mW/mW", 10.0, "mW"),
+        ("mW", 0.0015, "K/mW", 0.2, "K"),
+    ]
+    steps = [(unit(u_in), quantity(a, u_a), quantity(b, u_out)) for u_in, a, u_a, b, u_out in table]
+    kelvin, celsius = unit("K"), unit("degC")
+
+    def run(x: Any) -> Any:
+        for u_in, a, b in steps:
+            x = x.to(u_in) * a + b
+        return np.mean(x.to(kelvin), axis=0).to(celsius)
+
+    return run
+
+
+# -- measurement -----------------------------------------------------------------------------
+VARIANTS = {
+    "a": "typedml pipeline, pint Quantity in/out (jax magnitudes)",
+    "b": "hand-written single jax.jit (baseline)",
+    "c": "11 separately jitted calls",
+    "d": "pint Quantities on numpy",
+    "e": "jax.jit(pipeline.jax_fn)",
+}
+
+
+def calibrate_number(fn: Callable[[], object], min_time: float) -> int:
+    """Calls per timing so that one timing lasts at least ``min_time`` seconds (like timeit.autorange)."""
+    timer = timeit.Timer(fn)
+    number = 1
+    while True:
+        elapsed = timer.timeit(number)
+        if elapsed >= min_time:
+            return number
+        # aim a little past min_time, at most x10 per step
+        number = max(number + 1, min(number * 10, int(number * 1.2 * min_time / max(elapsed, 1e-9)) + 1))
+
+
+def measure(
+    variants: dict[str, Callable[[], object]], repeat: int, min_time: float, warmup: int
+) -> tuple[dict[str, int], dict[str, list[float]]]:
+    """Per-call seconds for each variant, ``repeat`` interleaved rounds with rotating order."""
+    for fn in variants.values():
+        for _ in range(warmup):
+            fn()
+    numbers = {name: calibrate_number(fn, min_time) for name, fn in variants.items()}
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    for r in range(repeat):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            elapsed = timeit.Timer(variants[name]).timeit(numbers[name])
+            samples[name].append(elapsed / numbers[name])
+    return numbers, samples
+
+
+def _close(name: str, got: Any, want: Any, rtol: float, atol: float) -> dict[str, Any]:
+    got_np = np.asarray(got, dtype=np.float64)
+    want_np = np.asarray(want, dtype=np.float64)
+    ok = got_np.shape == want_np.shape and bool(np.allclose(got_np, want_np, rtol=rtol, atol=atol))
+    info = {
+        "variant": name,
+        "value": got_np.tolist(),
+        "baseline": want_np.tolist(),
+        "max_abs_diff": float(np.max(np.abs(got_np - want_np))) if got_np.shape == want_np.shape else None,
+        "rtol": rtol,
+        "atol": atol,
+        "ok": ok,
+    }
+    if not ok:
+        raise AssertionError(f"honesty check failed: ({name}) = {got_np} differs from (b) = {want_np}")
+    return info
+
+
+def graph_conversions(pipe: tm.Pipeline[Any, Any]) -> list[dict[str, Any]]:
+    """Every edge of the traced graph that carries a non-identity conversion."""
+    found = []
+    for u, v, data in pipe.graph.edges(data=True):
+        conv = data.get("conversion")
+        if conv is not None and tuple(conv) != (1.0, 0.0):
+            found.append({"edge": f"{u} -> {v}", "from": str(data.get("unit")), "to": str(data.get("dst_unit"))})
+            found[-1]["scale"], found[-1]["offset"] = float(conv[0]), float(conv[1])
+    return found
+
+
+def _hlo_signature(compiled_text: str) -> str:
+    """Optimized HLO with names, metadata and source locations removed, for structural comparison."""
+    lines = compiled_text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(("%", "ENTRY", "fused"))), 0)
+    body = "\n".join(lines[start:])
+    body = re.sub(r",?\s*metadata=\{[^}]*\}", "", body)
+    body = re.sub(r",?\s*stack_frame_id=\d+", "", body)
+    body = re.sub(r"([(,]\s*)[A-Za-z_][\w.]*: ", r"\1p: ", body)  # parameter names in signatures
+    return re.sub(r"%[\w.\-]+", "%v", body)
+
+
+def same_compiled_code(x: jax.Array, jax_fn: Any) -> bool | None:
+    """Whether (e) and (b) compile to the same optimized HLO (informational; None if undeterminable)."""
+    try:
+        e = jax_fn.lower(x).compile().as_text()
+        b = hand_written.lower(x).compile().as_text()
+    except Exception:  # noqa: BLE001 - an informational check must not break the benchmark
+        return None
+    return _hlo_signature(e) == _hlo_signature(b)
+
+
+def bench_size(n: int, args: argparse.Namespace, separate: list[Callable[[Any], Any]], pint_run: Any) -> dict[str, Any]:
+    ureg = tm.get_registry()
+    host = np.random.default_rng(n).uniform(0.0, 200.0, size=n).astype(np.float32)  # mV
+    x = jax.device_put(jnp.asarray(host))
+    x.block_until_ready()
+    xq = ureg.Quantity(x, "mV")  # (a): jax magnitude, already on device
+    xq_np = ureg.Quantity(host, "mV")  # (d): numpy magnitude
+    jax_fn = jax.jit(chain.jax_fn)
+
+    def run_separate(x: Any) -> Any:
+        for f in separate:
+            x = f(x)
+        return x
+
+    variants: dict[str, Callable[[], object]] = {
+        "a": lambda: chain(xq).magnitude.block_until_ready(),
+        "b": lambda: hand_written(x).block_until_ready(),
+        "c": lambda: run_separate(x).block_until_ready(),
+        "d": lambda: pint_run(xq_np),
+        "e": lambda: jax_fn(x)[0].block_until_ready(),
+    }
+
+    # Correctness first (this also compiles everything).
+    out_a = chain(xq)
+    out_b = hand_written(x)
+    out_c = run_separate(x)
+    out_d = pint_run(xq_np)
+    out_e = jax_fn(x)[0]
+    degc = ureg.Unit("degC")
+    if out_a.units != degc or out_d.units != degc:
+        raise AssertionError(f"unexpected output units: (a) {out_a.units}, (d) {out_d.units}")
+    # (a), (c), (e) run the same float32 ops as (b): they must agree to float32 rounding.
+    checks = [
+        _close("a", out_a.to(degc).magnitude, out_b, rtol=1e-5, atol=1e-4),
+        _close("c", out_c, out_b, rtol=1e-5, atol=1e-4),
+        _close("e", out_e, out_b, rtol=1e-5, atol=1e-4),
+        # pint/numpy may compute in another precision and reduces in another order
+        _close("d", out_d.to(degc).magnitude, out_b, rtol=1e-3, atol=1e-2),
+    ]
+    dtypes = {
+        "a": str(out_a.magnitude.dtype),
+        "b": str(out_b.dtype),
+        "c": str(out_c.dtype),
+        "d": str(np.asarray(out_d.magnitude).dtype),
+        "e": str(out_e.dtype),
+    }
+
+    same_hlo = same_compiled_code(x, jax_fn)
+
+    numbers, samples = measure(variants, args.repeat, args.min_time, args.warmup)
+    medians = {k: statistics.median(v) for k, v in samples.items()}
+    minima = {k: min(v) for k, v in samples.items()}
+    paired = {k: statistics.median(s / b for s, b in zip(v, samples["b"], strict=True)) for k, v in samples.items()}
+    results = {
+        name: {
+            "description": VARIANTS[name],
+            "median_us": medians[name] * 1e6,
+            "min_us": minima[name] * 1e6,
+            "ratio_to_b_median": medians[name] / medians["b"],
+            "ratio_to_b_min": minima[name] / minima["b"],
+            "ratio_to_b_paired_median": paired[name],
+            "calls_per_round": numbers[name],
+            "output_dtype": dtypes[name],
+            "samples_us": [s * 1e6 for s in samples[name]],
+        }
+        for name in VARIANTS
+    }
+    # The target is judged on the paired ratio: (a) and (b) timed in the same round, so a burst of
+    # machine noise that hits one round cancels out. The ratio of medians is reported beside it.
+    ratio = results["a"]["ratio_to_b_paired_median"]
+    spread = medians["b"] / minima["b"]
+    return {
+        "n": n,
+        "dtype": "float32",
+        "variants": results,
+        "correctness": checks,
+        "same_optimized_hlo_e_b": same_hlo,
+        "ratio_a_to_b": ratio,
+        "ratio_a_to_b_of_medians": results["a"]["ratio_to_b_median"],
+        "target_ratio": TARGET_RATIO,
+        "target_met": ratio <= TARGET_RATIO,
+        "baseline_spread": spread,  # median/min of (b): above NOISY_SPREAD the machine was noisy
+        "noisy": spread > NOISY_SPREAD,
+    }
+
+
+def print_table(result: dict[str, Any]) -> None:
+    n = result["n"]
+    print(f"\nn = {n:,} (float32, {jax.default_backend()})")
+    header = f"  {'variant':<60} {'median µs':>10} {'min µs':>10} {'÷(b) med':>9} {'÷(b) min':>9} {'÷(b) pair':>9}"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    for name, r in result["variants"].items():
+        label = f"({name}) {r['description']}"
+        print(
+            f"  {label:<60} {r['median_us']:>10.1f} {r['min_us']:>10.1f}"
+            f" {r['ratio_to_b_median']:>9.3f} {r['ratio_to_b_min']:>9.3f} {r['ratio_to_b_paired_median']:>9.3f}"
+        )
+    verdict = "met" if result["target_met"] else "NOT met"
+    print(
+        f"  (a)/(b) = {result['ratio_a_to_b']:.3f} paired ({result['ratio_a_to_b_of_medians']:.3f} of medians);"
+        f" target ≤ {TARGET_RATIO}: {verdict}"
+    )
+    diffs = ", ".join(f"({c['variant']}) {c['max_abs_diff']:.2g}" for c in result["correctness"])
+    print(f"  honesty check passed; max |x - (b)| in degC: {diffs}")
+    if result["noisy"]:
+        print(
+            f"  warning: noisy run, (b) median is {result['baseline_spread']:.2f}× its minimum; "
+            "prefer ÷(b) pair / ÷(b) min, or run again"
+        )
+    hlo = {True: "identical", False: "DIFFERENT", None: "not compared"}[result["same_optimized_hlo_e_b"]]
+    print(f"  optimized HLO of (e) vs (b): {hlo}")
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "numpy": np.__version__,
+        "pint": pint.__version__,
+        "typedml": tm.__version__,
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS"),
+        "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS"),
+    }
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--sizes", type=int, nargs="+", default=None, help="element counts (default: 1000 1000000)")
+    parser.add_argument("--repeat", type=int, default=None, help="interleaved timing rounds (default 21, quick 3)")
+    parser.add_argument(
+        "--min-time", type=float, default=None, help="seconds per variant per round (default 0.05, quick 0.002)"
+    )
+    parser.add_argument("--warmup", type=int, default=None, help="untimed calls per variant (default 20, quick 2)")
+    parser.add_argument(
+        "--json", type=Path, default=DEFAULT_JSON, help=f"where to write results (default {DEFAULT_JSON})"
+    )
+    parser.add_argument("--quick", action="store_true", help="few short rounds: a smoke run, not a measurement")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    if args.sizes is None:
+        args.sizes = [1000, 10_000] if quick else [1000, 1_000_000]
+    if args.repeat is None:
+        args.repeat = 3 if quick else 21
+    if args.min_time is None:
+        args.min_time = 0.002 if quick else 0.05
+    if args.warmup is None:
+        args.warmup = 2 if quick else 20
+    if args.repeat < 1 or args.min_time <= 0 or any(n < 1 for n in args.sizes):
+        parser.error("--repeat, --min-time and --sizes must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark; print the table, write the JSON and return what was written."""
+    args = parse_args(argv)
+    report = chain.check()
+    if report.errors:
+        raise SystemExit(f"the benchmark pipeline does not check:\n{report}")
+    conversions = graph_conversions(chain)
+    separate = make_separate()
+    pint_run = make_pint_numpy(tm.get_registry())
+    print(f"typedml fused-pipeline benchmark: 10 affine stages + mean; {len(conversions)} converting edges")
+    print(f"  jax {jax.__version__} on {jax.default_backend()} ({', '.join(str(d) for d in jax.devices())})")
+    print(f"  rounds={args.repeat}, ≥{args.min_time * 1e3:g} ms per variant per round, quick={args.quick}")
+    print("  ÷(b) med: median/median(b); ÷(b) min: min/min(b); ÷(b) pair: median over rounds of (x/(b) in that round)")
+    sizes = []
+    for n in args.sizes:
+        result = bench_size(n, args, separate, pint_run)
+        print_table(result)
+        sizes.append(result)
+    output = {
+        "benchmark": "bench_fused",
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": [Path(sys.argv[0]).name, *(sys.argv[1:] if argv is None else list(argv))],
+        "settings": {
+            "sizes": args.sizes,
+            "repeat": args.repeat,
+            "min_time_s": args.min_time,
+            "warmup": args.warmup,
+            "quick": args.quick,
+        },
+        "environment": environment(),
+        "edge_conversions": conversions,
+        "variants": VARIANTS,
+        "target": {"ratio_a_to_b": TARGET_RATIO},
+        "results": sizes,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.json}")
+    return output
+
+
+if __name__ == "__main__":
+    main()

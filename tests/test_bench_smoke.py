@@ -1,0 +1,60 @@
+"""Smoke test of ``benchmarks/bench_fused.py``: it runs, produces results and its honesty check passes.
+
+No timing is asserted: timings belong to the benchmark run, not to the test suite.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_fused.py"
+
+
+def load_script() -> ModuleType:
+    name = "bench_fused_under_test"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, SCRIPT)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_fused_quick_run(tmp_path: Path, capsys) -> None:
+    bench = load_script()
+    out = tmp_path / "bench.json"
+    sizes = [8, 64]
+    result = bench.main(
+        [
+            "--quick",
+            "--sizes",
+            *map(str, sizes),
+            "--repeat",
+            "1",
+            "--min-time",
+            "0.0005",
+            "--warmup",
+            "1",
+            "--json",
+            str(out),
+        ]
+    )
+
+    assert out.exists()
+    assert json.loads(out.read_text(encoding="utf-8")) == result
+    assert [r["n"] for r in result["results"]] == sizes
+    assert len(result["edge_conversions"]) >= 5  # the chain really converts units on its edges
+    for size in result["results"]:
+        assert set(size["variants"]) == {"a", "b", "c", "d", "e"}
+        for variant in size["variants"].values():
+            assert variant["median_us"] > 0 and len(variant["samples_us"]) == 1
+        checks = {c["variant"]: c["ok"] for c in size["correctness"]}
+        assert checks == {"a": True, "c": True, "d": True, "e": True}  # (a) computes what (b) computes
+        assert size["variants"]["a"]["output_dtype"] == "float32"
+    assert "(a)/(b)" in capsys.readouterr().out
