@@ -114,6 +114,7 @@ class _Checker:
         self.unknown: set[tuple[str, str]] = set()
         self._fresh = itertools.count()
         self.affine_misuse: set[str] = set()
+        self.unsolved_nodes: set[str] = set()
 
     def fresh(self) -> str:
         return f"...{next(self._fresh)}"
@@ -397,6 +398,8 @@ class _Checker:
                 notes=(f"{edata['dst_port']} expects {expr}",),
                 hint="each unit variable must be determined by some input on its own; give one input a plain 'u",
             )
+        if unsolved:
+            self.unsolved_nodes.add(node)
         self.node_bindings[node] = {v: b[0] for v, b in bindings.items()}
         # affine units only pass through plain 'u
         data = self.graph.nodes[node]
@@ -525,6 +528,8 @@ class _Checker:
         if t is None or t.unit is None:
             return None
         missing = [v for v in t.unit.var_names if v not in bindings]
+        if missing and node in self.unsolved_nodes:
+            return None  # the input that failed to bind it is reported already
         if missing:
             self.diagnostics.append(
                 Diagnostic(

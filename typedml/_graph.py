@@ -237,7 +237,7 @@ class Tracer:
         self.diagnostics.append(
             Diagnostic(
                 "TM113",
-                f"{label} received a {found}, not a value flowing through the pipeline",
+                f"{label} received a value of type {found}, not a value flowing through the pipeline",
                 location,
                 notes=(f"expected: {port.describe()}", f"found: {found} {_short_repr(value)}"),
                 hint="constants must enter as pipeline inputs (with their unit) or as static configuration of a stage",
@@ -265,7 +265,7 @@ def bind_arguments(
         problems.append(
             Diagnostic(
                 "TM112",
-                f"{spec.name}() takes {len(order)} arguments but {len(args)} were given",
+                f"{spec.name}() takes {len(order)} argument{'s' if len(order) != 1 else ''} but {len(args)} were given",
                 location,
                 notes=(f"parameters: {', '.join(order)}",),
                 stage=spec.name,

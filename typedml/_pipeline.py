@@ -70,6 +70,7 @@ class Pipeline(Generic[P, R]):
         self._last_fn: Callable[..., Any] = _identity
         self._last_wrap: Callable[[Any], Any] = _identity
         self._variants: dict[tuple[Any, ...], Pipeline[P, R]] = {}
+        self._building = False
         self._n_inputs = len(self.spec.inputs)
         self._input_names = self.spec.input_names
         self._static_names = set(self.spec.static_names)
@@ -94,11 +95,28 @@ class Pipeline(Generic[P, R]):
                 result = None
         if result is not None or not tracer.diagnostics:
             self._connect_outputs(tracer, result)
-        for _, data in tracer.graph.nodes(data=True):
-            if data["kind"] == "pipeline":
-                callee = data["callee"]
+        self._building = True
+        try:
+            for node, data in tracer.graph.nodes(data=True):
+                if data["kind"] != "pipeline":
+                    continue
+                callee: Pipeline[Any, Any] = data["callee"]
+                if callee._building:
+                    tracer.diagnostics.append(
+                        Diagnostic(
+                            "TM119",
+                            f"pipeline {self.spec.name!r} calls {callee.spec.name!r}, which is being built: a cycle",
+                            data.get("location"),
+                            notes=("a pipeline is a finite graph; it cannot call itself, directly or through another",),
+                            hint="unroll the repetition with a Python loop over static configuration, or loop inside a stage",
+                            stage=node,
+                        )
+                    )
+                    continue
                 inner = (callee.configure(**data["static"]) if data["static"] else callee).check()
                 tracer.diagnostics.extend(inner.errors)
+        finally:
+            self._building = False
         self._graph = tracer.graph
         self._trace_diags = tracer.diagnostics
         self._report, self._plan = check_graph(self._graph, self.spec, pre=tracer.diagnostics)

@@ -17,7 +17,7 @@ import pint
 from ._errors import Diagnostic, InputError
 from ._shapes import Conflict, Lin, SeqItem, ShapeStore, namespaced
 from ._spec import Port, Spec
-from ._units import Registry, UType, conversion, get_registry, solve_unit_vars
+from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, solve_unit_vars
 
 __all__ = ["Boundary", "Executable", "check_inputs", "split_value"]
 
@@ -70,8 +70,10 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
     found_units: list[UType | None] = []
     equations: list[tuple[UType, Any, str]] = []
     arrays: list[Any] = []
+    originals: list[Any] = []
     for port, (mag, units) in zip(spec.inputs, values, strict=True):
         value = mag
+        originals.append(mag)
         if port.type is None:
             found_units.append(None)
             arrays.append(mag)
@@ -126,7 +128,7 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
     rigid_units = {v: b[0] for v, b in bindings.items()}
     conversions: list[tuple[float, float] | None] = []
     integer: list[bool] = []
-    for port, unit, mag in zip(spec.inputs, found_units, arrays, strict=False):
+    for port, unit, mag, original in zip(spec.inputs, found_units, arrays, originals, strict=True):
         conv: tuple[float, float] | None = None
         is_int = bool(mag is not None and getattr(getattr(mag, "dtype", None), "kind", "f") in _INTEGER_KINDS)
         integer.append(is_int)
@@ -148,7 +150,7 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
                     )
                 )
             elif unit is not None:
-                conv = conversion(unit, UType(registry.dimensionless))
+                conv = _convert(unit, UType(registry.dimensionless))
         elif not t.unit.variables or all(v in rigid_units for v in t.unit.var_names):
             expected = t.unit.substitute(registry, rigid_units)
             if unit is None:
@@ -159,12 +161,12 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
                             f"input {port.name!r} of {owner} has no unit; expected {t.unit}",
                             port,
                             spec,
-                            (f"expected: {t.describe()}", f"found: plain {type(mag).__name__} (no unit)"),
+                            (f"expected: {t.describe()}", f"found: plain {type(original).__name__} (no unit)"),
                             f"attach the unit: tm.get_registry().Quantity(x, {str(t.unit)!r})",
                         )
                     )
             else:
-                conv = conversion(unit, expected)
+                conv = _convert(unit, expected)
                 if conv is None:
                     problems.append(
                         _diag(
@@ -219,6 +221,14 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
         raise InputError(problems)
     sizes = {k: store.render(Lin.var(k)) for k in store.dims}
     return Boundary(conversions, integer, rigid_units, sizes)
+
+
+def _convert(found: UType, expected: UType) -> tuple[float, float] | None:
+    """A conversion, or None when there is none (offset units included: degF -> delta_degC)."""
+    try:
+        return conversion(found, expected)
+    except OffsetUnitError:
+        return None
 
 
 def _shape_diag(
