@@ -443,9 +443,9 @@ def w_prefix_ok_dimension_not() -> Wired:
 def w_unit_mismatch_at_output() -> Wired:
     s = fresh_stages()
 
-    @tm.pipeline  # <tm102-output>
+    @tm.pipeline
     def p(x: Q[Float[Array, "n"], "K"]) -> Q[Float[Array, "n"], "m"]:
-        return s.in_k(x)
+        return s.in_k(x)  # <tm102-output>
 
     return Wired(p, (qty([1.0, 2.0], "K"),))
 
@@ -713,9 +713,9 @@ def w_jax_on_traced() -> Wired:
 def w_tuple_for_single_output() -> Wired:
     s = fresh_stages()
 
-    @tm.pipeline  # <tm115-tuple>
+    @tm.pipeline
     def p(x: Q[Float[Array, "n"], "m"]) -> Q[Float[Array, "n"], "m"]:
-        return s.in_m(x), x
+        return s.in_m(x), x  # <tm115-tuple>
 
     return Wired(p, (qty([1.0], "m"),))
 
@@ -728,9 +728,9 @@ class LowHigh(NamedTuple):
 def w_single_for_namedtuple() -> Wired:
     s = fresh_stages()
 
-    @tm.pipeline  # <tm115-single>
+    @tm.pipeline
     def p(x: Q[Float[Array, "n"], "m"]) -> LowHigh:
-        return s.in_m(x)
+        return s.in_m(x)  # <tm115-single>
 
     return Wired(p, (qty([1.0], "m"),))
 

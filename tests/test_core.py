@@ -275,3 +275,13 @@ def test_graph_reference_example_runs_as_documented():
     with contextlib.redirect_stdout(buffer):
         exec(compile(code, "graph.md", "exec"), {})
     assert buffer.getvalue() == expected
+
+
+def test_readme_shows_the_real_flagship_diagnostic():
+    from pathlib import Path
+
+    from examples.sensor.pipeline import sensor_transposed
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    first = str(sensor_transposed.check()).split("\nexamples")[0]
+    assert first in readme

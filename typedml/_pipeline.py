@@ -23,7 +23,7 @@ from ._graph import Symbol, Tracer, current_tracer
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._runtime import QUANTITY_TYPE as _QUANTITY
 from ._runtime import Executable, check_inputs, make_quantity, split_value
-from ._spec import Spec, not_a_function, parse_spec
+from ._spec import Spec, not_a_function, parse_spec, return_location
 from ._units import UType, get_registry
 
 __all__ = ["Pipeline", "pipeline"]
@@ -123,7 +123,7 @@ class Pipeline(Generic[P, R]):
 
     def _connect_outputs(self, tracer: Tracer, result: object) -> None:
         outputs = self.spec.outputs
-        location = self.spec.location
+        location = return_location(self.fn, self.spec.location)
         values = _as_tuple(result)
         if self.spec.output_tuple is not None:
             if values is None or len(values) != len(outputs):

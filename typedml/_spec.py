@@ -97,6 +97,23 @@ def definition_location(fn: Callable[..., Any]) -> Location:
     return Location(path, line, 1)
 
 
+def return_location(fn: Callable[..., Any], base: Location) -> Location:
+    """Where ``fn`` returns its value (its last ``return`` statement), else ``base``."""
+    try:
+        lines, start = inspect.getsourcelines(fn)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return base
+    returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return) and n.value is not None]
+    if not returns:
+        return base
+    last = max(returns, key=lambda n: (n.lineno, n.col_offset))
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    value = last.value
+    assert value is not None
+    return Location(base.path, start + value.lineno - 1, value.col_offset + indent + 1)
+
+
 def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Location:
     """Where parameter ``name`` (or the return annotation, or the ``def``) is written."""
     try:
