@@ -285,3 +285,25 @@ def test_readme_shows_the_real_flagship_diagnostic():
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     first = str(sensor_transposed.check()).split("\nexamples")[0]
     assert first in readme
+
+
+def test_typedml_quantity_inputs_and_jax_transformations():
+    raw = tm.Quantity(jnp.full((4, 2), 0.01), "V")
+    gain = tm.Quantity(jnp.ones(2), "K/mV")
+    offset = tm.Quantity(jnp.full(2, 273.15), "K")
+    out = sensor(raw, gain, offset)
+    np.testing.assert_allclose(np.asarray(out.magnitude), 10.0, rtol=1e-5)
+    # a pytree: passes through jit, the unit kept as static metadata
+    again = jax.jit(lambda q: q)(raw)
+    assert isinstance(again, tm.Quantity) and again.units == "V"
+    assert jax.tree_util.tree_leaves(raw)[0] is raw.magnitude
+    np.testing.assert_allclose(np.asarray(raw.to("mV").magnitude), 10.0, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(tm.Quantity(jnp.zeros(1), "degC").to("K").magnitude), 273.15)
+    back = tm.Quantity.from_pint(raw.to_pint())
+    assert back.to_pint().units == tm.get_registry().volt
+    with pytest.raises(tm.InputError) as info:
+        tm.Quantity(1.0, "furlongz")
+    assert info.value.code == "TM211" and "furlongz" in str(info.value)
+    with pytest.raises(tm.InputError) as info:
+        raw.to("s")
+    assert info.value.code == "TM203"

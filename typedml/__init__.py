@@ -17,6 +17,7 @@ from ._errors import TypedMLError as TypedMLError
 from ._errors import WiringError as WiringError
 from ._pipeline import Pipeline as Pipeline
 from ._pipeline import pipeline as pipeline
+from ._quantity import Quantity as Quantity
 from ._stage import Stage as Stage
 from ._stage import stage as stage
 from ._units import get_registry as get_registry
@@ -34,6 +35,7 @@ __all__ = [
     "NonFiniteError",
     "Pipeline",
     "Q",
+    "Quantity",
     "Stage",
     "StageDefinitionError",
     "TypedMLError",

@@ -15,6 +15,7 @@ import numpy as np
 import pint
 
 from ._errors import Diagnostic, InputError
+from ._quantity import Quantity
 from ._shapes import Conflict, Lin, SeqItem, ShapeStore, namespaced
 from ._spec import Port, Spec
 from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, solve_unit_vars
@@ -22,7 +23,8 @@ from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, 
 __all__ = ["Boundary", "Executable", "check_inputs", "split_value"]
 
 _INTEGER_KINDS = ("i", "u", "b")
-QUANTITY_TYPE: Any = getattr(pint, "Quantity")  # noqa: B009 - pint types it generically
+# pint's Quantity and typedml's own: both keep ``_magnitude`` and a UnitsContainer ``_units``
+QUANTITY_TYPE: Any = (getattr(pint, "Quantity"), Quantity)  # noqa: B009 - pint types it generically
 
 
 def split_value(value: Any) -> tuple[Any, Any]:

@@ -1,0 +1,101 @@
+"""typedml's own quantity type: a magnitude with a unit that is a JAX pytree.
+
+pint Quantities cannot cross ``jax.jit``, ``jax.vmap`` or ``jax.grad`` boundaries. A
+:class:`Quantity` can: its magnitude is the pytree leaf and its unit is static metadata, so
+it flows through JAX transformations unchanged and converts losslessly to and from pint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+from ._errors import Diagnostic, InputError, user_location
+from ._units import UnitParseError, UType, conversion, get_registry, parse_unit_expr
+
+__all__ = ["Quantity"]
+
+
+@jax.tree_util.register_pytree_node_class
+class Quantity:
+    """``Quantity(magnitude, "unit")``: an array (or scalar) with a pint unit.
+
+    Accepted wherever a pint Quantity is (pipeline and stage inputs). The unit is parsed
+    against the registry in use when the quantity is made.
+    """
+
+    __slots__ = ("_magnitude", "_units", "units")
+
+    def __init__(self, magnitude: Any, units: str) -> None:
+        registry = get_registry()
+        try:
+            expr = parse_unit_expr(units, registry)
+        except UnitParseError as err:
+            raise InputError(
+                Diagnostic(
+                    "TM211",
+                    f"unknown or malformed unit {err.text!r} for a typedml Quantity: {err.detail}",
+                    user_location(),
+                    hint="use pint's unit syntax, with units defined in tm.get_registry()",
+                )
+            ) from None
+        if expr.variables:
+            raise InputError(
+                Diagnostic(
+                    "TM211",
+                    f"a Quantity needs a concrete unit, not the unit variable expression {units!r}",
+                    user_location(),
+                )
+            )
+        self._magnitude = magnitude
+        self._units = expr.resolve_concrete(registry)._units
+        self.units: str = units
+
+    @property
+    def magnitude(self) -> Any:
+        """The numbers, in :attr:`units`."""
+        return self._magnitude
+
+    def to(self, units: str) -> Quantity:
+        """The same quantity in another unit (affine units such as degC included)."""
+        registry = get_registry()
+        target = Quantity(0, units)
+        conv = conversion(UType(registry.Unit(self._units)), UType(registry.Unit(target._units)))
+        if conv is None:
+            raise InputError(
+                Diagnostic(
+                    "TM203",
+                    f"cannot convert {self.units} to {units}: dimensions differ",
+                    user_location(),
+                )
+            )
+        scale, offset = conv
+        return Quantity(self._magnitude * scale + offset if offset else self._magnitude * scale, units)
+
+    def to_pint(self) -> Any:
+        """This quantity as a pint Quantity of the registry in use."""
+        registry = get_registry()
+        return registry.Quantity(self._magnitude, registry.Unit(self._units))
+
+    @classmethod
+    def from_pint(cls, quantity: Any) -> Quantity:
+        """A typedml Quantity with the magnitude and unit of a pint Quantity."""
+        return cls(quantity.magnitude, str(quantity.units))
+
+    def __repr__(self) -> str:
+        return f"Quantity({self._magnitude!r}, {self.units!r})"
+
+    def tree_flatten(self) -> tuple[tuple[Any], str]:
+        return (self._magnitude,), self.units
+
+    @classmethod
+    def tree_unflatten(cls, units: str, children: tuple[Any, ...]) -> Quantity:
+        out = object.__new__(cls)
+        out._magnitude = children[0]
+        out.units = units
+        out._units = parse_unit_expr(units, get_registry()).resolve_concrete(get_registry())._units
+        return out
+
+
+Quantity.__module__ = "typedml"
