@@ -307,3 +307,14 @@ def test_typedml_quantity_inputs_and_jax_transformations():
     with pytest.raises(tm.InputError) as info:
         raw.to("s")
     assert info.value.code == "TM203"
+
+
+def test_switching_registry_drops_compiled_caches(q):
+    out = square(q([2.0], "m"))
+    assert out.units == tm.get_registry().Unit("m**2")
+    reg = pint.UnitRegistry()
+    with tm.use_registry(reg):
+        again = square(reg.Quantity(np.array([2.0], dtype=np.float32), "m"))
+        assert again.units == reg.Unit("m**2")  # a quantity of the registry in use
+        assert (again + reg.Quantity(1.0, "m**2")).magnitude[0] == pytest.approx(5.0)
+    assert square(q([3.0], "m")).units == tm.get_registry().Unit("m**2")

@@ -24,7 +24,7 @@ from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivate
 from ._runtime import QUANTITY_TYPE as _QUANTITY
 from ._runtime import Executable, check_inputs, make_quantity, split_value
 from ._spec import Spec, not_a_function, parse_spec, return_location
-from ._units import UType, get_registry
+from ._units import UType, get_registry, watch_registry
 
 __all__ = ["Pipeline", "pipeline"]
 
@@ -71,6 +71,7 @@ class Pipeline(Generic[P, R]):
         self._last_wrap: Callable[[Any], Any] = _identity
         self._variants: dict[tuple[Any, ...], Pipeline[P, R]] = {}
         self._building = False
+        watch_registry(self)
         self._n_inputs = len(self.spec.inputs)
         self._input_names = self.spec.input_names
         self._static_names = set(self.spec.static_names)
@@ -229,6 +230,12 @@ class Pipeline(Generic[P, R]):
             return self._run(args, kwargs)
         except TypedMLError as err:
             raise err.with_traceback(None) from None  # the user's call is the place to see
+
+    def registry_switched(self) -> None:
+        """Compiled executables hold units of the previous registry: drop them."""
+        self._executables.clear()
+        self._impls.clear()
+        self._last_units = _NOTHING
 
     def _remember(self, key: tuple[Any, ...], exe: Executable) -> None:
         if self._n_inputs == 1 and key[0] is not None:

@@ -16,6 +16,7 @@ import ast
 import contextlib
 import dataclasses
 import re
+import weakref
 from collections.abc import Generator, Mapping
 from fractions import Fraction
 from typing import Any, TypeAlias, cast
@@ -60,19 +61,36 @@ def set_registry(registry: Registry) -> None:
     global _registry
     if not isinstance(registry, cast(type, pint.UnitRegistry)):
         raise TypeError(f"set_registry expects a pint.UnitRegistry, got {type(registry).__name__}")
-    _registry = registry
+    _switch(registry)
+
+
+def _switch(registry: Registry) -> None:
+    global _registry
+    if registry is not _registry:
+        _registry = registry
+        for watcher in list(_watchers):
+            watcher.registry_switched()
+
+
+# Objects told when the registry in use changes (compiled pipelines drop per-unit caches).
+_watchers: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def watch_registry(watcher: Any) -> None:
+    """Call ``watcher.registry_switched()`` whenever the registry changes (held weakly)."""
+    _watchers.add(watcher)
 
 
 @contextlib.contextmanager
 def use_registry(registry: Registry) -> Generator[Registry]:
     """Temporarily use ``registry`` (restores the previous one on exit)."""
-    global _registry
     previous = _registry
     set_registry(registry)
     try:
         yield registry
     finally:
-        _registry = previous
+        if previous is not None:
+            _switch(previous)
 
 
 class UnitParseError(Exception):
