@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Annotated, Any, cast, get_args, get_origin
 
-from ._shapes import Item, item_vars, parse_dims
+from ._shapes import Item, item_vars
 from ._units import UnitExpr
 
 __all__ = ["ArrayType", "Q", "Unit"]
@@ -102,7 +102,3 @@ def jaxtyping_parts(annotation: object) -> tuple[str, tuple[str, ...] | None, st
     family = str(getattr(dtype, "__name__", "Shaped"))
     allowed = tuple(str(d) for d in cast("tuple[object, ...]", dtypes)) if isinstance(dtypes, (tuple, list)) else None
     return family, allowed, dim_str, getattr(annotation, "array_type", None)
-
-
-def parse_dims_of(dim_str: str) -> tuple[Item, ...]:
-    return parse_dims(dim_str)

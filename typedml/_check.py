@@ -70,8 +70,6 @@ class Plan:
 
     conversions: dict[EdgeKey, tuple[float, float]]
     int_edges: set[EdgeKey]
-    units: dict[tuple[str, str], UType | None]
-    store: ShapeStore
     node_bindings: dict[str, dict[str, UType]]
 
 
@@ -91,9 +89,7 @@ def check_graph(
     diagnostics = list(pre or []) + checker.diagnostics
     order = {"error": 0, "warning": 1}
     diagnostics.sort(key=lambda d: order[d.severity])
-    return CheckReport(diagnostics), Plan(
-        checker.conversions, checker.int_edges, checker.units, checker.store, checker.node_bindings
-    )
+    return CheckReport(diagnostics), Plan(checker.conversions, checker.int_edges, checker.node_bindings)
 
 
 class _Checker:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from types import FrameType
 from typing import Literal
 
@@ -204,7 +204,3 @@ for _cls in (
     Location,
 ):
     _cls.__module__ = "typedml"
-
-
-def error_lines(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    return [d for d in diagnostics if d.severity == "error"]

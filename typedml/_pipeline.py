@@ -63,7 +63,6 @@ class Pipeline(Generic[P, R]):
         self._graph: nx.MultiDiGraph[str] | None = None
         self._report: CheckReport | None = None
         self._plan: Plan | None = None
-        self._trace_diags: list[Diagnostic] = []
         self._impls: dict[tuple[tuple[str, str], ...], Callable[..., tuple[Any, ...]]] = {}
         self._executables: dict[tuple[Any, ...], Executable] = {}
         self._last_units: object = _NOTHING
@@ -119,7 +118,6 @@ class Pipeline(Generic[P, R]):
         finally:
             self._building = False
         self._graph = tracer.graph
-        self._trace_diags = tracer.diagnostics
         self._report, self._plan = check_graph(self._graph, self.spec, pre=tracer.diagnostics)
 
     def _connect_outputs(self, tracer: Tracer, result: object) -> None:

@@ -41,7 +41,6 @@ class Boundary:
     conversions: list[tuple[float, float] | None]
     integer: list[bool]
     rigid_units: dict[str, UType]
-    sizes: dict[str, str]
 
 
 @dataclasses.dataclass
@@ -221,8 +220,7 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
             problems.append(_shape_diag(c, port, spec, owner, mag.shape, store))
     if problems:
         raise InputError(problems)
-    sizes = {k: store.render(Lin.var(k)) for k in store.dims}
-    return Boundary(conversions, integer, rigid_units, sizes)
+    return Boundary(conversions, integer, rigid_units)
 
 
 def _convert(found: UType, expected: UType) -> tuple[float, float] | None:
