@@ -1248,3 +1248,33 @@ def test_jax_and_plain_inputs_not_mutated() -> None:
     assert q.magnitude is j and str(q.units) == "kilometer"
     s.unitless(plain)
     np.testing.assert_array_equal(plain, [0.5, 0.25])
+
+
+def test_unit_from_another_registry_is_tm213() -> None:
+    import pint
+
+    @tm.stage
+    def total(x: Q[Float[Array, "n"], "'u"]) -> Q[Float[Array, ""], "'u"]:
+        return x.sum()
+
+    mine = pint.UnitRegistry()
+    mine.define("click = [clicks]")
+    with pytest.raises(tm.InputError) as info:
+        total(mine.Quantity(np.array([1.0, 2.0], dtype=np.float32), "click"))  # <tm213>
+    diag = info.value.diagnostic
+    assert diag.code == "TM213" and diag.port == "x"
+    assert "'click' is not defined" in diag.message
+    _assert_located(diag, "tm213")
+
+
+def test_unit_variables_unsolvable_at_input_is_tm212() -> None:
+    @tm.pipeline
+    def p(a: Q[Float[Array, "n"], "'x*'y"]) -> Q[Float[Array, ""], "'x*'y"]:
+        return tm.stdlib.mean(a)
+
+    with pytest.raises(tm.InputError) as info:
+        p(qty([1.0, 2.0], "m**2"))  # <tm212>
+    diag = info.value.diagnostic
+    assert diag.code == "TM212" and diag.port == "a"
+    assert "cannot infer the unit variables of input 'a' ('x*'y)" in diag.message
+    _assert_located(diag, "tm212")

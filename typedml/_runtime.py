@@ -104,7 +104,7 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
         except Exception as err:  # noqa: BLE001 - a unit from another registry pint cannot read
             problems.append(
                 _diag(
-                    "TM203",
+                    "TM213",
                     f"input {port.name!r} of {owner} has a unit the registry in use does not know: {err}",
                     port,
                     spec,
@@ -120,7 +120,7 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
     for _, expr, name in unsolved:
         problems.append(
             _diag(
-                "TM203",
+                "TM212",
                 f"cannot infer the unit variables of input {name!r} ({expr}) of {owner}",
                 spec.input(name),
                 spec,
