@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from ._annotations import ArrayType
-from ._errors import Diagnostic, Location, WiringError
+from ._errors import BodyError, Diagnostic, Location, WiringError
 from ._graph import value_label
 from ._shapes import Conflict, Dim, SeqItem, ShapeStore, namespaced
 from ._spec import Port, Spec
@@ -51,9 +51,12 @@ class CheckReport:
         return not self.errors
 
     def raise_for_errors(self) -> None:
-        """Raise :class:`WiringError` holding every diagnostic if any is an error."""
-        if self.errors:
-            raise WiringError(self.diagnostics)
+        """Raise if any diagnostic is an error: :class:`BodyError` when every error is a body
+        check's (TM3xx), else :class:`WiringError`; the error holds every diagnostic."""
+        errors = self.errors
+        if errors:
+            body = all(d.code.startswith("TM3") for d in errors)
+            raise (BodyError if body else WiringError)(self.diagnostics)
 
     def __str__(self) -> str:
         if not self.diagnostics:
@@ -85,7 +88,8 @@ def check_graph(
     """Check every edge of ``graph`` (annotating it) and return the report and the plan."""
     checker = _Checker(graph, spec, rigid_units)
     # After a tracing error the graph is partial: "never used" warnings would be noise.
-    checker.run(report_unused=not any(d.severity == "error" for d in pre or []))
+    # (A body check's error, TM3xx, leaves the graph whole.)
+    checker.run(report_unused=not any(d.severity == "error" and not d.code.startswith("TM3") for d in pre or []))
     diagnostics = list(pre or []) + checker.diagnostics
     order = {"error": 0, "warning": 1}
     diagnostics.sort(key=lambda d: order[d.severity])

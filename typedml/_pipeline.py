@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
 
 import jax
 import networkx as nx
 import numpy as np
 
+from ._body import check_bodies
 from ._check import CheckReport, Plan, check_graph
 from ._compile import build_function
 from ._errors import Diagnostic, InputError, Location, StageDefinitionError, TypedMLError, WiringError, user_location
@@ -118,7 +119,8 @@ class Pipeline(Generic[P, R]):
         finally:
             self._building = False
         self._graph = tracer.graph
-        self._report, self._plan = check_graph(self._graph, self.spec, pre=tracer.diagnostics)
+        pre = tracer.diagnostics + check_bodies(self._graph)
+        self._report, self._plan = check_graph(self._graph, self.spec, pre=pre)
 
     def _connect_outputs(self, tracer: Tracer, result: object) -> None:
         outputs = self.spec.outputs
@@ -164,6 +166,24 @@ class Pipeline(Generic[P, R]):
         assert self._report is not None
         return self._report
 
+    def to_dot(self) -> str:
+        """The checked graph as Graphviz DOT: units, shapes and dtypes on edges, failures in red."""
+        from ._show import to_dot
+
+        return to_dot(self)
+
+    def to_mermaid(self) -> str:
+        """The checked graph as a Mermaid flowchart (for Markdown pages)."""
+        from ._show import to_mermaid
+
+        return to_mermaid(self)
+
+    def to_html(self) -> str:
+        """The checked graph as a self-contained HTML page (inline SVG, no network)."""
+        from ._show import to_html
+
+        return to_html(self)
+
     # -- compiling ------------------------------------------------------------------------
     def _ready(self) -> Plan:
         self._build()
@@ -208,7 +228,7 @@ class Pipeline(Generic[P, R]):
         return {p.name: (str(p.type.unit) if p.type and p.type.unit else None) for p in self.spec.outputs}
 
     # -- calling --------------------------------------------------------------------------
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         # Hot path, kept short on purpose: executables are cached by the inputs' units only
         # (jax.jit itself retraces on a new shape or dtype, and the trace re-validates them).
         try:
@@ -228,6 +248,15 @@ class Pipeline(Generic[P, R]):
             return self._run(args, kwargs)
         except TypedMLError as err:
             raise err.with_traceback(None) from None  # the user's call is the place to see
+
+    if TYPE_CHECKING:
+        # Editors see the pipeline's own parameters (port names and counts are checked); the
+        # result is Any: a quantity of the kind the inputs were (pint or typedml), which
+        # differs from the array type the signature declares for the body.
+        def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any: ...
+
+    else:
+        __call__ = _call
 
     def registry_switched(self) -> None:
         """Compiled executables hold units of the previous registry: drop them."""

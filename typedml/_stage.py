@@ -16,6 +16,7 @@ from ._graph import current_tracer
 from ._spec import Spec, not_a_function, parse_spec
 
 if TYPE_CHECKING:
+    from ._check import CheckReport
     from ._pipeline import Pipeline
 
 __all__ = ["Stage", "stage"]
@@ -43,6 +44,17 @@ class Stage(Generic[P, R]):
         return self.as_pipeline(**{k: v for k, v in kwargs.items() if k in self.spec.static_names})(
             *args, **{k: v for k, v in kwargs.items() if k not in self.spec.static_names}
         )
+
+    def check(self, **static: Any) -> CheckReport:
+        """Check this stage's body without data (``jax.eval_shape`` with symbolic sizes).
+
+        Returns a report and never raises for the problems it finds; ``static`` sets static
+        configuration that has no default.
+        """
+        from ._body import check_stage
+        from ._check import CheckReport
+
+        return CheckReport(check_stage(self, static))
 
     def as_pipeline(self, **static: Any) -> Pipeline[..., Any]:
         """This stage alone as a pipeline (static configuration fixed to ``static``)."""

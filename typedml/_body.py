@@ -1,0 +1,790 @@
+"""Body check: each stage body evaluated abstractly, with no data, against its signature.
+
+A stage's shape variables become JAX symbolic dimensions (``jax.export.symbolic_shape``),
+its inputs ``jax.ShapeDtypeStruct`` values, and ``jax.eval_shape`` runs the body. What comes
+out is compared with the declared return, axis by axis as expressions of the same symbols, so
+a body that passes holds *for every size*. Where JAX cannot decide a symbolic question (the
+body branches on a size), the body is evaluated again at distinct prime sizes and the report
+says it was checked only there (TM350). Results are cached by (function, static configuration,
+input types): checking a pipeline again, or a stage called many times, is free.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import linecache
+import re
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, Protocol, cast
+
+import jax
+import jax.numpy as jnp
+import networkx as nx
+from jax import export
+
+from ._errors import Diagnostic, Location
+from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
+from ._shapes import Anon, Dim, Item, Lin, Variadic
+from ._spec import Port, Spec, return_location
+
+__all__ = ["check_bodies", "check_stage"]
+
+Size = Any  # an int, or a JAX symbolic dimension expression
+
+_RESERVED = frozenset({"max", "min", "mod", "floordiv", "non_negative"})  # functions to JAX's shape parser
+_PREFERRED_DTYPES = ("float32", "int32", "uint32", "bool", "complex64")
+
+
+class Body(Protocol):
+    """A stage: its parsed signature and its function."""
+
+    @property
+    def spec(self) -> Spec: ...
+    @property
+    def fn(self) -> Callable[..., Any]: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class _Result:
+    diagnostics: tuple[Diagnostic, ...]
+    pytrees: dict[str, Any]  # abstract values of pytree outputs with fixed shapes, by port
+
+
+_cache: dict[tuple[Any, ...], _Result] = {}
+_BATCH = 128  # bodies evaluated together in one abstract trace
+
+
+def check_stage(
+    stage: Body, static: Mapping[str, Any] | None = None, pytrees: Mapping[str, Any] | None = None
+) -> list[Diagnostic]:
+    """The body check of one stage: errors first, then warnings."""
+    diagnostics = list(_check(stage.fn, stage.spec, dict(static or {}), dict(pytrees or {})).diagnostics)
+    diagnostics.sort(key=lambda d: d.severity != "error")
+    return diagnostics
+
+
+def check_bodies(graph: nx.MultiDiGraph[str]) -> list[Diagnostic]:
+    """Body-check every stage node of a traced pipeline graph, once per (stage, static)."""
+    found: list[Diagnostic] = []
+    seen: set[tuple[Any, ...]] = set()
+    abstract: dict[tuple[str, str], Any] = {}
+    order = list(nx.topological_sort(graph))
+    _prefetch(
+        [
+            (graph.nodes[n]["callee"].fn, graph.nodes[n]["spec"], graph.nodes[n]["static"])
+            for n in order
+            if graph.nodes[n]["kind"] == "stage" and not graph.nodes[n].get("invalid")
+        ]
+    )
+    for node in order:
+        data = graph.nodes[node]
+        if data["kind"] != "stage" or data.get("invalid"):
+            continue
+        spec: Spec = data["spec"]
+        static: dict[str, Any] = data["static"]
+        pytrees: dict[str, Any] = {}
+        for u, _, edata in graph.in_edges(node, data=True):
+            if edata["dst_type"] is None and (u, edata["src_port"]) in abstract:
+                pytrees[edata["dst_port"]] = abstract[(u, edata["src_port"])]
+        result = _check(data["callee"].fn, spec, static, pytrees)
+        for port, value in result.pytrees.items():
+            abstract[(node, port)] = value
+        key = (id(data["callee"]), _static_key(static), _pytrees_key(pytrees))
+        if key not in seen:
+            seen.add(key)
+            found.extend(result.diagnostics)
+    return found
+
+
+def _key(fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> tuple[Any, ...]:
+    # the function itself (by identity: equal code in two modules may read different globals)
+    closure = tuple(id(c.cell_contents) for c in getattr(fn, "__closure__", None) or ())
+    return (fn, closure, _static_key(static), _types_key(spec), _pytrees_key(pytrees), _x64())
+
+
+@dataclasses.dataclass
+class _Pending:
+    key: tuple[Any, ...]
+    checker: _Checker
+    env: dict[str, Size]
+    call: Callable[..., Any]
+    inputs: dict[str, Any]
+
+
+def _prefetch(bodies: list[tuple[Callable[..., Any], Spec, dict[str, Any]]]) -> None:
+    """Evaluate the bodies not checked yet in one abstract trace (and fill the cache).
+
+    One ``jax.eval_shape`` per body costs most of a millisecond of fixed overhead; tracing
+    all of a pipeline's bodies in one costs a fraction of that per body. Only bodies whose
+    inputs are all arrays take part; a batch that fails is halved until the failing bodies
+    are alone, and those are left to the one-by-one check, which reports them.
+    """
+    pending: list[_Pending] = []
+    keys: set[tuple[Any, ...]] = set()
+    for fn, spec, static in bodies:
+        key = _key(fn, spec, static, {})
+        if key in _cache or key in keys:
+            continue
+        checker = _Checker(fn, spec, static, {})
+        try:
+            kwargs = checker._static_kwargs()  # pyright: ignore[reportPrivateUsage]
+            checker._collect_symbols()  # pyright: ignore[reportPrivateUsage]
+            env = checker._symbolic_env()  # pyright: ignore[reportPrivateUsage]
+            inputs = checker._inputs(env)  # pyright: ignore[reportPrivateUsage]
+        except Exception:  # noqa: BLE001 - skipped here, reported by the one-by-one check
+            continue
+        keys.add(key)
+        pending.append(_Pending(key, checker, env, functools.partial(fn, **kwargs), inputs))
+    for start in range(0, len(pending), _BATCH):  # JAX's tracing grows faster than linearly in one huge trace
+        if len(pending) - start > 1:
+            _evaluate_together(pending[start : start + _BATCH])
+
+
+def _evaluate_together(batch: list[_Pending]) -> None:
+    def together(inputs: list[dict[str, Any]]) -> list[Any]:
+        return [item.call(**values) for item, values in zip(batch, inputs, strict=True)]
+
+    token = _current_tracer.set(None)
+    try:
+        results: list[Any] = jax.eval_shape(together, [item.inputs for item in batch])  # pyright: ignore[reportUnknownMemberType]
+    except Exception:  # noqa: BLE001 - some body fails: find it by halving
+        if len(batch) > 1:
+            half = len(batch) // 2
+            _evaluate_together(batch[:half])
+            _evaluate_together(batch[half:])
+        return
+    finally:
+        _current_tracer.reset(token)
+    for item, result in zip(batch, results, strict=True):
+        item.checker._compare(result, item.env)  # pyright: ignore[reportPrivateUsage]
+        _cache[item.key] = item.checker._result()  # pyright: ignore[reportPrivateUsage]
+
+
+def _check(fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> _Result:
+    key = _key(fn, spec, static, pytrees)
+    result = _cache.get(key)
+    if result is None:
+        result = _Checker(fn, spec, static, pytrees).run()
+        _cache[key] = result
+    return result
+
+
+def _x64() -> bool:
+    return bool(getattr(jax.config, "jax_enable_x64", False))
+
+
+def _static_key(static: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, repr(v)) for k, v in static.items()))
+
+
+def _types_key(spec: Spec) -> tuple[Any, ...]:
+    def port(p: Port) -> tuple[Any, ...]:
+        return (p.name,) if p.type is None else (p.name, p.type.dim_str, p.type.dtypes)
+
+    return (tuple(port(p) for p in spec.inputs), tuple(port(p) for p in spec.outputs), spec.output_tuple)
+
+
+def _pytrees_key(pytrees: Mapping[str, Any]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for name, value in sorted(pytrees.items()):
+        leaves, treedef = jax.tree_util.tree_flatten(value)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        out.append((name, repr(cast(object, treedef)), tuple((tuple(leaf.shape), str(leaf.dtype)) for leaf in leaves)))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=512)
+def _symbolic_dims(names: tuple[str, ...]) -> tuple[Size, ...]:
+    """JAX symbolic dimensions for ``names``, the same objects for the same names.
+
+    Reusing them lets JAX's own caches (each ``jnp`` function is a small jitted function)
+    hit across stages whose axes have the same names: checking many bodies costs much less.
+    """
+    return tuple(export.symbolic_shape(", ".join(names), scope=export.SymbolicScope()))
+
+
+class _Skip(Exception):
+    """The body cannot be checked at all: the reason becomes a TM350 warning."""
+
+
+class _Unknown(Exception):
+    """An axis expression typedml cannot evaluate."""
+
+
+@dataclasses.dataclass
+class _Symbols:
+    """The symbols standing for a stage's axes, and how to show them with the stage's names."""
+
+    dims: dict[str, str] = dataclasses.field(default_factory=dict[str, str])  # shape var -> symbol
+    seqs: dict[str, str] = dataclasses.field(default_factory=dict[str, str])  # *name -> symbol
+    anons: list[str] = dataclasses.field(default_factory=list[str])  # one per `_` or `...` in the inputs
+    alone: dict[str, str] = dataclasses.field(default_factory=dict[str, str])  # symbol -> text as a whole axis
+    inline: dict[str, str] = dataclasses.field(default_factory=dict[str, str])  # symbol -> text inside an expression
+
+    def add(self, name: str, alone: str, inline: str) -> str:
+        taken = set(self.alone)
+        symbol = name if name.isidentifier() and not name.startswith("_") and name not in _RESERVED else "_v"
+        if symbol in taken or symbol == "_v":
+            symbol = next(f"_v{i}" for i in range(len(taken) + 1) if f"_v{i}" not in taken)
+        self.alone[symbol] = alone
+        self.inline[symbol] = inline
+        return symbol
+
+    def rename(self, text: str) -> str:
+        """JAX's text of an expression, with the stage's own names."""
+        if not self.inline:
+            return text
+        pattern = r"\b(" + "|".join(re.escape(s) for s in sorted(self.inline, key=len, reverse=True)) + r")\b"
+        return re.sub(pattern, lambda m: self.inline[m[1]], text)
+
+
+class _Checker:
+    def __init__(self, fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> None:
+        self.fn = fn
+        self.spec = spec
+        self.static = static
+        self.pytrees = pytrees
+        self.symbols = _Symbols()
+        self.diagnostics: list[Diagnostic] = []
+        self.notes: list[str] = []  # added to every diagnostic of this stage
+        self.sizes: dict[str, int] = {}  # symbol -> prime, when checked at concrete sizes only
+        self.out_pytrees: dict[str, Any] = {}
+        self._lookup: tuple[Mapping[str, Size], dict[str, Size]] | None = None  # env -> sizes by axis name
+
+    # -- driver ---------------------------------------------------------------------------
+    def run(self) -> _Result:
+        try:
+            kwargs = self._static_kwargs()
+            self._collect_symbols()
+            symbolic = self._symbolic_env()
+            try:
+                env, result = symbolic, self._evaluate(kwargs, symbolic)
+            except _Skip:
+                raise
+            except Exception as symbolic_err:  # noqa: BLE001 - any failure may be symbolic-only
+                env = self._prime_env()
+                try:
+                    result = self._evaluate(kwargs, env)
+                except _Skip:
+                    raise
+                except Exception as concrete_err:  # noqa: BLE001 - the body fails for real
+                    if _prefer_symbolic(symbolic_err):
+                        self.sizes = {}
+                        self._raised(symbolic_err, symbolic)
+                    else:
+                        self._raised(concrete_err, env)
+                    return self._result()
+                self._unverified_symbolic(symbolic_err)
+            self._compare(result, env)
+        except _Skip as skip:
+            self._warn(f"unverified: body of stage {self.spec.name!r} not checked: {skip}", ())
+        return self._result()
+
+    def _result(self) -> _Result:
+        return _Result(tuple(self.diagnostics), self.out_pytrees)
+
+    def _static_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        for param in self.spec.static:
+            if param.name in self.static:
+                kwargs[param.name] = self.static[param.name]
+            elif param.name in self.spec.defaults:
+                kwargs[param.name] = self.spec.defaults[param.name]
+            else:
+                raise _Skip(f"static parameter {param.name!r} has no default (check it in a pipeline that sets it)")
+        for port in self.spec.inputs:
+            if port.type is None and port.name not in self.pytrees:
+                raise _Skip(f"input {port.name!r} is a pytree value whose structure is not known here")
+        return kwargs
+
+    def _collect_symbols(self) -> None:
+        s = self.symbols
+        for port in self.spec.inputs:
+            for item in port.type.dims if port.type is not None else ():
+                if isinstance(item, Variadic):
+                    if item.name is None:
+                        s.anons.append(s.add("_", "...", "_"))
+                    elif item.name not in s.seqs:
+                        s.seqs[item.name] = s.add(item.name, f"*{item.name}", item.name)
+                elif isinstance(item, Anon):
+                    s.anons.append(s.add("_", "_", "_"))
+                else:
+                    for name in _names(item):
+                        if name not in s.dims:
+                            s.dims[name] = s.add(name, name, name)
+        seqs = sorted(self.symbols.seqs) + (["..."] if any(a == "..." for a in s.alone.values()) else [])
+        if seqs:
+            shown = ", ".join(n if n == "..." else f"*{n}" for n in seqs)
+            self.notes.append(f"variadic axes checked with one axis each: {shown}")
+
+    def _symbolic_env(self) -> dict[str, Size]:
+        names = list(self.symbols.alone)
+        if not names:
+            return {}
+        return dict(zip(names, _symbolic_dims(tuple(names)), strict=True))
+
+    def _prime_env(self) -> dict[str, Size]:
+        fixed: set[int] = {0, 1}
+        for port in (*self.spec.inputs, *self.spec.outputs):
+            for item in port.type.dims if port.type is not None else ():
+                if isinstance(item, Dim) and item.term is not None:
+                    fixed.add(abs(item.term.const))
+        primes = (p for p in _primes() if p not in fixed)
+        self.sizes = {symbol: next(primes) for symbol in self.symbols.alone}
+        return dict(self.sizes)
+
+    def _evaluate(self, kwargs: dict[str, Any], env: dict[str, Size]) -> Any:
+        inputs = self._inputs(env)
+        token = _current_tracer.set(None)  # a stage calling stages runs them, not traces them
+        try:
+            return jax.eval_shape(functools.partial(self.fn, **kwargs), **inputs)  # pyright: ignore[reportUnknownMemberType]
+        finally:
+            _current_tracer.reset(token)
+
+    def _inputs(self, env: dict[str, Size]) -> dict[str, Any]:
+        """The body's inputs as abstract values with the sizes of ``env``."""
+        inputs: dict[str, Any] = {}
+        anons = iter(self.symbols.anons)
+        for port in self.spec.inputs:
+            if port.type is None:
+                inputs[port.name] = self.pytrees[port.name]
+                continue
+            shape: list[Size] = []
+            for item in port.type.dims:
+                if isinstance(item, Variadic):
+                    shape.append(env[next(anons) if item.name is None else self.symbols.seqs[item.name]])
+                elif isinstance(item, Anon):
+                    shape.append(env[next(anons)])
+                else:
+                    try:
+                        shape.append(self._dim_value(item, env))
+                    except _Unknown:
+                        raise _Skip(f"cannot build input {port.name!r}: axis {item.text!r} is not supported") from None
+            inputs[port.name] = jax.ShapeDtypeStruct(tuple(shape), _input_dtype(port.name, port.type.dtypes))
+        return inputs
+
+    def _dim_value(self, item: Dim, env: Mapping[str, Size], bound: Mapping[str, Size] | None = None) -> Size:
+        cached = self._lookup
+        if cached is None or cached[0] is not env:
+            cached = self._lookup = (env, {name: env[symbol] for name, symbol in self.symbols.dims.items()})
+        lookup: dict[str, Size] = cached[1] | dict(bound) if bound else cached[1]
+        if item.term is not None:
+            return _lin_value(item.term, lookup)
+        return _expr_value(ast.parse(item.text.lstrip("#?"), mode="eval").body, lookup)
+
+    # -- comparing outputs -------------------------------------------------------------------
+    def _compare(self, result: Any, env: dict[str, Size]) -> None:
+        spec = self.spec
+        if spec.output_tuple is not None:
+            fields = ", ".join(p.name for p in spec.outputs)
+            declared = f"{spec.output_tuple.__name__}({fields})"
+            values = _as_tuple(result)
+            if values is None or len(values) != len(spec.outputs):
+                self._error("TM304", "return", f"declared {declared}, computed {self._describe(result)}")
+                return
+            pairs = list(zip(spec.outputs, values, strict=True))
+        else:
+            pairs = [(spec.outputs[0], result)]
+        bound: dict[str, Size] = {}
+        for port, value in pairs:
+            if port.type is None:
+                leaves = jax.tree_util.tree_leaves(value)
+                if all(isinstance(d, int) for leaf in leaves for d in leaf.shape):
+                    self.out_pytrees[port.name] = value
+                continue
+            if not isinstance(value, jax.ShapeDtypeStruct):
+                self._error(
+                    "TM304", port.name, f"declared one array {self._declared(port)}, computed {self._describe(value)}"
+                )
+                continue
+            self._compare_shape(port, value, env, bound)
+            self._compare_dtype(port, value)
+
+    def _compare_shape(
+        self, port: Port, value: jax.ShapeDtypeStruct, env: dict[str, Size], bound: dict[str, Size]
+    ) -> None:
+        assert port.type is not None
+        computed: list[Size] = list(value.shape)
+        expected: list[Item | str] = []  # items, with a variadic of the inputs expanded to its symbol
+        for item in port.type.dims:
+            if isinstance(item, Variadic) and item.name in self.symbols.seqs:
+                expected.append(self.symbols.seqs[item.name])
+            else:
+                expected.append(item)
+        free = [i for i, e in enumerate(expected) if isinstance(e, Variadic)]
+        fixed = len(expected) - len(free)
+        if (not free and len(computed) != fixed) or len(computed) < fixed:
+            at_least = "at least " if free else ""
+            self._error(
+                "TM302",
+                port.name,
+                f"declared {self._declared(port)}, computed {self._render(computed)}",
+                (f"declared {at_least}{_axes(fixed)}, computed {_axes(len(computed))}",),
+            )
+            return
+        k = free[0] if free else len(expected)
+        tail = len(computed) - (len(expected) - k - 1)
+        pairs = list(zip(expected[:k], computed[:k], strict=True))
+        pairs += list(zip(expected[k + 1 :], computed[tail:], strict=True))
+        if free:
+            var = expected[k]
+            assert isinstance(var, Variadic)
+            middle = computed[k:tail]
+            key = f"*{var.name}"
+            if var.name is not None and key in bound and not _same_seq(bound[key], middle):
+                self._error(
+                    "TM301",
+                    port.name,
+                    f"*{var.name} is {self._render(bound[key])} in one output, {self._render(middle)} here",
+                )
+            elif var.name is not None:
+                bound[key] = middle
+        wrong: list[str] = []
+        unknown: list[str] = []
+        positions = [*range(k), *range(tail, len(computed))]
+        for axis, (e, c) in zip(positions, pairs, strict=True):
+            if isinstance(e, str):
+                if not _equal(env[e], c):
+                    wrong.append(f"axis {axis}: declared {self.symbols.alone[e]}, computed {self._render_dim(c)}")
+                continue
+            if isinstance(e, Anon | Variadic):
+                continue
+            try:
+                want = self._dim_value(e, env, self._solve(e, c, env, bound))
+            except _Unknown:
+                unknown.append(e.text)
+                continue
+            if not (_equal(want, c) or (e.broadcast and _equal(c, 1))):
+                wrong.append(f"axis {axis}: declared {e.text}, computed {self._render_dim(c)}")
+        if wrong:
+            self._error(
+                "TM301",
+                port.name,
+                f"declared {self._declared(port)}, computed {self._render(computed)}",
+                tuple(wrong),
+            )
+        if unknown:
+            self._warn(
+                f"unverified: axis {', '.join(repr(u) for u in unknown)} of {_label(port.name)} of stage {self.spec.name!r} not checked",
+                ("the expression uses sizes no input determines, in a form typedml cannot solve",),
+                port.name,
+            )
+
+    def _solve(self, item: Dim, computed: Size, env: Mapping[str, Size], bound: dict[str, Size]) -> dict[str, Size]:
+        """Bind the output's own shape variables (those no input has) from what was computed."""
+        if item.term is None:
+            return bound
+        unbound = [(v, c) for v, c in item.term.terms if v not in self.symbols.dims and v not in bound]
+        if len(unbound) == 1 and unbound[0][1] in (1, -1):
+            var, coef = unbound[0]
+            rest = Lin(tuple(t for t in item.term.terms if t[0] != var), item.term.const)
+            lookup = {name: env[symbol] for name, symbol in self.symbols.dims.items()} | bound
+            bound[var] = (computed - _lin_value(rest, lookup)) * coef
+        return bound
+
+    def _compare_dtype(self, port: Port, value: jax.ShapeDtypeStruct) -> None:
+        assert port.type is not None
+        allowed = _canonical(port.type.dtypes)
+        computed = str(value.dtype)
+        if allowed is not None and computed not in allowed:
+            self._error(
+                "TM303",
+                port.name,
+                f"declared {port.type.dtype_family}, computed {computed}",
+                (f"{port.type.dtype_family} accepts {_dtypes_text(allowed)}",),
+                hint="convert in the body (e.g. .astype(jnp.float32)) or declare the dtype family it returns",
+            )
+
+    # -- diagnostics -----------------------------------------------------------------------
+    def _error(self, code: str, port: str, facts: str, notes: tuple[str, ...] = (), hint: str | None = None) -> None:
+        title = {
+            "TM301": "returns the wrong shape for",
+            "TM302": "returns the wrong number of axes for",
+            "TM303": "returns the wrong dtype for",
+            "TM304": "returns the wrong structure for",
+        }[code]
+        where = "its outputs" if code == "TM304" and port == "return" and self.spec.output_tuple else _label(port)
+        self.diagnostics.append(
+            Diagnostic(
+                code,
+                f"body of stage {self.spec.name!r} {title} {where}: {facts}",
+                return_location(self.fn, self.spec.location),
+                notes=(*notes, *self._how()),
+                hint=hint or _HINTS[code],
+                stage=self.spec.name,
+                port=port,
+            )
+        )
+
+    def _warn(
+        self, message: str, notes: tuple[str, ...], port: str | None = None, location: Location | None = None
+    ) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                "TM350",
+                message,
+                location or self.spec.location,
+                severity="warning",
+                notes=(*notes, *(self.notes if self.symbols.alone else ())),
+                hint="keep sizes symbolic in a body: no Python branches or float arithmetic on .shape"
+                if self.sizes
+                else None,
+                stage=self.spec.name,
+                port=port,
+            )
+        )
+
+    def _how(self, failed: bool = False) -> tuple[str, ...]:
+        if self.sizes:
+            at = ", ".join(f"{self.symbols.inline[s]}={v}" for s, v in self.sizes.items())
+            return (f"{'evaluated' if failed else 'checked only'} at sizes {at}", *self.notes)
+        names = [n for n in self.symbols.alone.values() if n not in ("_", "...")]
+        if not names:
+            return tuple(self.notes)
+        if failed:
+            return (f"evaluated with symbolic sizes {', '.join(names)} (no data)", *self.notes)
+        return (f"checked for every size of {', '.join(names)} (symbolic, no data)", *self.notes)
+
+    def _unverified_symbolic(self, err: Exception) -> None:
+        at = ", ".join(f"{self.symbols.inline[s]}={v}" for s, v in self.sizes.items())
+        notes = [f"JAX said: {_first_line(self.symbols.rename(str(err)))}"]
+        where = self._raised_at(err)
+        if where is not None:
+            notes.append(f"raised at {where[0]}" + (f": {where[1]}" if where[1] else ""))
+        self._warn(
+            f"unverified: body of stage {self.spec.name!r} cannot be evaluated for symbolic sizes; checked only at sizes {at}",
+            tuple(notes),
+            location=None if where is None else where[0],
+        )
+
+    def _raised(self, err: Exception, env: dict[str, Size]) -> None:
+        text = _first_line(self.symbols.rename(str(err)))
+        if self.sizes:
+            text = self._unprime(text)
+        notes: list[str] = []
+        raw = str(err)
+        for port in self.spec.inputs:
+            if port.type is None:
+                continue
+            shape = self._input_shape(port, env)
+            if shape is not None and shape != "()" and shape in raw:
+                notes.append(f"{self.symbols.rename(shape)} is input {port.name!r}, declared {port.type.dim_str!r}")
+        where = self._raised_at(err)
+        if where is not None:
+            notes.append(f"raised at {where[0]}" + (f": {where[1]}" if where[1] else ""))
+        self.diagnostics.append(
+            Diagnostic(
+                "TM305",
+                f"body of stage {self.spec.name!r} raised {type(err).__name__} during abstract evaluation: {text}",
+                self.spec.location if where is None else where[0],
+                notes=(*notes, *self._how(failed=True)),
+                hint=_HINTS["TM305"],
+                stage=self.spec.name,
+            )
+        )
+
+    def _input_shape(self, port: Port, env: dict[str, Size]) -> str | None:
+        anons: Iterator[str] = iter(())
+        try:
+            assert port.type is not None
+            shape: list[Size] = []
+            for item in port.type.dims:
+                if isinstance(item, Variadic) and item.name is not None:
+                    shape.append(env[self.symbols.seqs[item.name]])
+                elif isinstance(item, Dim):
+                    shape.append(self._dim_value(item, env))
+                else:
+                    shape.append(env[next(anons)])
+        except (_Unknown, StopIteration, KeyError):
+            return None
+        return str(tuple(shape))
+
+    def _raised_at(self, err: BaseException) -> tuple[Location, str] | None:
+        """Where the body's own code raised (its innermost line in the traceback), and that line."""
+        code = getattr(self.fn, "__code__", None)
+        found: TracebackType | None = None
+        tb = err.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code is code:
+                found = tb
+            tb = tb.tb_next
+        if found is None or code is None:
+            return None
+        line, col = found.tb_lineno, 1
+        positions = list(code.co_positions())
+        if 0 <= found.tb_lasti // 2 < len(positions):
+            start, _, start_col, _ = positions[found.tb_lasti // 2]
+            if start == line and start_col is not None:
+                col = start_col + 1
+        text = linecache.getline(code.co_filename, line).strip()
+        return Location(code.co_filename, line, col), text
+
+    def _unprime(self, text: str) -> str:
+        """Show a concrete size in a shape tuple by the axis name it was chosen for."""
+        names = {v: self.symbols.inline[s] for s, v in self.sizes.items()}
+
+        def shape(m: re.Match[str]) -> str:
+            return re.sub(r"\d+", lambda d: names.get(int(d[0]), d[0]), m[0])
+
+        return re.sub(r"\((?:\d+, ?)*\d*,?\)", shape, text)
+
+    def _declared(self, port: Port) -> str:
+        assert port.type is not None
+        text = "(" + ", ".join(item.text for item in port.type.dims) + ")"
+        if self.sizes and all(isinstance(i, Dim) and not _names(i) for i in port.type.dims):
+            return text
+        if self.sizes:
+            env = dict(self.sizes)
+            try:
+                values = [self._dim_value(i, env) if isinstance(i, Dim) else i.text for i in port.type.dims]
+            except _Unknown:
+                return text
+            return f"{text} = ({', '.join(str(v) for v in values)})"
+        return text
+
+    def _render_dim(self, d: Size) -> str:
+        if isinstance(d, int):
+            return str(d)
+        text = str(d)
+        if text in self.symbols.alone:
+            return self.symbols.alone[text]
+        return self.symbols.rename(text).replace(" ", "")
+
+    def _render(self, shape: list[Size] | tuple[Size, ...] | Any) -> str:
+        return "(" + ", ".join(self._render_dim(d) for d in shape) + ")"
+
+    def _describe(self, value: Any) -> str:
+        if isinstance(value, jax.ShapeDtypeStruct):
+            return f"one array {self._render(value.shape)}"
+        values = _as_tuple(value)
+        if values is not None:
+            kind = type(value).__name__ if hasattr(value, "_fields") else "tuple"
+            return f"a {kind} of {len(values)} value{'s' if len(values) != 1 else ''}"
+        return f"a {type(value).__name__}"
+
+
+_HINTS = {
+    "TM301": "fix the body, or declare the shape it really returns",
+    "TM302": "an axis dropped or added in the body (a reduction without axis=, a missing keepdims, an outer product)",
+    "TM304": "return one value per declared output: a NamedTuple for several, a single array for one",
+    "TM305": "the body fails for the declared shapes: check which axes it combines",
+}
+
+
+def _label(port: str) -> str:
+    return "its return value" if port == "return" else f"output {port!r}"
+
+
+def _axes(n: int) -> str:
+    return f"{n} axis" if n == 1 else f"{n} axes"
+
+
+def _names(item: Dim) -> list[str]:
+    if item.term is not None:
+        return item.term.vars()
+    try:
+        tree = ast.parse(item.text.lstrip("#?"), mode="eval")
+    except SyntaxError:
+        return []
+    return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
+
+
+def _lin_value(term: Lin, lookup: Mapping[str, Size]) -> Size:
+    value: Size = term.const
+    for var, coef in term.terms:
+        if var not in lookup:
+            raise _Unknown(var)
+        value = value + coef * lookup[var]
+    return value
+
+
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+}
+
+
+def _expr_value(node: ast.expr, lookup: Mapping[str, Size]) -> Size:
+    """An axis expression (``n*n``, ``n//2``, ``n**2``) evaluated without ``eval``."""
+    if isinstance(node, ast.Name) and node.id in lookup:
+        return lookup[node.id]
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_expr_value(node.operand, lookup)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and type(node.right.value) is int:
+            base = _expr_value(node.left, lookup)
+            return functools.reduce(lambda a, _: a * base, range(node.right.value - 1), base)
+        op = _BINOPS.get(type(node.op))
+        if op is not None:
+            return op(_expr_value(node.left, lookup), _expr_value(node.right, lookup))
+    raise _Unknown(ast.unparse(node))
+
+
+def _equal(a: Size, b: Size) -> bool:
+    try:
+        diff = a - b
+    except Exception:  # noqa: BLE001 - symbols of different scopes: not provably equal
+        return False
+    return isinstance(diff, int) and diff == 0
+
+
+def _same_seq(a: Any, b: list[Size]) -> bool:
+    return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _input_dtype(name: str, dtypes: tuple[str, ...] | None) -> Any:
+    if dtypes is None:
+        return jnp.float32
+    preferred = next((d for d in _PREFERRED_DTYPES if d in dtypes), dtypes[0])
+    try:
+        return jax.dtypes.canonicalize_dtype(jnp.dtype(preferred))
+    except TypeError:
+        raise _Skip(f"input {name!r} has dtype {preferred}, which JAX cannot build") from None
+
+
+def _canonical(dtypes: tuple[str, ...] | None) -> set[str] | None:
+    if dtypes is None:
+        return None
+    out: set[str] = set()
+    for d in dtypes:
+        try:
+            out.add(str(jax.dtypes.canonicalize_dtype(jnp.dtype(d))))
+        except TypeError:
+            out.add(d)
+    return out
+
+
+def _dtypes_text(dtypes: set[str]) -> str:
+    common = [
+        d for d in ("float16", "bfloat16", "float32", "float64", "int32", "int64", "uint32", "bool") if d in dtypes
+    ]
+    return ", ".join(common) + (", ..." if len(common) < len(dtypes) else "")
+
+
+def _as_tuple(value: object) -> tuple[Any, ...] | None:
+    return value if isinstance(value, tuple) else None  # pyright: ignore[reportUnknownVariableType]
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def _prefer_symbolic(err: Exception) -> bool:
+    """The symbolic error names axes; show it unless it only says "undecidable"."""
+    return not (isinstance(err, jax.errors.InconclusiveDimensionOperation) and "inconclusive" in str(err))
+
+
+def _primes() -> Iterator[int]:
+    n = 13  # large enough not to collide with the small constants bodies use (2, 3, 4, 10)
+    while True:
+        if all(n % p for p in range(2, int(n**0.5) + 1)):
+            yield n
+        n += 1
