@@ -262,7 +262,7 @@ def test_graph_reference_example_runs_as_documented():
 def test_readme_shows_the_real_flagship_diagnostic():
     from pathlib import Path
 
-    from examples.sensor.pipeline import sensor_transposed
+    from examples.sensor.broken import sensor_transposed
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     first = str(sensor_transposed.check()).split("\nexamples")[0]

@@ -10,7 +10,8 @@ import numpy as np
 
 import typedml as tm
 
-from .pipeline import sensor, sensor_transposed
+from .broken import sensor_transposed
+from .pipeline import sensor
 
 
 def make_data(batch: int = 256, channels: int = 4, seed: int = 0) -> dict[str, object]:

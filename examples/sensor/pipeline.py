@@ -32,14 +32,3 @@ def sensor(
     """Mean calibrated temperature of each channel over the batch."""
     temps = calibrate(raw, gain, offset)  # V -> mV converted on this edge (x1000)
     return tm.stdlib.mean(temps)  # 'u := K; K -> degC converted at the output (affine)
-
-
-@tm.pipeline
-def sensor_transposed(
-    raw: Q[Float[Array, "c b"], "V"],
-    gain: Q[Float[Array, "c"], "K/mV"],
-    offset: Q[Float[Array, "c"], "K"],
-) -> Q[Float[Array, "c"], "degC"]:
-    """A classic glue bug: the data arrives channel-major, and nobody transposed it."""
-    temps = calibrate(raw, gain, offset)
-    return tm.stdlib.mean(temps)

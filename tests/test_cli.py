@@ -1,0 +1,187 @@
+"""The ``typedml`` command line, run the way a user runs it: arguments in, text and status out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from typedml._cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKEN = ROOT / "examples" / "sensor" / "broken.py"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if needle in text)
+
+
+def test_examples_check_clean_and_broken_example_is_skipped(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run(capsys, "check", "examples/")
+    assert status == 0, out
+    assert out.strip().splitlines()[-1].startswith("checked 1 pipeline in ")
+    assert "skipped 1" in out and "0 errors" in out
+
+
+def test_broken_example_reports_documented_diagnostics(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run(capsys, "check", "examples/sensor/broken.py", "--no-skip")
+    assert status == 1
+    call = line_of(BROKEN, "calibrate(raw, gain, offset)")
+    ret = line_of(BROKEN, "return tm.stdlib.mean(temps)")
+    heads = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert heads[:3] == [
+        f"examples/sensor/broken.py:{call}:13: error[TM105] shape mismatch on edge gain -> calibrate.gain: "
+        "`calibrate.channel` is b from raw -> calibrate.raw but c from gain",
+        f"examples/sensor/broken.py:{call}:13: error[TM105] shape mismatch on edge offset -> calibrate.offset: "
+        "`calibrate.channel` is b from raw -> calibrate.raw but c from offset",
+        f"examples/sensor/broken.py:{ret}:12: error[TM105] shape mismatch on edge mean -> output 'return': "
+        "expected c, found b",
+    ]
+    assert heads[-1] == "checked 1 pipeline in 1 module: 3 errors, 0 warnings"
+    # the same text is in the documentation of the command
+    docs = (ROOT / "docs" / "reference" / "cli.md").read_text()
+    assert heads[0] in docs
+
+
+def test_json_output_is_the_documented_document(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run(capsys, "check", "examples/sensor/broken.py", "--no-skip", "--format", "json")
+    assert status == 1
+    doc = json.loads(out)
+    assert doc["version"] == 1
+    assert doc["pipelines"] == ["examples.sensor.broken:sensor_transposed"]
+    assert doc["summary"] == {
+        "modules": 1,
+        "skipped": 0,
+        "not_imported": 0,
+        "pipelines": 1,
+        "stages": 0,
+        "errors": 3,
+        "warnings": 0,
+        "exit_code": 1,
+    }
+    first = doc["diagnostics"][0]
+    assert set(first) >= {"code", "severity", "message", "path", "line", "col", "stage", "port", "notes", "hint"}
+    assert (first["code"], first["severity"], first["stage"], first["port"]) == ("TM105", "error", "calibrate", "gain")
+    assert first["line"] == line_of(BROKEN, "calibrate(raw, gain, offset)")
+    assert first["path"].endswith("broken.py")
+
+
+def test_sarif_output(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run(capsys, "check", "examples/sensor/broken.py", "--no-skip", "--format", "sarif")
+    assert status == 1
+    log = json.loads(out)
+    assert log["version"] == "2.1.0"
+    (run_,) = log["runs"]
+    assert run_["tool"]["driver"]["name"] == "typedml"
+    assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == ["TM105"]
+    assert len(run_["results"]) == 3
+    loc = run_["results"][0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"].startswith("file://") and loc["artifactLocation"]["uri"].endswith("broken.py")
+    assert loc["region"]["startLine"] == line_of(BROKEN, "calibrate(raw, gain, offset)")
+
+
+def write(tmp_path: Path, name: str, source: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+STAGES = """
+    from jaxtyping import Array, Float
+    import jax.numpy as jnp
+    import typedml as tm
+    from typedml import Q
+
+    @tm.stage
+    def wrong_width(x: Float[Array, "b 3"]) -> Float[Array, "b 3"]:
+        return jnp.concatenate([x, x[:, :1]], axis=1)
+"""
+
+
+def test_stages_option_checks_bodies_of_uncalled_stages(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "cli_stages_mod.py", STAGES)
+    status, out, _ = run(capsys, "check", "cli_stages_mod.py")
+    assert status == 0 and "checked 0 pipelines" in out  # without --stages, stages alone are not checked
+    status, out, _ = run(capsys, "check", "cli_stages_mod.py", "--stages")
+    assert status == 1
+    assert "cli_stages_mod.py:9:" in out and "error[TM301]" in out and "wrong_width" in out
+    assert "declared (b, 3)" in out or "b 3" in out
+
+
+def test_module_that_fails_to_import_is_TM401_and_status_2(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "cli_bad_import.py", "import typedml\nx = 1\nraise RuntimeError('boom')\n")
+    status, out, _ = run(capsys, "check", "cli_bad_import.py")
+    assert status == 2
+    assert "cli_bad_import.py:3:" in out and "error[TM401]" in out and "boom" in out
+
+
+def test_usage_problems_exit_2(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, "check", "no_such_file.py")
+    assert status == 2 and "no such file, folder or module: 'no_such_file.py'" in err
+    status, _, err = run(capsys, "check", "--format", "xml", ".")
+    assert status == 2 and "invalid choice" in err
+
+
+def test_show_formats_and_output_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run(capsys, "show", "tests.fixtures.shapes:nested")
+    assert status == 0 and out.startswith('digraph "nested"')
+    status, out, _ = run(capsys, "show", "tests.fixtures.shapes:nested", "--format", "mermaid")
+    assert status == 0 and out.startswith("flowchart LR")
+    target = tmp_path / "p.html"
+    status, out, err = run(capsys, "show", "examples/sensor/pipeline.py", "--format", "html", "-o", str(target))
+    assert status == 0 and out == "" and f"wrote {target}" in err
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    status, _, err = run(capsys, "show", "tests.fixtures.shapes")  # several pipelines: must name one
+    assert status == 2 and "name one pipeline" in err
+    status, _, err = run(capsys, "show", "tests.fixtures.shapes:Fit")
+    assert status == 2 and "is not a pipeline or stage" in err
+
+
+def test_console_script_and_python_m(tmp_path):
+    """The installed entry points, in a fresh process (imports included)."""
+    exe = Path(sys.executable).with_name("typedml")
+    commands = [[sys.executable, "-m", "typedml", "check", "examples/", "--format", "json"]]
+    if exe.exists():
+        commands.append([str(exe), "check", "examples/", "--format", "json"])
+    for command in commands:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["summary"]["errors"] == 0
+
+
+def test_documented_vscode_problem_matcher_reads_the_output(capsys, monkeypatch):
+    import re
+
+    monkeypatch.chdir(ROOT)
+    page = (ROOT / "docs" / "howto" / "editors.md").read_text()
+    block = page.split("```json\n", 1)[1].split("```", 1)[0]
+    matcher = json.loads(block)["tasks"][0]["problemMatcher"]["pattern"]
+    pattern = re.compile(matcher["regexp"])
+    _, out, _ = run(capsys, "check", "examples/sensor/broken.py", "--no-skip")
+    heads = [line for line in out.splitlines() if pattern.match(line)]
+    assert len(heads) == 3
+    first = pattern.match(heads[0])
+    assert first is not None
+    assert first[matcher["file"]] == "examples/sensor/broken.py"
+    assert int(first[matcher["line"]]) == line_of(BROKEN, "calibrate(raw, gain, offset)")
+    assert (first[matcher["severity"]], first[matcher["code"]]) == ("error", "TM105")
+    # notes, hints and the summary are not taken for diagnostics
+    assert all(not pattern.match(line) for line in out.splitlines() if line not in heads)

@@ -1,0 +1,236 @@
+"""Finding pipelines in user code: files, directories and modules, imported for checking.
+
+Used by the ``typedml`` command line and the pytest plugin. A file is imported under the
+dotted name its package layout gives it (``examples/sensor/pipeline.py`` is
+``examples.sensor.pipeline``, with the folder above the outermost package on ``sys.path``),
+so relative imports and ``fn.__module__`` are what they are when the code is used normally.
+A module that cannot be imported becomes a ``TM401`` diagnostic; a malformed stage found
+while importing keeps its own diagnostics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import importlib.util
+import os
+import re
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any, cast
+
+from ._errors import Diagnostic, Location, TypedMLError
+from ._pipeline import Pipeline
+from ._stage import Stage
+
+__all__ = ["Found", "Loaded", "find_objects", "is_excluded", "iter_python_files", "load"]
+
+SKIP_COMMENT = re.compile(r"^[ \t]*#[ \t]*typedml:[ \t]*skip-file\b", re.M)
+EXCLUDE_FLAG = "__typedml_exclude__"
+# never searched: environments, caches, build outputs, hidden folders
+_SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "build", "dist", "venv"})
+
+
+@dataclasses.dataclass
+class Loaded:
+    """One target after import: the module, or why it was skipped or failed."""
+
+    target: str  # the file path or module name as given or found
+    module: ModuleType | None = None
+    skipped: bool = False
+    diagnostics: list[Diagnostic] = dataclasses.field(default_factory=list[Diagnostic])
+
+
+@dataclasses.dataclass(frozen=True)
+class Found:
+    """A pipeline or stage bound to a module-level name."""
+
+    module: str
+    attr: str
+    obj: Pipeline[..., Any] | Stage[..., Any]
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}:{self.attr}"
+
+
+def iter_python_files(directory: Path) -> list[Path]:
+    """Every ``*.py`` file under ``directory``, sorted, outside hidden folders and environments."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and d not in _SKIPPED_DIRS and not Path(root, d, "pyvenv.cfg").exists()
+        )
+        found.extend(Path(root, f) for f in sorted(files) if f.endswith(".py") and not f.startswith("."))
+    return found
+
+
+def has_skip_comment(path: Path) -> bool:
+    try:
+        return SKIP_COMMENT.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
+
+
+def is_excluded(module: ModuleType) -> bool:
+    """``__typedml_exclude__ = True`` at module level, or a ``# typedml: skip-file`` comment."""
+    if getattr(module, EXCLUDE_FLAG, False) is True:
+        return True
+    path = getattr(module, "__file__", None)
+    return isinstance(path, str) and has_skip_comment(Path(path))
+
+
+def module_name_for(path: Path) -> tuple[str, Path]:
+    """The dotted name of a file and the folder to put on ``sys.path`` to import it by that name."""
+    path = path.resolve()
+    parts = [] if path.stem == "__init__" else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").exists():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts), folder
+
+
+def load(target: str, *, skip: bool = True) -> Loaded:
+    """Import a file (by path) or a module (by dotted name); never raises for the module's errors."""
+    path = Path(target)
+    is_path = target.endswith(".py") or os.sep in target or "/" in target or path.exists()
+    if is_path:
+        if skip and has_skip_comment(path):
+            return Loaded(target, skipped=True)
+        loaded = _guarded(target, lambda: _import_file(path), path)
+    else:
+        loaded = _guarded(target, lambda: importlib.import_module(target), None)
+    if skip and loaded.module is not None and is_excluded(loaded.module):
+        return Loaded(target, skipped=True)
+    return loaded
+
+
+def _guarded(target: str, importer: Any, path: Path | None) -> Loaded:
+    # a module printing while it is imported must not corrupt machine-readable output
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            return Loaded(target, module=importer())
+        except TypedMLError as err:  # e.g. a malformed @tm.stage: its own diagnostics say it best
+            return Loaded(target, diagnostics=list(err.diagnostics))
+        except (Exception, SystemExit) as err:  # noqa: BLE001 - any failure of user code is reported
+            return Loaded(target, diagnostics=[import_failure(target, path, err)])
+
+
+def _import_file(path: Path) -> ModuleType:
+    name, root = module_name_for(path)
+    importable = bool(name) and all(part.isidentifier() for part in name.split("."))
+    existing = sys.modules.get(name) if importable else None
+    if existing is not None and _same_file(existing, path):
+        return existing
+    if importable and existing is None:
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        module = importlib.import_module(name)
+        if _same_file(module, path):
+            return module
+    # the name is taken by another module (or is not a valid name): load the file on its own
+    private = "_typedml_file_" + re.sub(r"\W", "_", str(path.resolve()))
+    spec = importlib.util.spec_from_file_location(private, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[private] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[private]
+        raise
+    return module
+
+
+def _same_file(module: ModuleType, path: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    if not isinstance(file, str):
+        return False
+    try:
+        return os.path.samefile(file, path)
+    except OSError:
+        return False
+
+
+def import_failure(target: str, path: Path | None, err: BaseException) -> Diagnostic:
+    """``TM401``: the module could not be imported; located at the failing line when it is in the file."""
+    name, root = module_name_for(path) if path is not None else (target, Path())
+    shadowed = path is not None and name in sys.modules and not _same_file(sys.modules[name], path)
+    text = str(err).strip()
+    first, *rest = text.splitlines() or [""]
+    location: Location | None = None
+    notes: list[str] = [f"  {line}" for line in rest[:5]]
+    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+        location = Location(err.filename, err.lineno, err.offset or 1)
+        first = err.msg
+    elif path is not None:
+        frame = _deepest_frame(err.__traceback__, path)
+        location = Location(str(path), frame[1] if frame else 1, 1)
+        last = traceback.extract_tb(err.__traceback__)[-1:] if err.__traceback__ else []
+        if last and not (frame and last[0].filename == frame[0] and last[0].lineno == frame[1]):
+            notes.append(f"raised at {Location(last[0].filename, last[0].lineno or 1)}")
+    elif isinstance(err, ModuleNotFoundError) and err.name == target:
+        notes.append("not a file or folder either")
+    message = f"cannot import module {name or target!r}: {type(err).__name__}" + (f": {first}" if first else "")
+    if shadowed:
+        notes.append(f"loaded from the file on its own: the name {name!r} belongs to another module")
+    elif path is not None:
+        notes.append(f"imported as {name!r} with {_short(root)} on sys.path; its module-level code runs")
+    return Diagnostic(
+        "TM401",
+        message,
+        location,
+        notes=tuple(notes),
+        hint="fix the error, or mark a file that is not meant to be imported with `# typedml: skip-file`",
+    )
+
+
+def _short(path: Path) -> str:
+    return str(Location(str(path), 1)).rsplit(":", 2)[0] or "."
+
+
+def _deepest_frame(tb: TracebackType | None, path: Path) -> tuple[str, int] | None:
+    found: tuple[str, int] | None = None
+    for summary in traceback.extract_tb(tb):
+        with contextlib.suppress(OSError):
+            if os.path.samefile(summary.filename, path):
+                found = (summary.filename, summary.lineno or 1)
+    return found
+
+
+def find_objects(module: ModuleType, *, stages: bool = False, seen: set[int] | None = None) -> Iterator[Found]:
+    """Pipelines (and stages) bound at module level and defined in ``module`` itself, once each."""
+    seen = set() if seen is None else seen
+    kinds: tuple[type, ...] = (Pipeline, Stage) if stages else (Pipeline,)
+    namespace: dict[str, object] = vars(module)
+    for attr, value in list(namespace.items()):
+        if id(value) in seen or not isinstance(value, kinds):
+            continue
+        obj = cast("Pipeline[..., Any] | Stage[..., Any]", value)
+        if getattr(obj.fn, "__module__", None) != module.__name__:
+            continue
+        seen.add(id(obj))
+        yield Found(module.__name__, attr, obj)
+
+
+def expand_targets(targets: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Files and modules to import (folders expanded), and the targets that do not exist."""
+    out: list[str] = []
+    missing: list[str] = []
+    for target in targets:
+        path = Path(target)
+        if path.is_dir():
+            out.extend(str(p) for p in iter_python_files(path))
+        elif path.is_file() or not (target.endswith(".py") or "/" in target or os.sep in target):
+            out.append(target)
+        else:
+            missing.append(target)
+    return list(dict.fromkeys(out)), missing
