@@ -38,8 +38,14 @@ def sensor(
 
 def run() -> None:
     ureg = tm.get_registry()
+    raw, gain = ureg.Quantity(np.ones((2, 3)), "V"), ureg.Quantity(np.ones(3), "K/mV")
     # calling a pipeline with pint quantities is not a false editor error
-    out = sensor(raw=ureg.Quantity(np.ones((2, 3)), "V"), gain=ureg.Quantity(np.ones(3), "K/mV"))
-    print(out)
+    out = sensor(raw=raw, gain=gain)
+    print(out.to("degC"))  # the result is the quantity typedml returns (typed Any), not an array
+    sensor(raw, gain)  # positional, as the signature allows
+    # the pipeline's own parameters are checked at its call too
+    sensor(raw=raw, gian=gain)  # type: ignore[call-arg]  # a misspelt port is flagged
+    sensor(raw)  # type: ignore[call-arg]  # a missing port is flagged
+    sensor(raw, gain, gain)  # type: ignore[call-arg]  # too many arguments is flagged
     report = sensor.check()
     assert_type(report.ok, bool)
