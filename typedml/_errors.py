@@ -9,10 +9,11 @@ their facts live in attributes, their text is built in ``__str__``, and they pic
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Iterable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Literal
 
 __all__ = [
@@ -74,19 +75,29 @@ def user_location(skip_internal: bool = True) -> Location | None:
     while frame is not None:
         filename = frame.f_code.co_filename
         # typedml's own frames, and JAX's while it traces a compiled pipeline
-        internal = os.path.abspath(filename).startswith(_internal_dirs())
+        internal = _is_internal(filename)
         if not (skip_internal and internal) and not filename.startswith("<frozen"):
             return _frame_location(frame)
         frame = frame.f_back
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_internal(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_internal_dirs())
+
+
+@functools.lru_cache(maxsize=256)
+def _positions(code: CodeType) -> tuple[tuple[int | None, int | None, int | None, int | None], ...]:
+    # cached: a pipeline body of N stage calls asks for N positions in one code object
+    return tuple(code.co_positions())
+
+
 def _frame_location(frame: FrameType) -> Location:
     line = frame.f_lineno
     col = 1
     try:
-        positions = list(frame.f_code.co_positions())
-        pos = positions[frame.f_lasti // 2]
+        pos = _positions(frame.f_code)[frame.f_lasti // 2]
         if pos[0] is not None:
             line = pos[0]
         if pos[2] is not None:

@@ -55,11 +55,21 @@ class Lin:
         return Lin(tuple(sorted((v, c) for v, c in out.items() if c)), self.const + sign * other.const)
 
     def substitute(self, lookup: Callable[[str], Lin | None]) -> Lin:
-        result = Lin((), self.const)
+        out: dict[str, int] = {}
+        const = self.const
+        changed = False
         for v, c in self.terms:
             bound = lookup(v)
-            result = result + (bound.scale(c) if bound is not None else Lin(((v, c),), 0))
-        return result
+            if bound is None:
+                out[v] = out.get(v, 0) + c
+                continue
+            changed = True
+            const += bound.const * c
+            for bv, bc in bound.terms:
+                out[bv] = out.get(bv, 0) + bc * c
+        if not changed:
+            return self
+        return Lin(tuple(sorted((v, c) for v, c in out.items() if c)), const)
 
     def render(self, name: Callable[[str], str] = str) -> str:
         parts: list[str] = []

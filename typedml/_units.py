@@ -379,9 +379,18 @@ def is_affine(unit: PintUnit) -> bool:
     return _affine_cache[key]
 
 
+_text_cache: weakref.WeakKeyDictionary[Any, dict[Any, str]] = weakref.WeakKeyDictionary()
+
+
 def unit_text(unit: PintUnit) -> str:
-    text = format(unit, "~")
-    return text or "dimensionless"
+    # cached per registry (pint refuses to compare units of two registries): formatting is
+    # slow, and a check formats the units of every edge
+    per_registry = _text_cache.setdefault(unit._REGISTRY, {})
+    text = per_registry.get(unit._units)
+    if text is None:
+        text = format(unit, "~") or "dimensionless"
+        per_registry[unit._units] = text
+    return text
 
 
 def solve_unit_vars(
