@@ -528,3 +528,45 @@ def test_closures_are_not_confused() -> None:
 
     assert make(1).check().ok
     assert not make(2).check().ok
+
+
+# -- whole pipelines, end to end ----------------------------------------------------------
+
+
+@tm.stage
+def outer_flat(x: Float[Array, "n"]) -> Float[Array, "n*n"]:
+    return jnp.outer(x, x).reshape(-1)
+
+
+@tm.stage
+def drop_first(y: Float[Array, "k"]) -> Float[Array, "k-1"]:
+    return y[1:]
+
+
+@tm.pipeline
+def squares_minus_one(x: Float[Array, "n"]) -> Float[Array, "n*n"]:
+    return drop_first(outer_flat(x))  # really n*n-1 long: no edge check can prove it (TM151)
+
+
+@tm.pipeline
+def squares_minus_one_declared(x: Float[Array, "n"]) -> Float[Array, "n*n-1"]:
+    return drop_first(outer_flat(x))
+
+
+def test_whole_pipeline_is_evaluated_end_to_end() -> None:
+    report = squares_minus_one.check()
+    assert [d.code for d in report.warnings] == ["TM151"]  # the edge check cannot decide n*n
+    (err,) = report.errors
+    assert err.code == "TM301"
+    assert err.message == (
+        "body of pipeline 'squares_minus_one' returns the wrong shape for its return value: "
+        "declared (n*n), computed (n^2-1)"
+    )
+    assert err.location == return_location(squares_minus_one.fn, squares_minus_one.spec.location)
+    assert "checked for every size of n (symbolic, no data)" in err.notes
+    with pytest.raises(tm.BodyError):
+        squares_minus_one(jnp.ones(3))
+    # declared right, the same pipeline passes (the TM151 warning stays: it is about the edges)
+    good = squares_minus_one_declared.check()
+    assert good.ok and [d.code for d in good.diagnostics] == ["TM151"]
+    assert squares_minus_one_declared(jnp.ones(3)).shape == (8,)

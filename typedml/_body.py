@@ -30,7 +30,7 @@ from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivate
 from ._shapes import Anon, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec, return_location
 
-__all__ = ["check_bodies", "check_stage"]
+__all__ = ["check_bodies", "check_pipeline_whole", "check_stage"]
 
 Size = Any  # an int, or a JAX symbolic dimension expression
 
@@ -163,6 +163,24 @@ def _evaluate_together(batch: list[_Pending]) -> None:
         _cache[item.key] = item.checker._result()  # pyright: ignore[reportPrivateUsage]
 
 
+def check_pipeline_whole(fn: Callable[..., Any], spec: Spec, source: Callable[..., Any]) -> list[Diagnostic]:
+    """Evaluate a whole pipeline's pure function symbolically from its input signature.
+
+    ``fn`` takes the inputs by name and returns the outputs as the signature declares them;
+    ``source`` is the pipeline's own function (where diagnostics point).
+    Stage by stage, the wiring check proves affine axis expressions; this evaluation also
+    settles the axes it can only mark unverified (``n*n``, TM151), for every size.
+    """
+    checker = _Checker(fn, spec, {}, {})
+    checker.kind = "pipeline"
+    checker.source = source
+    diagnostics = checker.run().diagnostics
+    if checker.sizes:  # evaluated at sample sizes only: they may not suit the whole pipeline
+        return []
+    # a wrong output, proven for every size; a stage that fails has its own diagnostics
+    return [d for d in diagnostics if d.code in ("TM301", "TM302", "TM303", "TM304")]
+
+
 def _check(fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> _Result:
     key = _key(fn, spec, static, pytrees)
     result = _cache.get(key)
@@ -246,6 +264,8 @@ class _Checker:
         self.spec = spec
         self.static = static
         self.pytrees = pytrees
+        self.kind = "stage"  # or "pipeline", for the end-to-end evaluation of a whole pipeline
+        self.source = fn  # the function whose return statement locates a wrong output
         self.symbols = _Symbols()
         self.diagnostics: list[Diagnostic] = []
         self.notes: list[str] = []  # added to every diagnostic of this stage
@@ -279,7 +299,7 @@ class _Checker:
                 self._unverified_symbolic(symbolic_err)
             self._compare(result, env)
         except _Skip as skip:
-            self._warn(f"unverified: body of stage {self.spec.name!r} not checked: {skip}", ())
+            self._warn(f"unverified: body of {self.kind} {self.spec.name!r} not checked: {skip}", ())
         return self._result()
 
     def _result(self) -> _Result:
@@ -509,8 +529,8 @@ class _Checker:
         self.diagnostics.append(
             Diagnostic(
                 code,
-                f"body of stage {self.spec.name!r} {title} {where}: {facts}",
-                return_location(self.fn, self.spec.location),
+                f"body of {self.kind} {self.spec.name!r} {title} {where}: {facts}",
+                return_location(self.source, self.spec.location),
                 notes=(*notes, *self._how()),
                 hint=hint or _HINTS[code],
                 stage=self.spec.name,
@@ -554,7 +574,7 @@ class _Checker:
         if where is not None:
             notes.append(f"raised at {where[0]}" + (f": {where[1]}" if where[1] else ""))
         self._warn(
-            f"unverified: body of stage {self.spec.name!r} cannot be evaluated for symbolic sizes; checked only at sizes {at}",
+            f"unverified: body of {self.kind} {self.spec.name!r} cannot be evaluated for symbolic sizes; checked only at sizes {at}",
             tuple(notes),
             location=None if where is None else where[0],
         )
@@ -577,7 +597,7 @@ class _Checker:
         self.diagnostics.append(
             Diagnostic(
                 "TM305",
-                f"body of stage {self.spec.name!r} raised {type(err).__name__} during abstract evaluation: {text}",
+                f"body of {self.kind} {self.spec.name!r} raised {type(err).__name__} during abstract evaluation: {text}",
                 self.spec.location if where is None else where[0],
                 notes=(*notes, *self._how(failed=True)),
                 hint=_HINTS["TM305"],

@@ -16,7 +16,7 @@ import jax
 import networkx as nx
 import numpy as np
 
-from ._body import check_bodies
+from ._body import check_bodies, check_pipeline_whole
 from ._check import CheckReport, Plan, check_graph
 from ._compile import build_function
 from ._errors import Diagnostic, InputError, Location, StageDefinitionError, TypedMLError, WiringError, user_location
@@ -121,6 +121,24 @@ class Pipeline(Generic[P, R]):
         self._graph = tracer.graph
         pre = tracer.diagnostics + check_bodies(self._graph)
         self._report, self._plan = check_graph(self._graph, self.spec, pre=pre)
+        if self._report.ok:
+            self._report.diagnostics.extend(self._check_whole(self._plan))
+
+    def _check_whole(self, plan: Plan) -> list[Diagnostic]:
+        """The whole pipeline evaluated symbolically end to end (what no edge check can settle)."""
+        assert self._graph is not None
+        try:
+            impl = build_function(self._graph, self.spec, plan, functools.partial(_node_impl, plan))
+        except TypedMLError:  # unit variables in its own signature: bound per call only
+            return []
+        names = [p.name for p in self.spec.inputs]
+        output_tuple = self.spec.output_tuple
+
+        def whole(**inputs: Any) -> Any:
+            outputs = impl(*[inputs[name] for name in names])
+            return outputs[0] if output_tuple is None else output_tuple(*outputs)
+
+        return check_pipeline_whole(whole, self.spec, self.fn)
 
     def _connect_outputs(self, tracer: Tracer, result: object) -> None:
         outputs = self.spec.outputs
