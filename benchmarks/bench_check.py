@@ -138,9 +138,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             previous: tuple[int, float] | None = None
             for n in sizes:
                 result = time_check(n, distinct=distinct, folder=folder, repeat=repeat)
-                growth = (
-                    math.log(result["check_s"] / previous[1]) / math.log(n / previous[0]) if previous else float("nan")
-                )
+                growth = math.log(result["check_s"] / previous[1]) / math.log(n / previous[0]) if previous else None
                 previous = (n, result["check_s"])
                 rows.append(
                     {
@@ -164,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print("-" * len(header))
     for row in rows:
         growth = row["growth_exponent"]
-        growth_text = "" if isinstance(growth, float) and math.isnan(growth) else f"{growth:.2f}"
+        growth_text = f"{growth:.2f}" if isinstance(growth, float) else ""
         print(
             f"{row['form']:9} {row['stages']:>7} {row['check_s']:>10.3f} {row['per_stage_ms']:>8.2f}ms"
             f" {growth_text:>11} {row['import_s']:>11.3f}"

@@ -14,11 +14,11 @@ from types import ModuleType
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_fused.py"
 
 
-def load_script() -> ModuleType:
-    name = "bench_fused_under_test"
+def load_script(script: Path = SCRIPT) -> ModuleType:
+    name = f"{script.stem}_under_test"
     module = sys.modules.get(name)
     if module is None:
-        spec = importlib.util.spec_from_file_location(name, SCRIPT)
+        spec = importlib.util.spec_from_file_location(name, script)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
@@ -58,3 +58,21 @@ def test_bench_fused_quick_run(tmp_path: Path, capsys) -> None:
         assert checks == {"a": True, "c": True, "d": True, "e": True}  # (a) computes what (b) computes
         assert size["variants"]["a"]["output_dtype"] == "float32"
     assert "(a)/(b)" in capsys.readouterr().out
+
+
+def test_bench_check_quick_run(tmp_path: Path, capsys) -> None:
+    bench = load_script(SCRIPT.with_name("bench_check.py"))
+    out = tmp_path / "check.json"
+    result = bench.main(["--quick", "--json", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8")) == result
+    rows = result["rows"]
+    assert [(r["form"], r["stages"]) for r in rows] == [
+        ("distinct", 20),
+        ("distinct", 100),
+        ("reused", 20),
+        ("reused", 100),
+    ]
+    for row in rows:
+        assert row["check_s"] > 0 and row["per_stage_ms"] > 0
+    printed = capsys.readouterr().out
+    assert "growth N^k" in printed and printed.count("distinct") >= 2
