@@ -7,6 +7,7 @@ private: their contents may change without notice.
 from ._annotations import Q as Q
 from ._annotations import Unit as Unit
 from ._check import CheckReport as CheckReport
+from ._debug import DebugRun as DebugRun
 from ._errors import BodyError as BodyError
 from ._errors import Diagnostic as Diagnostic
 from ._errors import InputError as InputError
@@ -19,6 +20,10 @@ from ._pipeline import Pipeline as Pipeline
 from ._pipeline import pipeline as pipeline
 from ._quantity import Quantity as Quantity
 from ._stage import Stage as Stage
+from ._summary import Comparison as Comparison
+from ._summary import RunReport as RunReport
+from ._summary import Shift as Shift
+from ._summary import ValueSummary as ValueSummary
 from ._stage import stage as stage
 from ._units import get_registry as get_registry
 from ._units import set_registry as set_registry
@@ -29,6 +34,8 @@ __version__ = "0.1.0"
 __all__ = [
     "BodyError",
     "CheckReport",
+    "Comparison",
+    "DebugRun",
     "Diagnostic",
     "InputError",
     "Location",
@@ -36,10 +43,13 @@ __all__ = [
     "Pipeline",
     "Q",
     "Quantity",
+    "RunReport",
+    "Shift",
     "Stage",
     "StageDefinitionError",
     "TypedMLError",
     "Unit",
+    "ValueSummary",
     "WiringError",
     "get_registry",
     "pipeline",

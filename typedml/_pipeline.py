@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
 
 import jax
+import jax.numpy as jnp
 import networkx as nx
 import numpy as np
 
@@ -20,12 +21,15 @@ from ._body import check_bodies, check_pipeline_whole
 from ._check import CheckReport, Plan, check_graph
 from ._compile import build_function
 from ._errors import Diagnostic, InputError, Location, StageDefinitionError, TypedMLError, WiringError, user_location
-from ._graph import Symbol, Tracer, current_tracer
+from ._graph import Symbol, Tracer, current_tracer, value_label
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._runtime import QUANTITY_TYPE as _QUANTITY
-from ._runtime import Executable, check_inputs, make_quantity, split_value
+from ._runtime import Boundary, Executable, check_inputs, make_quantity, split_value
 from ._spec import Spec, not_a_function, parse_spec, return_location
-from ._units import UType, get_registry, watch_registry
+from ._units import UType, get_registry, unit_text, watch_registry
+
+if TYPE_CHECKING:
+    from ._debug import DebugRun
 
 __all__ = ["Pipeline", "pipeline"]
 
@@ -66,6 +70,7 @@ class Pipeline(Generic[P, R]):
         self._plan: Plan | None = None
         self._impls: dict[tuple[tuple[str, str], ...], Callable[..., tuple[Any, ...]]] = {}
         self._executables: dict[tuple[Any, ...], Executable] = {}
+        self._checked: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], Any]] = {}
         self._last_units: object = _NOTHING
         self._last_fn: Callable[..., Any] = _identity
         self._last_wrap: Callable[[Any], Any] = _identity
@@ -279,6 +284,7 @@ class Pipeline(Generic[P, R]):
     def registry_switched(self) -> None:
         """Compiled executables hold units of the previous registry: drop them."""
         self._executables.clear()
+        self._checked.clear()
         self._impls.clear()
         self._last_units = _NOTHING
 
@@ -305,6 +311,135 @@ class Pipeline(Generic[P, R]):
             self._executables[key] = exe
         self._remember(key, exe)
         return exe.wrap(exe.fn(*[_magnitude(v) for v in values]))
+
+    # -- debugging ------------------------------------------------------------------------
+    def debug(self, *args: Any, **kwargs: Any) -> DebugRun:
+        """Run stage by stage, eagerly, checking every stage call and keeping every value.
+
+        Returns a :class:`DebugRun`: the outputs (as calling the pipeline returns them) and
+        every intermediate value by edge name, as a quantity in its unit. Each stage's
+        inputs and outputs are checked against its signature (shapes, shape bindings,
+        dtypes): a mismatch raises :class:`BodyError` (TM306). The first NaN/Inf raises
+        :class:`NonFiniteError` naming the stage that produced it from finite inputs
+        (TM501), or the input that brought it (TM502).
+        """
+        from ._debug import DebugRun, input_nonfinite, stage_observer
+
+        try:
+            mags, boundary = self._debug_inputs(args, kwargs)
+            input_nonfinite(self.spec, mags, user_location())
+            graph, plan = self._annotated(boundary.rigid_units)
+            registry = get_registry()
+            keep: dict[str, Any] = {}
+            units: dict[str, str | None] = {}
+
+            def unit_of(spec: Spec, node: str, port: str) -> Any:
+                declared = next(p for p in spec.outputs + spec.inputs if p.name == port).type
+                if declared is None or declared.unit is None:
+                    return None
+                return declared.unit.substitute(registry, plan.node_bindings.get(node, boundary.rigid_units)).unit
+
+            def units_of(node: str, port: str) -> Callable[[Any], Any]:
+                unit = unit_of(graph.nodes[node]["spec"], node, port)
+                units[value_label(node, port)] = None if unit is None else unit_text(unit)
+                return _identity if unit is None else make_quantity(registry, unit)
+
+            for port, mag in zip(self.spec.inputs, mags, strict=True):
+                unit = unit_of(self.spec, "", port.name) if port.type is not None else None
+                if port.type is not None and port.type.unit is not None:
+                    unit = port.type.unit.substitute(registry, boundary.rigid_units).unit
+                units[port.name] = None if unit is None else unit_text(unit)
+                keep[port.name] = mag if unit is None else make_quantity(registry, unit)(mag)
+            impl = build_function(
+                graph, self.spec, plan, functools.partial(_node_impl, plan), stage_observer(graph, units_of, keep)
+            )
+            with jax.disable_jit():
+                out = impl(*mags)
+            outputs = self._wrapper(boundary.rigid_units)(out[0] if self.spec.output_tuple is None else out)
+            return DebugRun(outputs, keep, units)
+        except TypedMLError as err:
+            raise err.with_traceback(None) from None
+
+    def checked(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the fused, compiled pipeline with a finite check after every stage.
+
+        Returns what calling the pipeline returns. Each stage's outputs are checked inside
+        the compiled function (``jax.experimental.checkify``); the first non-finite value
+        raises :class:`NonFiniteError` naming the stage that produced it from finite inputs
+        (TM501) or the input that brought it (TM502). ``benchmarks/bench_debug.py`` measures
+        what the checks cost.
+        """
+        from ._debug import raise_checked
+
+        try:
+            values = self._values(args, kwargs)
+            key = tuple(split_value(v)[1] for v in values)
+            entry = self._checked.get(key)
+            if entry is None:
+                entry = self._prepare_checked(values)
+                self._checked[key] = entry
+            jitted, wrap, graph = entry
+            error, out = jitted(*[_magnitude(v) for v in values])
+            raise_checked(error, graph, self.spec)
+            return wrap(out)
+        except TypedMLError as err:
+            raise err.with_traceback(None) from None
+
+    def _prepare_checked(self, values: list[Any]) -> tuple[Callable[..., Any], Callable[[Any], Any], Any]:
+        from jax.experimental import checkify
+
+        from ._debug import finite_guard, guard_inputs
+
+        self._ready()
+        owner = f"{self.spec.name}()"
+        pairs = [split_value(v) for v in values]
+        boundary = check_inputs(self.spec, pairs, owner)
+        graph, plan = self._annotated(boundary.rigid_units)
+        impl = build_function(graph, self.spec, plan, functools.partial(_node_impl, plan), finite_guard(graph))
+        converters = [_input_converter(c, i) for c, i in zip(boundary.conversions, boundary.integer, strict=True)]
+        single = self.spec.output_tuple is None
+        spec = self.spec
+
+        def fn(*args: Any) -> Any:
+            converted = [c(a) if c is not None else a for c, a in zip(converters, args, strict=True)]
+            guard_inputs(spec, converted)
+            out = impl(*converted)
+            return out[0] if single else out
+
+        jitted = jax.jit(checkify.checkify(fn))  # pyright: ignore[reportUnknownMemberType]
+        return cast("Callable[..., Any]", jitted), self._wrapper(boundary.rigid_units), graph
+
+    def _values(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        if self._static_names and any(k in self._static_names for k in kwargs):
+            raise InputError(
+                Diagnostic(
+                    "TM202",
+                    f"static configuration cannot be passed to {self.spec.name}.debug() or .checked()",
+                    user_location(),
+                    hint=f"use {self.spec.name}.configure(...).debug(...)",
+                    stage=self.spec.name,
+                )
+            )
+        return list(args) if not kwargs and len(args) == self._n_inputs else self._bind(args, kwargs)
+
+    def _debug_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], Boundary]:
+        values = self._values(args, kwargs)
+        self._ready()
+        pairs = [split_value(v) for v in values]
+        boundary = check_inputs(self.spec, pairs, f"{self.spec.name}()")
+        converters = [_input_converter(c, i) for c, i in zip(boundary.conversions, boundary.integer, strict=True)]
+        mags: list[Any] = [jnp.asarray(m) for m, _ in pairs]  # pyright: ignore[reportUnknownMemberType]
+        return [c(m) if c is not None else m for c, m in zip(converters, mags, strict=True)], boundary
+
+    def _annotated(self, rigid_units: dict[str, UType]) -> tuple[nx.MultiDiGraph[str], Plan]:
+        """The graph and plan for these unit-variable values (the checked ones if none)."""
+        plan = self._ready()
+        if not rigid_units:
+            return self.graph, plan
+        graph = self.graph.copy()
+        report, plan = check_graph(graph, self.spec, rigid_units)
+        report.raise_for_errors()
+        return graph, plan
 
     def configure(self, **static: Any) -> Pipeline[P, R]:
         """This pipeline with other static configuration (traced and checked anew)."""

@@ -1,0 +1,262 @@
+"""Debug runs: a pipeline stage by stage, every value checked and kept, NaN/Inf traced to its origin.
+
+``pipeline.debug(**inputs)`` runs the checked graph eagerly (no ``jax.jit``), checks each
+stage's inputs and outputs against its own signature at run time (shapes, shape bindings
+shared by a stage's inputs and outputs, dtypes), and keeps every intermediate value, by edge
+name, as a quantity in its unit. The first non-finite value is reported as
+:class:`NonFiniteError` naming the stage that produced it from finite inputs.
+
+``pipeline.checked(**inputs)`` keeps the fused ``jax.jit`` run and adds, after each stage, a
+``jax.experimental.checkify`` check that its outputs are finite where its inputs were: the
+first failing check names the stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import checkify
+
+from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError
+from ._graph import value_label
+from ._runtime import check_inputs
+from ._spec import Port, Spec
+
+if TYPE_CHECKING:
+    from ._summary import RunReport
+
+__all__ = ["DebugRun", "finite_guard", "guard_inputs", "input_nonfinite", "raise_checked", "stage_observer"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DebugRun:
+    """What ``pipeline.debug(...)`` returns: the outputs, and every value on the way.
+
+    ``outputs`` is what calling the pipeline returns. ``values`` maps each value's name (the
+    edge name: ``raw`` for an input, ``calibrate`` for a stage's single output,
+    ``fit.slope`` for one of several) to a quantity in its unit, or to a plain array for
+    unit-less values.
+    """
+
+    outputs: Any
+    values: Mapping[str, Any]
+    units: Mapping[str, str | None]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def summary(self) -> RunReport:
+        """Per-value statistics (count, min, max, mean, std, NaN/Inf counts) in each value's unit."""
+        from ._summary import RunReport
+
+        return RunReport.from_values(
+            {name: _magnitude_of(value) for name, value in self.values.items()}, dict(self.units)
+        )
+
+
+def _magnitude_of(value: Any) -> Any:
+    return getattr(value, "magnitude", value)
+
+
+def _as_arrays(value: Any) -> list[Any]:
+    leaves: list[Any] = jax.tree_util.tree_leaves(value)
+    return [leaf for leaf in leaves if hasattr(leaf, "dtype")]
+
+
+def _all_finite(value: Any) -> bool:
+    for leaf in _as_arrays(value):
+        if jnp.issubdtype(leaf.dtype, jnp.inexact) and not bool(jnp.all(jnp.isfinite(leaf))):
+            return False
+    return True
+
+
+def _nonfinite_facts(value: Any) -> tuple[str, ...]:
+    array = np.asarray(value)
+    if array.dtype.kind not in "fc":
+        return ()
+    nan = np.isnan(array)
+    inf = np.isinf(array)
+    facts = [f"{int(nan.sum())} NaN and {int(inf.sum())} Inf among {array.size} values, shape {array.shape}"]
+    bad = np.argwhere(nan | inf)
+    if len(bad):
+        shown = ", ".join(str(tuple(int(i) for i in idx)) for idx in bad[:5])
+        facts.append(f"first at index {shown}" + (" …" if len(bad) > 5 else ""))
+    finite = array[np.isfinite(array)]
+    if finite.size:
+        facts.append(
+            f"finite values: min {finite.min():.6g}, max {finite.max():.6g}, mean {finite.mean():.6g}"
+        )
+    return tuple(facts)
+
+
+def stage_observer(
+    graph: Any, units_of: Callable[[str, str], Any], keep: dict[str, Any]
+) -> Callable[[str, dict[str, Any], Any], None]:
+    """The per-step hook of a debug run: check a stage's call, keep its values, find NaN/Inf."""
+
+    def observe(node: str, kwargs: dict[str, Any], result: Any) -> None:
+        data = graph.nodes[node]
+        spec: Spec = data["spec"]
+        location: Location | None = data.get("location")
+        outputs = result if spec.output_tuple is not None else (result,)
+        _check_call(node, spec, kwargs, tuple(outputs), location)
+        inputs_finite = all(_all_finite(kwargs[p.name]) for p in spec.inputs if p.name in kwargs)
+        for port, value in zip(spec.outputs, outputs, strict=True):
+            keep[value_label(node, port.name)] = units_of(node, port.name)(value)
+        if not inputs_finite:
+            return
+        for port, value in zip(spec.outputs, outputs, strict=True):
+            if not _all_finite(value):
+                name = value_label(node, port.name)
+                raise NonFiniteError(
+                    Diagnostic(
+                        "TM501",
+                        f"stage {data['name']!r} produced non-finite values in {name!r} from finite inputs",
+                        location,
+                        notes=(*_nonfinite_facts(_magnitude_of(value)), "every input of this call was finite"),
+                        hint="the NaN/Inf starts in this stage: guard its divisions, logs and square roots",
+                        stage=node,
+                        port=port.name,
+                    )
+                )
+
+    return observe
+
+
+def _check_call(node: str, spec: Spec, kwargs: dict[str, Any], outputs: tuple[Any, ...], location: Location | None) -> None:
+    """A stage's inputs and outputs against its signature, as one call (shared shape bindings)."""
+    ports: list[Port] = []
+    pairs: list[tuple[Any, Any]] = []
+    for port in spec.inputs:
+        if port.type is not None and port.name in kwargs:
+            ports.append(dataclasses.replace(port, type=dataclasses.replace(port.type, unit=None)))
+            pairs.append((kwargs[port.name], None))
+    for port, value in zip(spec.outputs, outputs, strict=True):
+        if port.type is not None:
+            renamed = f"return value {port.name!r}" if spec.output_tuple is not None else "return value"
+            ports.append(dataclasses.replace(port, name=renamed, type=dataclasses.replace(port.type, unit=None)))
+            pairs.append((_magnitude_of(value), None))
+    joint = dataclasses.replace(spec, inputs=tuple(ports), static=())
+    try:
+        check_inputs(joint, pairs, f"{spec.name}()")
+    except InputError as err:
+        notes = tuple(str(d.message) for d in err.diagnostics) + tuple(
+            n for d in err.diagnostics for n in d.notes
+        )
+        raise BodyError(
+            Diagnostic(
+                "TM306",
+                f"at run time, stage {node!r} does not match its signature",
+                location,
+                notes=notes,
+                hint="the body returned (or was given) something its signature does not declare; "
+                "`stage.check()` shows what it computes",
+                stage=node,
+            )
+        ) from None
+
+
+def input_nonfinite(spec: Spec, values: list[Any], location: Location | None) -> None:
+    """A pipeline input that already holds NaN/Inf: the problem is upstream of the pipeline."""
+    for port, value in zip(spec.inputs, values, strict=True):
+        if port.type is not None and not _all_finite(value):
+            raise NonFiniteError(
+                Diagnostic(
+                    "TM502",
+                    f"input {port.name!r} of {spec.name}() holds non-finite values",
+                    location,
+                    notes=_nonfinite_facts(value),
+                    hint="the NaN/Inf comes from the data: clean or impute it before the pipeline",
+                    stage=spec.name,
+                    port=port.name,
+                )
+            )
+
+
+# -- checked jit ---------------------------------------------------------------------------
+
+
+def finite_guard(graph: Any) -> Callable[[str, dict[str, Any], Any], None]:
+    """The per-step hook of ``pipeline.checked``: a checkify check after each stage."""
+
+    def observe(node: str, kwargs: dict[str, Any], result: Any) -> None:
+        data = graph.nodes[node]
+        spec: Spec = data["spec"]
+        inputs_ok: Any = jnp.array(True)  # pyright: ignore[reportUnknownMemberType]
+        for port in spec.inputs:
+            if port.name in kwargs:
+                for leaf in _as_arrays(kwargs[port.name]):
+                    if jnp.issubdtype(leaf.dtype, jnp.inexact):
+                        inputs_ok = inputs_ok & jnp.all(jnp.isfinite(leaf))
+        outputs = result if spec.output_tuple is not None else (result,)
+        for port, value in zip(spec.outputs, outputs, strict=True):
+            for leaf in _as_arrays(value):
+                if jnp.issubdtype(leaf.dtype, jnp.inexact):
+                    bad = jnp.sum(~jnp.isfinite(leaf))
+                    checkify.check(  # pyright: ignore[reportUnknownMemberType]
+                        ~inputs_ok | (bad == 0),
+                        f"{_TAG}{node}\x1f{port.name}\x1f{{bad}}",
+                        bad=bad,
+                    )
+
+    return observe
+
+
+_TAG = "typedml-nonfinite\x1f"
+
+
+def guard_inputs(spec: Spec, values: list[Any]) -> None:
+    """Inside ``pipeline.checked``: a checkify check that each input is finite."""
+    for port, value in zip(spec.inputs, values, strict=True):
+        for leaf in _as_arrays(value) if port.type is not None else ():
+            if jnp.issubdtype(leaf.dtype, jnp.inexact):
+                bad = jnp.sum(~jnp.isfinite(leaf))
+                checkify.check(  # pyright: ignore[reportUnknownMemberType]
+                    bad == 0, f"{_TAG}input:{port.name}\x1f{port.name}\x1f{{bad}}", bad=bad)
+
+
+def raise_checked(error: checkify.Error, graph: Any, spec: Spec) -> None:
+    """Turn a failed finite check of ``pipeline.checked`` into :class:`NonFiniteError`."""
+    message = error.get()
+    if message is None:
+        return
+    if _TAG not in message:  # not one of ours
+        raise NonFiniteError(Diagnostic("TM501", f"a check failed in the compiled pipeline: {message}"))
+    node, port, bad = message.split(_TAG, 1)[1].split("\x1f")[:3]
+    count = bad.split()[0] if bad else "?"
+    if node.startswith("input:"):
+        raise NonFiniteError(
+            Diagnostic(
+                "TM502",
+                f"input {port!r} of {spec.name}() holds non-finite values",
+                spec.location,
+                notes=(f"{count} non-finite values (found by the compiled, checked run)",),
+                hint="the NaN/Inf comes from the data: clean or impute it before the pipeline",
+                stage=spec.name,
+                port=port,
+            )
+        )
+    data = graph.nodes[node]
+    raise NonFiniteError(
+        Diagnostic(
+            "TM501",
+            f"stage {data['name']!r} produced non-finite values in {value_label(node, port)!r} from finite inputs",
+            data.get("location"),
+            notes=(
+                f"{count} non-finite values (found by the compiled, checked run)",
+                "every input of this call was finite",
+                "`pipeline.debug(...)` with the same inputs shows the values and their indices",
+            ),
+            hint="the NaN/Inf starts in this stage: guard its divisions, logs and square roots",
+            stage=node,
+            port=port,
+        )
+    )
