@@ -22,15 +22,25 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError
+from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_violation
+from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError, user_location
 from ._graph import value_label
+from ._refine import Bounds, violations
 from ._runtime import check_inputs
 from ._spec import Port, Spec
 
 if TYPE_CHECKING:
     from ._summary import RunReport
 
-__all__ = ["DebugRun", "finite_guard", "guard_inputs", "input_nonfinite", "raise_checked", "stage_observer"]
+__all__ = [
+    "DebugRun",
+    "finite_guard",
+    "guard_inputs",
+    "input_contracts_kept",
+    "input_nonfinite",
+    "raise_checked",
+    "stage_observer",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,16 +101,18 @@ def _nonfinite_facts(value: Any) -> tuple[str, ...]:
         facts.append(f"first at index {shown}" + (" …" if len(bad) > 5 else ""))
     finite = array[np.isfinite(array)]
     if finite.size:
-        facts.append(
-            f"finite values: min {finite.min():.6g}, max {finite.max():.6g}, mean {finite.mean():.6g}"
-        )
+        facts.append(f"finite values: min {finite.min():.6g}, max {finite.max():.6g}, mean {finite.mean():.6g}")
     return tuple(facts)
 
 
 def stage_observer(
-    graph: Any, units_of: Callable[[str, str], Any], keep: dict[str, Any]
+    graph: Any,
+    units_of: Callable[[str, str], Any],
+    keep: dict[str, Any],
+    contracts: dict[str, list[PortContract]] | None = None,
 ) -> Callable[[str, dict[str, Any], Any], None]:
     """The per-step hook of a debug run: check a stage's call, keep its values, find NaN/Inf."""
+    contracts = contracts or {}
 
     def observe(node: str, kwargs: dict[str, Any], result: Any) -> None:
         data = graph.nodes[node]
@@ -108,6 +120,11 @@ def stage_observer(
         location: Location | None = data.get("location")
         outputs = result if spec.output_tuple is not None else (result,)
         _check_call(node, spec, kwargs, tuple(outputs), location)
+        found = contracts.get(node)
+        pairs = port_values(graph, found, kwargs, result) if found else []
+        for contract, value in pairs:  # what it was given first: then the fault is upstream
+            if not contract.output and not bool(np.all(contract.bounds.ok(np.asarray(value), np))):
+                raise stage_violation(graph, contract, np.asarray(value))
         inputs_finite = all(_all_finite(kwargs[p.name]) for p in spec.inputs if p.name in kwargs)
         for port, value in zip(spec.outputs, outputs, strict=True):
             keep[value_label(node, port.name)] = units_of(node, port.name)(value)
@@ -127,11 +144,16 @@ def stage_observer(
                         port=port.name,
                     )
                 )
+        for contract, value in pairs:
+            if contract.output and not bool(np.all(contract.bounds.ok(np.asarray(value), np))):
+                raise stage_violation(graph, contract, np.asarray(value))
 
     return observe
 
 
-def _check_call(node: str, spec: Spec, kwargs: dict[str, Any], outputs: tuple[Any, ...], location: Location | None) -> None:
+def _check_call(
+    node: str, spec: Spec, kwargs: dict[str, Any], outputs: tuple[Any, ...], location: Location | None
+) -> None:
     """A stage's inputs and outputs against its signature, as one call (shared shape bindings)."""
     ports: list[Port] = []
     pairs: list[tuple[Any, Any]] = []
@@ -148,9 +170,7 @@ def _check_call(node: str, spec: Spec, kwargs: dict[str, Any], outputs: tuple[An
     try:
         check_inputs(joint, pairs, f"{spec.name}()")
     except InputError as err:
-        notes = tuple(str(d.message) for d in err.diagnostics) + tuple(
-            n for d in err.diagnostics for n in d.notes
-        )
+        notes = tuple(str(d.message) for d in err.diagnostics) + tuple(n for d in err.diagnostics for n in d.notes)
         raise BodyError(
             Diagnostic(
                 "TM306",
@@ -162,6 +182,14 @@ def _check_call(node: str, spec: Spec, kwargs: dict[str, Any], outputs: tuple[An
                 stage=node,
             )
         ) from None
+
+
+def input_contracts_kept(spec: Spec, values: list[Any], rigid_units: Any, location: Location | None) -> None:
+    """A pipeline input (in its declared unit) that breaks its contract: TM214, with the values."""
+    for i, port, bounds in input_contracts(spec, rigid_units):
+        value = np.asarray(values[i])
+        if not bool(np.all(bounds.ok(value, np))):
+            raise input_violation(spec, port, bounds, value, location)
 
 
 def input_nonfinite(spec: Spec, values: list[Any], location: Location | None) -> None:
@@ -184,12 +212,21 @@ def input_nonfinite(spec: Spec, values: list[Any], location: Location | None) ->
 # -- checked jit ---------------------------------------------------------------------------
 
 
-def finite_guard(graph: Any) -> Callable[[str, dict[str, Any], Any], None]:
-    """The per-step hook of ``pipeline.checked``: a checkify check after each stage."""
+def finite_guard(graph: Any, contracts: dict[str, list[PortContract]]) -> Callable[[str, dict[str, Any], Any], None]:
+    """The per-step hook of ``pipeline.checked``: checkify checks after each stage.
+
+    In order: the contracts of the stage's inputs, the finiteness of its outputs (where its
+    inputs were finite), the contracts of its outputs; the first failing one is reported.
+    """
 
     def observe(node: str, kwargs: dict[str, Any], result: Any) -> None:
         data = graph.nodes[node]
         spec: Spec = data["spec"]
+        found = contracts.get(node)
+        pairs = port_values(graph, found, kwargs, result) if found else []
+        for contract, value in pairs:
+            if not contract.output:
+                _check_count(violations(value, contract.bounds), "contract", node, contract.port)
         inputs_ok: Any = jnp.array(True)  # pyright: ignore[reportUnknownMemberType]
         for port in spec.inputs:
             if port.name in kwargs:
@@ -200,39 +237,55 @@ def finite_guard(graph: Any) -> Callable[[str, dict[str, Any], Any], None]:
         for port, value in zip(spec.outputs, outputs, strict=True):
             for leaf in _as_arrays(value):
                 if jnp.issubdtype(leaf.dtype, jnp.inexact):
-                    bad = jnp.sum(~jnp.isfinite(leaf))
-                    checkify.check(  # pyright: ignore[reportUnknownMemberType]
-                        ~inputs_ok | (bad == 0),
-                        f"{_TAG}{node}\x1f{port.name}\x1f{{bad}}",
-                        bad=bad,
-                    )
+                    _check_count(jnp.where(inputs_ok, jnp.sum(~jnp.isfinite(leaf)), 0), "finite", node, port.name)
+        for contract, value in pairs:
+            if contract.output:
+                _check_count(violations(value, contract.bounds), "contract", node, contract.port)
 
     return observe
 
 
-_TAG = "typedml-nonfinite\x1f"
+_TAG = "typedml-check\x1f"
 
 
-def guard_inputs(spec: Spec, values: list[Any]) -> None:
-    """Inside ``pipeline.checked``: a checkify check that each input is finite."""
+def _check_count(bad: Any, kind: str, node: str, port: str) -> None:
+    checkify.check(  # pyright: ignore[reportUnknownMemberType]
+        bad == 0, f"{_TAG}{kind}\x1f{node}\x1f{port}\x1f{{bad}}", bad=bad
+    )
+
+
+def guard_inputs(spec: Spec, values: list[Any], contracts: list[tuple[int, Port, Bounds]]) -> None:
+    """Inside ``pipeline.checked``: checkify checks that each input is finite and keeps its contract."""
     for port, value in zip(spec.inputs, values, strict=True):
         for leaf in _as_arrays(value) if port.type is not None else ():
             if jnp.issubdtype(leaf.dtype, jnp.inexact):
-                bad = jnp.sum(~jnp.isfinite(leaf))
-                checkify.check(  # pyright: ignore[reportUnknownMemberType]
-                    bad == 0, f"{_TAG}input:{port.name}\x1f{port.name}\x1f{{bad}}", bad=bad)
+                _check_count(jnp.sum(~jnp.isfinite(leaf)), "finite", "input:", port.name)
+    for i, port, bounds in contracts:
+        _check_count(violations(values[i], bounds), "contract", "input:", port.name)
 
 
-def raise_checked(error: checkify.Error, graph: Any, spec: Spec) -> None:
-    """Turn a failed finite check of ``pipeline.checked`` into :class:`NonFiniteError`."""
+def raise_checked(
+    error: checkify.Error,
+    graph: Any,
+    spec: Spec,
+    contracts: dict[str, list[PortContract]],
+    inputs: list[tuple[int, Port, Bounds]],
+) -> None:
+    """Turn a failed check of ``pipeline.checked`` into the error a debug run would raise."""
     message = error.get()
     if message is None:
         return
     if _TAG not in message:  # not one of ours
         raise NonFiniteError(Diagnostic("TM501", f"a check failed in the compiled pipeline: {message}"))
-    node, port, bad = message.split(_TAG, 1)[1].split("\x1f")[:3]
+    kind, node, port, bad = message.split(_TAG, 1)[1].split("\x1f")[:4]
     count = bad.split()[0] if bad else "?"
-    if node.startswith("input:"):
+    if kind == "contract":
+        if node == "input:":
+            _, in_port, bounds = next(c for c in inputs if c[1].name == port)
+            raise input_violation(spec, in_port, bounds, None, user_location(), count=int(count))
+        contract = next(c for c in contracts[node] if c.port == port)
+        raise stage_violation(graph, contract, None, int(count))
+    if node == "input:":
         raise NonFiniteError(
             Diagnostic(
                 "TM502",

@@ -70,12 +70,15 @@ class Pipeline(Generic[P, R]):
         self._plan: Plan | None = None
         self._impls: dict[tuple[tuple[str, str], ...], Callable[..., tuple[Any, ...]]] = {}
         self._executables: dict[tuple[Any, ...], Executable] = {}
-        self._checked: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], Any]] = {}
+        self._checked: dict[
+            tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], Callable[[Any], None]]
+        ] = {}
         self._last_units: object = _NOTHING
         self._last_fn: Callable[..., Any] = _identity
         self._last_wrap: Callable[[Any], Any] = _identity
         self._variants: dict[tuple[Any, ...], Pipeline[P, R]] = {}
         self._building = False
+        self._contracted: bool | None = None
         watch_registry(self)
         self._n_inputs = len(self.spec.inputs)
         self._input_names = self.spec.input_names
@@ -126,7 +129,9 @@ class Pipeline(Generic[P, R]):
         self._graph = tracer.graph
         pre = tracer.diagnostics + check_bodies(self._graph)
         self._report, self._plan = check_graph(self._graph, self.spec, pre=pre)
-        if self._report.ok:
+        # Proven bodies joined by proven edges make a proven pipeline; the end-to-end evaluation
+        # settles what the edge check could only mark unverified (and costs a trace of it all).
+        if self._report.ok and any(d.code in ("TM150", "TM151") for d in self._report.warnings):
             self._report.diagnostics.extend(self._check_whole(self._plan))
 
     def _check_whole(self, plan: Plan) -> list[Diagnostic]:
@@ -323,11 +328,13 @@ class Pipeline(Generic[P, R]):
         :class:`NonFiniteError` naming the stage that produced it from finite inputs
         (TM501), or the input that brought it (TM502).
         """
-        from ._debug import DebugRun, input_nonfinite, stage_observer
+        from ._contracts import stage_contracts
+        from ._debug import DebugRun, input_contracts_kept, input_nonfinite, stage_observer
 
         try:
             mags, boundary = self._debug_inputs(args, kwargs)
             input_nonfinite(self.spec, mags, user_location())
+            input_contracts_kept(self.spec, mags, boundary.rigid_units, user_location())
             graph, plan = self._annotated(boundary.rigid_units)
             registry = get_registry()
             keep: dict[str, Any] = {}
@@ -351,7 +358,11 @@ class Pipeline(Generic[P, R]):
                 units[port.name] = None if unit is None else unit_text(unit)
                 keep[port.name] = mag if unit is None else make_quantity(registry, unit)(mag)
             impl = build_function(
-                graph, self.spec, plan, functools.partial(_node_impl, plan), stage_observer(graph, units_of, keep)
+                graph,
+                self.spec,
+                plan,
+                functools.partial(_node_impl, plan),
+                stage_observer(graph, units_of, keep, stage_contracts(graph, plan.node_bindings)),
             )
             with jax.disable_jit():
                 out = impl(*mags)
@@ -369,8 +380,6 @@ class Pipeline(Generic[P, R]):
         (TM501) or the input that brought it (TM502). ``benchmarks/bench_debug.py`` measures
         what the checks cost.
         """
-        from ._debug import raise_checked
-
         try:
             values = self._values(args, kwargs)
             key = tuple(split_value(v)[1] for v in values)
@@ -378,36 +387,44 @@ class Pipeline(Generic[P, R]):
             if entry is None:
                 entry = self._prepare_checked(values)
                 self._checked[key] = entry
-            jitted, wrap, graph = entry
+            jitted, wrap, raise_failed = entry
             error, out = jitted(*[_magnitude(v) for v in values])
-            raise_checked(error, graph, self.spec)
+            raise_failed(error)
             return wrap(out)
         except TypedMLError as err:
             raise err.with_traceback(None) from None
 
-    def _prepare_checked(self, values: list[Any]) -> tuple[Callable[..., Any], Callable[[Any], Any], Any]:
+    def _prepare_checked(
+        self, values: list[Any]
+    ) -> tuple[Callable[..., Any], Callable[[Any], Any], Callable[[Any], None]]:
         from jax.experimental import checkify
 
-        from ._debug import finite_guard, guard_inputs
+        from ._contracts import input_contracts, stage_contracts
+        from ._debug import finite_guard, guard_inputs, raise_checked
 
         self._ready()
         owner = f"{self.spec.name}()"
         pairs = [split_value(v) for v in values]
         boundary = check_inputs(self.spec, pairs, owner)
         graph, plan = self._annotated(boundary.rigid_units)
-        impl = build_function(graph, self.spec, plan, functools.partial(_node_impl, plan), finite_guard(graph))
+        contracts = stage_contracts(graph, plan.node_bindings)
+        inputs = input_contracts(self.spec, boundary.rigid_units)
+        impl = build_function(
+            graph, self.spec, plan, functools.partial(_node_impl, plan), finite_guard(graph, contracts)
+        )
         converters = [_input_converter(c, i) for c, i in zip(boundary.conversions, boundary.integer, strict=True)]
         single = self.spec.output_tuple is None
         spec = self.spec
 
         def fn(*args: Any) -> Any:
             converted = [c(a) if c is not None else a for c, a in zip(converters, args, strict=True)]
-            guard_inputs(spec, converted)
+            guard_inputs(spec, converted, inputs)
             out = impl(*converted)
             return out[0] if single else out
 
         jitted = jax.jit(checkify.checkify(fn))  # pyright: ignore[reportUnknownMemberType]
-        return cast("Callable[..., Any]", jitted), self._wrapper(boundary.rigid_units), graph
+        raise_failed = functools.partial(raise_checked, graph=graph, spec=spec, contracts=contracts, inputs=inputs)
+        return cast("Callable[..., Any]", jitted), self._wrapper(boundary.rigid_units), raise_failed
 
     def _values(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         if self._static_names and any(k in self._static_names for k in kwargs):
@@ -529,8 +546,49 @@ class Pipeline(Generic[P, R]):
             out = impl(*[c(a) if c is not None else a for c, a in zip(converters, args, strict=True)])
             return out[0] if single else out
 
+        if self._has_contracts():
+            return self._prepare_contracted(values, boundary)
         jitted = cast("Callable[..., Any]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
         return Executable(jitted, self._wrapper(boundary.rigid_units))
+
+    def _has_contracts(self) -> bool:
+        """Whether any input of the pipeline or port of its stages declares a value contract."""
+        if self._contracted is None:
+            ports = [p for _, d in self.graph.nodes(data=True) if d["kind"] == "stage" for p in d["spec"].inputs]
+            ports += [p for _, d in self.graph.nodes(data=True) if d["kind"] == "stage" for p in d["spec"].outputs]
+            ports += list(self.spec.inputs)
+            self._contracted = any(p.type is not None and p.type.refinements for p in ports)
+        return self._contracted
+
+    def _prepare_contracted(self, values: list[Any], boundary: Boundary) -> Executable:
+        """A plain run that also counts, inside the compiled function, values breaking contracts."""
+        from ._contracts import PortContract, counting_observer, guarded, input_contracts, stage_contracts
+        from ._refine import violations
+
+        graph, plan = self._annotated(boundary.rigid_units)
+        inputs = input_contracts(self.spec, boundary.rigid_units)
+        order: list[PortContract] = []
+        counts: list[Any] = []
+        observe = counting_observer(graph, stage_contracts(graph, plan.node_bindings), counts, order)
+        impl = build_function(graph, self.spec, plan, functools.partial(_node_impl, plan), observe)
+        owner = f"{self.spec.name}()"
+        units = [split_value(v)[1] for v in values]
+        single = self.spec.output_tuple is None
+        spec = self.spec
+
+        def fn(*args: Any) -> Any:
+            traced = check_inputs(spec, list(zip(args, units, strict=True)), owner)
+            converters = [_input_converter(c, i) for c, i in zip(traced.conversions, traced.integer, strict=True)]
+            converted = [c(a) if c is not None else a for c, a in zip(converters, args, strict=True)]
+            order.clear()
+            counts[:] = [violations(converted[i], bounds) for i, _, bounds in inputs]
+            out = impl(*converted)
+            found: Any = jnp.stack(counts) if counts else jnp.zeros(0, dtype=jnp.int32)  # pyright: ignore[reportUnknownMemberType]
+            return (out[0] if single else out), found
+
+        jitted = cast("Callable[..., tuple[Any, Any]]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
+        run = guarded(jitted, spec, graph, inputs, order, boundary.conversions)
+        return Executable(run, self._wrapper(boundary.rigid_units))
 
     def _wrapper(self, rigid_units: dict[str, UType]) -> Callable[[Any], Any]:
         registry = get_registry()

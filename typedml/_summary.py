@@ -150,7 +150,7 @@ class RunReport:
                 (
                     v.name,
                     v.unit or "-",
-                    "(" + ", ".join(map(str, v.shape)) + ")",
+                    str(v.shape),
                     str(v.count),
                     _num(v.min),
                     _num(v.max),
@@ -165,9 +165,7 @@ class RunReport:
     def __str__(self) -> str:
         return self.table()
 
-    def compare(
-        self, other: RunReport, *, smd_threshold: float = 0.2, quantile_threshold: float = 0.5
-    ) -> Comparison:
+    def compare(self, other: RunReport, *, smd_threshold: float = 0.2, quantile_threshold: float = 0.5) -> Comparison:
         """How each value's distribution in ``other`` differs from this (reference) run."""
         shifts: list[Shift] = []
         for name, ref in self.values.items():
