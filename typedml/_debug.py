@@ -56,6 +56,7 @@ class DebugRun:
     outputs: Any
     values: Mapping[str, Any]
     units: Mapping[str, str | None]
+    pipeline: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -67,8 +68,16 @@ class DebugRun:
         """Per-value statistics (count, min, max, mean, std, NaN/Inf counts) in each value's unit."""
         from ._summary import RunReport
 
+        title, picture = "run", None
+        if self.pipeline is not None:
+            from ._show import graph_svg
+
+            title, picture = f"run of pipeline {self.pipeline.spec.name}", graph_svg(self.pipeline)
         return RunReport.from_values(
-            {name: _magnitude_of(value) for name, value in self.values.items()}, dict(self.units)
+            {name: _magnitude_of(value) for name, value in self.values.items()},
+            dict(self.units),
+            title=title,
+            picture=picture,
         )
 
 

@@ -367,7 +367,7 @@ class Pipeline(Generic[P, R]):
             with jax.disable_jit():
                 out = impl(*mags)
             outputs = self._wrapper(boundary.rigid_units)(out[0] if self.spec.output_tuple is None else out)
-            return DebugRun(outputs, keep, units)
+            return DebugRun(outputs, keep, units, self)
         except TypedMLError as err:
             raise err.with_traceback(None) from None
 

@@ -21,7 +21,7 @@ from ._layout import Layout, layout
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
 
-__all__ = ["to_dot", "to_html", "to_mermaid"]
+__all__ = ["LEGEND_HTML", "graph_svg", "to_dot", "to_html", "to_mermaid"]
 
 COLORS = {"ok": "#455a64", "converted": "#1565c0", "error": "#c62828", "unverified": "#ef6c00"}
 FILLS = {"input": "#e3f2fd", "output": "#e8f5e9", "stage": "#ffffff", "pipeline": "#f3e5f5", "error": "#ffebee"}
@@ -257,15 +257,24 @@ def to_mermaid(pipeline: Pipeline[..., Any]) -> str:
 # -- HTML ----------------------------------------------------------------------------------
 
 
-def to_html(pipeline: Pipeline[..., Any]) -> str:
-    """A self-contained page: the graph as inline SVG, a legend, and every diagnostic."""
-    model = _model(pipeline)
+def graph_svg(pipeline: Pipeline[..., Any]) -> str:
+    """The checked graph as an inline SVG element (what ``to_html`` and run reports show)."""
+    return _placed_svg(_model(pipeline))
+
+
+def _placed_svg(model: _Model) -> str:
     placed = layout(
         [(n.id, _node_lines(n)) for n in model.nodes],
         [(e.src, e.dst, e.label) for e in model.edges],
         outputs={n.id for n in model.nodes if n.kind == "output"},
     )
-    svg = _svg(model, placed)
+    return _svg(model, placed)
+
+
+def to_html(pipeline: Pipeline[..., Any]) -> str:
+    """A self-contained page: the graph as inline SVG, a legend, and every diagnostic."""
+    model = _model(pipeline)
+    svg = _placed_svg(model)
     items = (
         "\n".join(f'<pre class="diagnostic {d.severity}">{html.escape(str(d))}</pre>' for d in model.diagnostics)
         or '<p class="ok">No problems found.</p>'
@@ -377,6 +386,8 @@ _LEGEND = "\n".join(
         "</ul>",
     ]
 )
+
+LEGEND_HTML = _LEGEND
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">

@@ -134,10 +134,33 @@ class RunReport:
     """Statistics of every value of a run, by name (see the module documentation)."""
 
     values: Mapping[str, ValueSummary]
+    title: str = "run"
+    picture: str | None = dataclasses.field(default=None, repr=False)  # the graph, as inline SVG
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any], units: Mapping[str, str | None]) -> RunReport:
-        return cls({name: ValueSummary.of(name, value, units.get(name)) for name, value in values.items()})
+    def from_values(
+        cls,
+        values: Mapping[str, Any],
+        units: Mapping[str, str | None],
+        *,
+        title: str = "run",
+        picture: str | None = None,
+    ) -> RunReport:
+        """Summarise each value (magnitudes, by name) in its unit (None: no unit)."""
+        summaries = {name: ValueSummary.of(name, value, units.get(name)) for name, value in values.items()}
+        return cls(summaries, title, picture)
+
+    def to_html(self, *, reference: RunReport | None = None) -> str:
+        """A self-contained HTML page: the pipeline's graph, and per value its statistics and a histogram.
+
+        With ``reference`` (another run's report), each value also shows how far it moved from
+        the reference (``reference.compare(self)``), and the values that moved are marked.
+        """
+        from ._report_html import report_html
+        from ._show import LEGEND_HTML
+
+        comparison = reference.compare(self) if reference is not None else None
+        return report_html(self, self.title, self.picture, LEGEND_HTML, comparison)
 
     def __getitem__(self, name: str) -> ValueSummary:
         return self.values[name]
