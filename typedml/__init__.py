@@ -7,6 +7,9 @@ private: their contents may change without notice.
 from ._annotations import Q as Q
 from ._annotations import Unit as Unit
 from ._check import CheckReport as CheckReport
+from ._cost import Budget as Budget
+from ._cost import CostReport as CostReport
+from ._cost import StageCost as StageCost
 from ._debug import DebugRun as DebugRun
 from ._errors import BodyError as BodyError
 from ._errors import ContractError as ContractError
@@ -42,9 +45,11 @@ __version__ = "0.1.0"
 __all__ = [
     "BodyError",
     "Bounded",
+    "Budget",
     "CheckReport",
     "Comparison",
     "ContractError",
+    "CostReport",
     "DebugRun",
     "Diagnostic",
     "Finite",
@@ -62,6 +67,7 @@ __all__ = [
     "RunReport",
     "Shift",
     "Stage",
+    "StageCost",
     "StageDefinitionError",
     "TypedMLError",
     "Unit",

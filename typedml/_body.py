@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import networkx as nx
 from jax import export
 
+from ._cost import check_budget
 from ._errors import Diagnostic, Location
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._shapes import Anon, Dim, Item, Lin, Variadic
@@ -96,6 +97,8 @@ def check_bodies(graph: nx.MultiDiGraph[str]) -> list[Diagnostic]:
         if key not in seen:
             seen.add(key)
             found.extend(result.diagnostics)
+            if not any(d.severity == "error" for d in result.diagnostics):
+                found.extend(check_budget(data["callee"], static))
     return found
 
 
@@ -179,6 +182,29 @@ def check_pipeline_whole(fn: Callable[..., Any], spec: Spec, source: Callable[..
         return []
     # a wrong output, proven for every size; a stage that fails has its own diagnostics
     return [d for d in diagnostics if d.code in ("TM301", "TM302", "TM303", "TM304")]
+
+
+def abstract_inputs_at(spec: Spec, sizes: Mapping[str, int]) -> dict[str, Any]:
+    """A signature's array inputs as abstract values, every axis at its size in ``sizes``.
+
+    A variadic axis (``*rest``) is one axis of its size; raises ``KeyError(axis)`` for an axis
+    without a size (``"_"`` for an anonymous one) and ``ValueError`` for a pytree input.
+    """
+    checker = _Checker(_nothing, spec, {}, {})
+    checker._collect_symbols()  # pyright: ignore[reportPrivateUsage]
+    if checker.symbols.anons:
+        raise KeyError("_")
+    if any(p.type is None for p in spec.inputs):
+        raise ValueError("pytree inputs have no shape to size")
+    env: dict[str, Size] = {}
+    for table in (checker.symbols.dims, checker.symbols.seqs):
+        for name, symbol in table.items():
+            env[symbol] = sizes[name]
+    return checker._inputs(env)  # pyright: ignore[reportPrivateUsage]
+
+
+def _nothing(**_: Any) -> None:
+    return None
 
 
 def _check(fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> _Result:

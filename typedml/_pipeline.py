@@ -29,6 +29,7 @@ from ._spec import Spec, not_a_function, parse_spec, return_location
 from ._units import UType, get_registry, unit_text, watch_registry
 
 if TYPE_CHECKING:
+    from ._cost import CostReport
     from ._debug import DebugRun
 
 __all__ = ["Pipeline", "pipeline"]
@@ -206,11 +207,14 @@ class Pipeline(Generic[P, R]):
 
         return to_mermaid(self)
 
-    def to_html(self) -> str:
-        """The checked graph as a self-contained HTML page (inline SVG, no network)."""
+    def to_html(self, *, cost: CostReport | None = None) -> str:
+        """The checked graph as a self-contained HTML page (inline SVG, no network).
+
+        With ``cost`` (from :meth:`cost`), each stage shows its FLOPs and peak memory.
+        """
         from ._show import to_html
 
-        return to_html(self)
+        return to_html(self, cost)
 
     # -- compiling ------------------------------------------------------------------------
     def _ready(self) -> Plan:
@@ -316,6 +320,38 @@ class Pipeline(Generic[P, R]):
             self._executables[key] = exe
         self._remember(key, exe)
         return exe.wrap(exe.fn(*[_magnitude(v) for v in values]))
+
+    # -- cost ------------------------------------------------------------------------------
+    def cost(self, **sizes: int) -> CostReport:
+        """FLOPs, bytes accessed and peak memory per stage and in total, for these axis sizes.
+
+        No data is needed: every shape variable of the inputs gets its size here
+        (``pipeline.cost(n=10_000)``), each stage is compiled alone at the shapes it sees, and
+        the whole fused pipeline once; the figures are XLA's own cost and memory analysis.
+        ``to_html(cost=...)`` shows them on the graph's nodes.
+        """
+        from ._cost import pipeline_cost
+
+        try:
+            self._build()
+            assert self._report is not None and self._plan is not None
+            if any(d.code != "TM307" for d in self._report.errors):  # a budget breach is what to look into
+                self._report.raise_for_errors()
+            plan = self._plan
+            graph = self.graph
+            node_impl = functools.partial(_node_impl, plan)
+
+            def observed(observe: Callable[[str, dict[str, Any], Any], None]) -> Callable[..., Any]:
+                return build_function(graph, self.spec, plan, node_impl, observe)
+
+            def stage_fn(node: str) -> Callable[..., Any]:
+                data = graph.nodes[node]
+                return functools.partial(node_impl(node, data), **data["static"])
+
+            whole = build_function(graph, self.spec, plan, node_impl)
+            return pipeline_cost(self.spec, whole, observed, stage_fn, sizes)
+        except TypedMLError as err:
+            raise err.with_traceback(None) from None
 
     # -- debugging ------------------------------------------------------------------------
     def debug(self, *args: Any, **kwargs: Any) -> DebugRun:

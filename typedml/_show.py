@@ -14,11 +14,13 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._cost import si as _si
 from ._errors import Diagnostic
 from ._graph import value_label
 from ._layout import Layout, layout
 
 if TYPE_CHECKING:
+    from ._cost import CostReport
     from ._pipeline import Pipeline
 
 __all__ = ["LEGEND_HTML", "graph_svg", "to_dot", "to_html", "to_mermaid"]
@@ -271,9 +273,17 @@ def _placed_svg(model: _Model) -> str:
     return _svg(model, placed)
 
 
-def to_html(pipeline: Pipeline[..., Any]) -> str:
+def to_html(pipeline: Pipeline[..., Any], cost: CostReport | None = None) -> str:
     """A self-contained page: the graph as inline SVG, a legend, and every diagnostic."""
     model = _model(pipeline)
+    if cost is not None:
+        figures = {c.name: c for c in cost.stages}
+        for node in model.nodes:
+            found = figures.get(node.id)
+            if found is not None:
+                node.subtitle = ", ".join(
+                    p for p in (node.subtitle, f"{_si(found.flops)}FLOP, {_si(found.peak_bytes)}B peak") if p
+                )
     svg = _placed_svg(model)
     items = (
         "\n".join(f'<pre class="diagnostic {d.severity}">{html.escape(str(d))}</pre>' for d in model.diagnostics)
