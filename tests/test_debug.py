@@ -166,3 +166,15 @@ def test_comparing_two_runs_flags_the_shifted_value_only():
     in_mm = reference.compare(two.debug(km(same * 1000, "mm")).summary())
     assert in_mm.shifted == []
     assert "SHIFTED" in comparison.table()
+
+
+def test_record_is_one_compiled_run_with_every_value():
+    data = km([0.004, 0.005, 0.01])
+    eager, compiled = five.debug(data), five.record(data)
+    assert list(compiled) == list(eager) and compiled.units == eager.units
+    for name in eager:
+        np.testing.assert_allclose(np.asarray(compiled[name].magnitude), np.asarray(eager[name].magnitude), rtol=1e-5)
+    assert str(compiled["scale"].units) == "meter"
+    five.record(km([0.001, 0.002, 0.003, 0.02]))  # a new size: traced again, the values still line up
+    assert five.record(km([0.001, 0.004, 0.0005])).summary()["log_ratio"].nan == 2  # no NaN search: a record
+    assert len(five._recorders) == 1

@@ -74,6 +74,7 @@ class Pipeline(Generic[P, R]):
         self._checked: dict[
             tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], Callable[[Any], None]]
         ] = {}
+        self._recorders: dict[tuple[tuple[str, str], ...], tuple[Callable[..., Any], list[tuple[str, str]]]] = {}
         self._last_units: object = _NOTHING
         self._last_fn: Callable[..., Any] = _identity
         self._last_wrap: Callable[[Any], Any] = _identity
@@ -294,6 +295,7 @@ class Pipeline(Generic[P, R]):
         """Compiled executables hold units of the previous registry: drop them."""
         self._executables.clear()
         self._checked.clear()
+        self._recorders.clear()
         self._impls.clear()
         self._last_units = _NOTHING
 
@@ -364,35 +366,57 @@ class Pipeline(Generic[P, R]):
         :class:`NonFiniteError` naming the stage that produced it from finite inputs
         (TM501), or the input that brought it (TM502).
         """
+        try:
+            return self._observed_run(args, kwargs, compiled=False)
+        except TypedMLError as err:
+            raise err.with_traceback(None) from None
+
+    def record(self, *args: Any, **kwargs: Any) -> DebugRun:
+        """One compiled run that also returns every intermediate value (for summaries of big data).
+
+        Returns a :class:`DebugRun` like :meth:`debug`, from the fused ``jax.jit`` function with
+        every stage output added to its results: as fast as a plain call (less the fusion
+        lost by keeping intermediates), but without the per-stage checks and NaN search of
+        :meth:`debug`. Value contracts on the inputs are checked. Compiled once per input units.
+        """
+        try:
+            return self._observed_run(args, kwargs, compiled=True)
+        except TypedMLError as err:
+            raise err.with_traceback(None) from None
+
+    def _observed_run(self, args: tuple[Any, ...], kwargs: dict[str, Any], *, compiled: bool) -> DebugRun:
         from ._contracts import stage_contracts
         from ._debug import DebugRun, input_contracts_kept, input_nonfinite, stage_observer
 
-        try:
-            mags, boundary = self._debug_inputs(args, kwargs)
+        mags, boundary = self._debug_inputs(args, kwargs)
+        if not compiled:
             input_nonfinite(self.spec, mags, user_location())
-            input_contracts_kept(self.spec, mags, boundary.rigid_units, user_location())
-            graph, plan = self._annotated(boundary.rigid_units)
-            registry = get_registry()
-            keep: dict[str, Any] = {}
-            units: dict[str, str | None] = {}
+        input_contracts_kept(self.spec, mags, boundary.rigid_units, user_location())
+        graph, plan = self._annotated(boundary.rigid_units)
+        registry = get_registry()
+        keep: dict[str, Any] = {}
+        units: dict[str, str | None] = {}
 
-            def unit_of(spec: Spec, node: str, port: str) -> Any:
-                declared = next(p for p in spec.outputs + spec.inputs if p.name == port).type
-                if declared is None or declared.unit is None:
-                    return None
-                return declared.unit.substitute(registry, plan.node_bindings.get(node, boundary.rigid_units)).unit
+        def unit_of(spec: Spec, node: str, port: str) -> Any:
+            declared = next(p for p in spec.outputs + spec.inputs if p.name == port).type
+            if declared is None or declared.unit is None:
+                return None
+            return declared.unit.substitute(registry, plan.node_bindings.get(node, boundary.rigid_units)).unit
 
-            def units_of(node: str, port: str) -> Callable[[Any], Any]:
-                unit = unit_of(graph.nodes[node]["spec"], node, port)
-                units[value_label(node, port)] = None if unit is None else unit_text(unit)
-                return _identity if unit is None else make_quantity(registry, unit)
+        def units_of(node: str, port: str) -> Callable[[Any], Any]:
+            unit = unit_of(graph.nodes[node]["spec"], node, port)
+            units[value_label(node, port)] = None if unit is None else unit_text(unit)
+            return _identity if unit is None else make_quantity(registry, unit)
 
-            for port, mag in zip(self.spec.inputs, mags, strict=True):
-                unit = unit_of(self.spec, "", port.name) if port.type is not None else None
-                if port.type is not None and port.type.unit is not None:
-                    unit = port.type.unit.substitute(registry, boundary.rigid_units).unit
-                units[port.name] = None if unit is None else unit_text(unit)
-                keep[port.name] = mag if unit is None else make_quantity(registry, unit)(mag)
+        for port, mag in zip(self.spec.inputs, mags, strict=True):
+            unit = unit_of(self.spec, "", port.name) if port.type is not None else None
+            if port.type is not None and port.type.unit is not None:
+                unit = port.type.unit.substitute(registry, boundary.rigid_units).unit
+            units[port.name] = None if unit is None else unit_text(unit)
+            keep[port.name] = mag if unit is None else make_quantity(registry, unit)(mag)
+        if compiled:
+            out = self._recorded(graph, plan, boundary, mags, keep, units_of)
+        else:
             impl = build_function(
                 graph,
                 self.spec,
@@ -402,10 +426,47 @@ class Pipeline(Generic[P, R]):
             )
             with jax.disable_jit():
                 out = impl(*mags)
-            outputs = self._wrapper(boundary.rigid_units)(out[0] if self.spec.output_tuple is None else out)
-            return DebugRun(outputs, keep, units, self)
-        except TypedMLError as err:
-            raise err.with_traceback(None) from None
+        outputs = self._wrapper(boundary.rigid_units)(out[0] if self.spec.output_tuple is None else out)
+        return DebugRun(outputs, keep, units, self)
+
+    def _recorded(
+        self,
+        graph: nx.MultiDiGraph[str],
+        plan: Plan,
+        boundary: Boundary,
+        mags: list[Any],
+        keep: dict[str, Any],
+        units_of: Callable[[str, str], Callable[[Any], Any]],
+    ) -> Any:
+        """The compiled run with every stage output as an extra result, kept by edge name."""
+        key = tuple(sorted((k, str(v)) for k, v in boundary.rigid_units.items()))
+        entry = self._recorders.get(key)
+        if entry is None:
+            ports: list[tuple[str, str]] = []
+
+            def collect(node: str, kwargs: dict[str, Any], result: Any) -> None:
+                spec: Spec = graph.nodes[node]["spec"]
+                outs = result if spec.output_tuple is not None else (result,)
+                for port, value in zip(spec.outputs, outs, strict=True):
+                    ports.append((node, port.name))
+                    found.append(value)
+
+            found: list[Any] = []
+            impl = build_function(graph, self.spec, plan, functools.partial(_node_impl, plan), collect)
+
+            def fn(*args: Any) -> Any:
+                ports.clear()
+                found.clear()
+                out = impl(*args)
+                return out, list(found)
+
+            entry = (cast("Callable[..., Any]", jax.jit(fn)), ports)  # pyright: ignore[reportUnknownMemberType]
+            self._recorders[key] = entry
+        jitted, ports = entry
+        out, values = jitted(*mags)
+        for (node, port), value in zip(ports, values, strict=True):
+            keep[value_label(node, port)] = units_of(node, port)(value)
+        return out
 
     def checked(self, *args: Any, **kwargs: Any) -> Any:
         """Call the fused, compiled pipeline with a finite check after every stage.
