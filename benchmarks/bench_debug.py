@@ -5,8 +5,8 @@ mean), float32, 1-D input of n elements. Three variants per size, all called wit
 pint Quantity and timed to completion (``block_until_ready`` on the magnitude):
 
   plain    ``chain(q)``: the fused, compiled run (the baseline)
-  checked  ``chain.checked(q)``: the same compiled run plus a ``checkify`` finite check after
-           each stage (11 checks, one per stage, and one per input)
+  checked  ``chain.checked(q)``: the same compiled run plus one finite flag per stage output
+           and per input (12 flags), returned with the outputs and read on the host
   debug    ``chain.debug(q)``: eager, stage by stage, every stage call checked against its
            signature on the host and every value kept
 

@@ -73,7 +73,7 @@ def test_checked_jit_names_the_same_stage():
         five.checked(km([0.001, 0.004, 0.0005]))
     (d,) = info.value.diagnostics
     assert (d.code, d.stage, d.port) == ("TM501", "log_ratio", "return")
-    assert "2 non-finite values (found by the compiled, checked run)" in d.notes
+    assert "2 NaN and 0 Inf among 3 values, shape (3,)" in d.notes  # re-run eagerly to name the values
     # finite data: the checked run returns what the plain run returns
     good = km([0.004, 0.005, 0.01])
     assert float(five.checked(good).magnitude) == pytest.approx(float(five(good).magnitude))
@@ -178,3 +178,13 @@ def test_record_is_one_compiled_run_with_every_value():
     five.record(km([0.001, 0.002, 0.003, 0.02]))  # a new size: traced again, the values still line up
     assert five.record(km([0.001, 0.004, 0.0005])).summary()["log_ratio"].nan == 2  # no NaN search: a record
     assert len(five._recorders) == 1
+
+
+def test_a_checked_failure_the_eager_rerun_misses_is_still_reported(monkeypatch):
+    bad = km([0.001, 0.004, 0.0005])
+    monkeypatch.setattr(type(five), "_observed_run", lambda self, *a, **k: None)  # the re-run finds nothing
+    with pytest.raises(tm.NonFiniteError) as info:
+        five.checked(bad)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.stage, d.port) == ("TM501", "log_ratio", "return")
+    assert any("an eager re-run did not reproduce it" in note for note in d.notes)

@@ -8,7 +8,7 @@ Every mode checks them, at different prices:
   port (:class:`ContractError`, TM503/TM504, with the count);
 - ``pipeline.debug(...)`` checks each stage call on the host and names the first offending
   values with their indices;
-- ``pipeline.checked(...)`` adds ``checkify`` checks beside its finite checks.
+- ``pipeline.checked(...)`` adds a flag per contracted port beside its finite flags.
 
 Pipelines without contracts are compiled exactly as before and pay nothing.
 """
@@ -86,10 +86,10 @@ def stage_contracts(graph: Any, node_bindings: dict[str, dict[str, UType]]) -> d
 
 
 def input_violation(
-    spec: Spec, port: Port, bounds: Bounds, value: Any | None, location: Location | None, count: int | None = None
+    spec: Spec, port: Port, bounds: Bounds, value: Any | None, location: Location | None, note: str = ""
 ) -> InputError:
     """TM214: a pipeline input breaks its contract (``value`` in the port's unit, if known)."""
-    notes = violation_notes(value, bounds) if value is not None else (f"{count} values break it",)
+    notes = violation_notes(value, bounds) if value is not None else (note,)
     return InputError(
         Diagnostic(
             "TM214",
@@ -103,12 +103,16 @@ def input_violation(
     )
 
 
-def stage_violation(graph: Any, contract: PortContract, value: Any | None, count: int | None = None) -> ContractError:
+def stage_violation(
+    graph: Any, contract: PortContract, value: Any | None, count: int | None = None, note: str = ""
+) -> ContractError:
     """TM503 (a stage returned values outside its declared contract) or TM504 (it was given them)."""
     data = graph.nodes[contract.node]
     stage = data["name"]
     if value is not None:
         notes: tuple[str, ...] = violation_notes(value, contract.bounds)
+    elif note:
+        notes = (note,)
     else:
         notes = (
             f"{count} values break it (counted in the compiled run)",

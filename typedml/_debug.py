@@ -6,9 +6,10 @@ shared by a stage's inputs and outputs, dtypes), and keeps every intermediate va
 name, as a quantity in its unit. The first non-finite value is reported as
 :class:`NonFiniteError` naming the stage that produced it from finite inputs.
 
-``pipeline.checked(**inputs)`` keeps the fused ``jax.jit`` run and adds, after each stage, a
-``jax.experimental.checkify`` check that its outputs are finite where its inputs were: the
-first failing check names the stage.
+``pipeline.checked(**inputs)`` keeps the fused ``jax.jit`` run and adds one boolean per stage
+output (finite?) and per contracted port (kept?), returned with the outputs. When one is false,
+the first false one names the place, and the run is repeated eagerly, stage by stage, to
+raise the same error ``debug`` would, with the offending values and their indices.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from typing import TYPE_CHECKING, Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental import checkify
 
 from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_violation
-from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError, user_location
+from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError, TypedMLError, user_location
 from ._graph import value_label
 from ._refine import Bounds, violations
 from ._runtime import check_inputs
@@ -34,12 +34,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DebugRun",
-    "finite_guard",
-    "guard_inputs",
+    "Flag",
+    "flag_observer",
     "input_contracts_kept",
+    "input_flags",
     "input_nonfinite",
-    "raise_checked",
     "stage_observer",
+    "unreproduced",
 ]
 
 
@@ -221,104 +222,96 @@ def input_nonfinite(spec: Spec, values: list[Any], location: Location | None) ->
 # -- checked jit ---------------------------------------------------------------------------
 
 
-def finite_guard(graph: Any, contracts: dict[str, list[PortContract]]) -> Callable[[str, dict[str, Any], Any], None]:
-    """The per-step hook of ``pipeline.checked``: checkify checks after each stage.
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """What one boolean of a checked run says is fine: a port's values finite, or in contract."""
 
-    In order: the contracts of the stage's inputs, the finiteness of its outputs (where its
-    inputs were finite), the contracts of its outputs; the first failing one is reported.
-    """
+    kind: str  # "finite" or "contract"
+    node: str  # "" for the pipeline's own inputs
+    port: str
+    output: bool
+
+
+def _finite(value: Any) -> Any:
+    ok: Any = jnp.array(True)  # pyright: ignore[reportUnknownMemberType]
+    for leaf in _as_arrays(value):
+        if jnp.issubdtype(leaf.dtype, jnp.inexact):
+            ok = ok & jnp.all(jnp.isfinite(leaf))
+    return ok
+
+
+def input_flags(
+    spec: Spec, values: list[Any], contracts: list[tuple[int, Port, Bounds]], flags: list[Any], order: list[Flag]
+) -> None:
+    """Inside a checked run: one flag per input (finite), then one per input contract."""
+    for port, value in zip(spec.inputs, values, strict=True):
+        if port.type is not None:
+            flags.append(_finite(value))
+            order.append(Flag("finite", "", port.name, False))
+    for i, port, bounds in contracts:
+        flags.append(violations(values[i], bounds) == 0)
+        order.append(Flag("contract", "", port.name, False))
+
+
+def flag_observer(
+    graph: Any, contracts: dict[str, list[PortContract]], flags: list[Any], order: list[Flag]
+) -> Callable[[str, dict[str, Any], Any], None]:
+    """The per-step hook of a checked run: flags for a stage's input contracts, its outputs'
+    finiteness, then its output contracts (the first false flag is where things went wrong)."""
 
     def observe(node: str, kwargs: dict[str, Any], result: Any) -> None:
-        data = graph.nodes[node]
-        spec: Spec = data["spec"]
+        spec: Spec = graph.nodes[node]["spec"]
         found = contracts.get(node)
         pairs = port_values(graph, found, kwargs, result) if found else []
         for contract, value in pairs:
             if not contract.output:
-                _check_count(violations(value, contract.bounds), "contract", node, contract.port)
-        inputs_ok: Any = jnp.array(True)  # pyright: ignore[reportUnknownMemberType]
-        for port in spec.inputs:
-            if port.name in kwargs:
-                for leaf in _as_arrays(kwargs[port.name]):
-                    if jnp.issubdtype(leaf.dtype, jnp.inexact):
-                        inputs_ok = inputs_ok & jnp.all(jnp.isfinite(leaf))
+                flags.append(violations(value, contract.bounds) == 0)
+                order.append(Flag("contract", node, contract.port, False))
         outputs = result if spec.output_tuple is not None else (result,)
         for port, value in zip(spec.outputs, outputs, strict=True):
-            for leaf in _as_arrays(value):
-                if jnp.issubdtype(leaf.dtype, jnp.inexact):
-                    _check_count(jnp.where(inputs_ok, jnp.sum(~jnp.isfinite(leaf)), 0), "finite", node, port.name)
+            flags.append(_finite(value))
+            order.append(Flag("finite", node, port.name, True))
         for contract, value in pairs:
             if contract.output:
-                _check_count(violations(value, contract.bounds), "contract", node, contract.port)
+                flags.append(violations(value, contract.bounds) == 0)
+                order.append(Flag("contract", node, contract.port, True))
 
     return observe
 
 
-_TAG = "typedml-check\x1f"
-
-
-def _check_count(bad: Any, kind: str, node: str, port: str) -> None:
-    checkify.check(  # pyright: ignore[reportUnknownMemberType]
-        bad == 0, f"{_TAG}{kind}\x1f{node}\x1f{port}\x1f{{bad}}", bad=bad
+def unreproduced(flag: Flag, graph: Any, spec: Spec, contracts: dict[str, list[PortContract]]) -> TypedMLError:
+    """The error of a failed checked run that the eager re-run did not reproduce."""
+    note = (
+        "found by the compiled, checked run; an eager re-run did not reproduce it "
+        "(XLA's fused arithmetic can round differently)"
     )
-
-
-def guard_inputs(spec: Spec, values: list[Any], contracts: list[tuple[int, Port, Bounds]]) -> None:
-    """Inside ``pipeline.checked``: checkify checks that each input is finite and keeps its contract."""
-    for port, value in zip(spec.inputs, values, strict=True):
-        for leaf in _as_arrays(value) if port.type is not None else ():
-            if jnp.issubdtype(leaf.dtype, jnp.inexact):
-                _check_count(jnp.sum(~jnp.isfinite(leaf)), "finite", "input:", port.name)
-    for i, port, bounds in contracts:
-        _check_count(violations(values[i], bounds), "contract", "input:", port.name)
-
-
-def raise_checked(
-    error: checkify.Error,
-    graph: Any,
-    spec: Spec,
-    contracts: dict[str, list[PortContract]],
-    inputs: list[tuple[int, Port, Bounds]],
-) -> None:
-    """Turn a failed check of ``pipeline.checked`` into the error a debug run would raise."""
-    message = error.get()
-    if message is None:
-        return
-    if _TAG not in message:  # not one of ours
-        raise NonFiniteError(Diagnostic("TM501", f"a check failed in the compiled pipeline: {message}"))
-    kind, node, port, bad = message.split(_TAG, 1)[1].split("\x1f")[:4]
-    count = bad.split()[0] if bad else "?"
-    if kind == "contract":
-        if node == "input:":
-            _, in_port, bounds = next(c for c in inputs if c[1].name == port)
-            raise input_violation(spec, in_port, bounds, None, user_location(), count=int(count))
-        contract = next(c for c in contracts[node] if c.port == port)
-        raise stage_violation(graph, contract, None, int(count))
-    if node == "input:":
-        raise NonFiniteError(
+    if flag.kind == "contract":
+        if flag.node == "":
+            _, port, bounds = next(c for c in input_contracts(spec, {}) if c[1].name == flag.port)
+            return input_violation(spec, port, bounds, None, user_location(), note=note)
+        contract = next(c for c in contracts[flag.node] if c.port == flag.port and c.output == flag.output)
+        return stage_violation(graph, contract, None, note=note)
+    if flag.node == "":
+        return NonFiniteError(
             Diagnostic(
                 "TM502",
-                f"input {port!r} of {spec.name}() holds non-finite values",
-                spec.location,
-                notes=(f"{count} non-finite values (found by the compiled, checked run)",),
+                f"input {flag.port!r} of {spec.name}() holds non-finite values",
+                user_location(),
+                notes=(note,),
                 hint="the NaN/Inf comes from the data: clean or impute it before the pipeline",
                 stage=spec.name,
-                port=port,
+                port=flag.port,
             )
         )
-    data = graph.nodes[node]
-    raise NonFiniteError(
+    data = graph.nodes[flag.node]
+    return NonFiniteError(
         Diagnostic(
             "TM501",
-            f"stage {data['name']!r} produced non-finite values in {value_label(node, port)!r} from finite inputs",
+            f"stage {data['name']!r} produced non-finite values in {value_label(flag.node, flag.port)!r} from finite inputs",
             data.get("location"),
-            notes=(
-                f"{count} non-finite values (found by the compiled, checked run)",
-                "every input of this call was finite",
-                "`pipeline.debug(...)` with the same inputs shows the values and their indices",
-            ),
+            notes=(note, "every input of this call was finite"),
             hint="the NaN/Inf starts in this stage: guard its divisions, logs and square roots",
-            stage=node,
-            port=port,
+            stage=flag.node,
+            port=flag.port,
         )
     )

@@ -36,6 +36,7 @@ __all__ = ["Pipeline", "pipeline"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+_Explain = Callable[[int, tuple[Any, ...], dict[str, Any]], None]  # raises why a checked run failed
 
 
 class Pipeline(Generic[P, R]):
@@ -71,9 +72,7 @@ class Pipeline(Generic[P, R]):
         self._plan: Plan | None = None
         self._impls: dict[tuple[tuple[str, str], ...], Callable[..., tuple[Any, ...]]] = {}
         self._executables: dict[tuple[Any, ...], Executable] = {}
-        self._checked: dict[
-            tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], Callable[[Any], None]]
-        ] = {}
+        self._checked: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], _Explain]] = {}
         self._recorders: dict[tuple[tuple[str, str], ...], tuple[Callable[..., Any], list[tuple[str, str]]]] = {}
         self._last_units: object = _NOTHING
         self._last_fn: Callable[..., Any] = _identity
@@ -471,11 +470,12 @@ class Pipeline(Generic[P, R]):
     def checked(self, *args: Any, **kwargs: Any) -> Any:
         """Call the fused, compiled pipeline with a finite check after every stage.
 
-        Returns what calling the pipeline returns. Each stage's outputs are checked inside
-        the compiled function (``jax.experimental.checkify``); the first non-finite value
-        raises :class:`NonFiniteError` naming the stage that produced it from finite inputs
-        (TM501) or the input that brought it (TM502). ``benchmarks/bench_debug.py`` measures
-        what the checks cost.
+        Returns what calling the pipeline returns. Inside the compiled function, each stage's
+        outputs are reduced to one flag (all finite?), as is each contracted port (contract
+        kept?). When a flag is false, the run is repeated eagerly to raise the error
+        :meth:`debug` raises: :class:`NonFiniteError` naming the stage that produced the first
+        NaN/Inf from finite inputs (TM501) or the input that brought it (TM502), or
+        :class:`ContractError`. ``benchmarks/bench_debug.py`` measures what the flags cost.
         """
         try:
             values = self._values(args, kwargs)
@@ -484,20 +484,18 @@ class Pipeline(Generic[P, R]):
             if entry is None:
                 entry = self._prepare_checked(values)
                 self._checked[key] = entry
-            jitted, wrap, raise_failed = entry
-            error, out = jitted(*[_magnitude(v) for v in values])
-            raise_failed(error)
+            jitted, wrap, explain = entry
+            out, flags = jitted(*[_magnitude(v) for v in values])
+            ok = np.asarray(flags)
+            if not ok.all():
+                explain(int(np.flatnonzero(~ok)[0]), args, kwargs)
             return wrap(out)
         except TypedMLError as err:
             raise err.with_traceback(None) from None
 
-    def _prepare_checked(
-        self, values: list[Any]
-    ) -> tuple[Callable[..., Any], Callable[[Any], Any], Callable[[Any], None]]:
-        from jax.experimental import checkify
-
+    def _prepare_checked(self, values: list[Any]) -> tuple[Callable[..., Any], Callable[[Any], Any], _Explain]:
         from ._contracts import input_contracts, stage_contracts
-        from ._debug import finite_guard, guard_inputs, raise_checked
+        from ._debug import Flag, flag_observer, input_flags, unreproduced
 
         self._ready()
         owner = f"{self.spec.name}()"
@@ -506,22 +504,29 @@ class Pipeline(Generic[P, R]):
         graph, plan = self._annotated(boundary.rigid_units)
         contracts = stage_contracts(graph, plan.node_bindings)
         inputs = input_contracts(self.spec, boundary.rigid_units)
-        impl = build_function(
-            graph, self.spec, plan, functools.partial(_node_impl, plan), finite_guard(graph, contracts)
-        )
+        flags: list[Any] = []
+        order: list[Flag] = []
+        observe = flag_observer(graph, contracts, flags, order)
+        impl = build_function(graph, self.spec, plan, functools.partial(_node_impl, plan), observe)
         converters = [_input_converter(c, i) for c, i in zip(boundary.conversions, boundary.integer, strict=True)]
         single = self.spec.output_tuple is None
         spec = self.spec
 
         def fn(*args: Any) -> Any:
             converted = [c(a) if c is not None else a for c, a in zip(converters, args, strict=True)]
-            guard_inputs(spec, converted, inputs)
+            flags.clear()
+            order.clear()
+            input_flags(spec, converted, inputs, flags, order)
             out = impl(*converted)
-            return out[0] if single else out
+            found: Any = jnp.stack(flags) if flags else jnp.ones(0, dtype=bool)  # pyright: ignore[reportUnknownMemberType]
+            return (out[0] if single else out), found
 
-        jitted = jax.jit(checkify.checkify(fn))  # pyright: ignore[reportUnknownMemberType]
-        raise_failed = functools.partial(raise_checked, graph=graph, spec=spec, contracts=contracts, inputs=inputs)
-        return cast("Callable[..., Any]", jitted), self._wrapper(boundary.rigid_units), raise_failed
+        def explain(first: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            self._observed_run(args, kwargs, compiled=False)  # raises what debug() raises, values and all
+            raise unreproduced(order[first], graph, spec, contracts)
+
+        jitted = cast("Callable[..., Any]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
+        return jitted, self._wrapper(boundary.rigid_units), explain
 
     def _values(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         if self._static_names and any(k in self._static_names for k in kwargs):
