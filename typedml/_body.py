@@ -798,13 +798,18 @@ def _input_dtype(name: str, dtypes: tuple[str, ...] | None) -> Any:
 def _canonical(dtypes: tuple[str, ...] | None) -> set[str] | None:
     if dtypes is None:
         return None
+    return set(_canonical_cached(dtypes, _x64()))
+
+
+@functools.cache
+def _canonical_cached(dtypes: tuple[str, ...], x64: bool) -> frozenset[str]:  # x64: canonical forms depend on it
     out: set[str] = set()
     for d in dtypes:
         try:
             out.add(str(jax.dtypes.canonicalize_dtype(jnp.dtype(d))))
         except TypeError:
             out.add(d)
-    return out
+    return frozenset(out)
 
 
 def _dtypes_text(dtypes: set[str]) -> str:
