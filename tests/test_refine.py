@@ -236,3 +236,37 @@ def test_pipelines_without_contracts_compile_as_before():
     guarded(quantity([1.0], "degC"))
     (exe,) = guarded._executables.values()
     assert not hasattr(exe.fn, "lower")
+
+
+def test_contracts_are_carried_along_edges_and_shown_on_them():
+    from typedml._contracts import stage_contracts
+
+    def checked_ports(p):
+        graph, plan = p._annotated({})
+        return {(c.node, c.port, c.output) for cs in stage_contracts(graph, plan, {}).values() for c in cs}
+
+    # logit.p needs a Probability, and to_fraction promises one: only the promise is checked;
+    # guarded's own input contract (in degC) implies to_fraction's (in K) after the conversion
+    assert checked_ports(guarded) == {("to_fraction", "return", True)}
+    assert checked_ports(unguarded) == {("to_fraction", "t", False), ("to_fraction", "return", True)}
+    assert "dimensionless (n) Float Probability" in guarded.to_dot()  # the edge to_fraction -> logit
+
+
+def test_implication_between_contracts():
+    from typedml._refine import resolve
+
+    reg = tm.get_registry()
+    from typedml._units import UType
+
+    metre = UType(reg.Unit("m"))
+
+    def b(*refs):
+        return resolve(refs, metre, reg)
+
+    assert b(tm.Positive).implies(b(tm.NonNegative))
+    assert not b(tm.NonNegative).implies(b(tm.Positive))
+    assert b(tm.Bounded(1, 2)).implies(b(tm.Positive, tm.Finite))
+    assert not b(tm.Positive).implies(b(tm.Finite))
+    assert b(tm.Bounded(0, 500, "mm")).implies(b(tm.Bounded(0, 1)))
+    assert not b(tm.Bounded(0, 2000, "mm")).implies(b(tm.Bounded(0, 1)))
+    assert not b(tm.Bounded(0, 1)).implies(b(tm.Integer))

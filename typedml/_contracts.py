@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ContractError, Diagnostic, InputError, Location, user_location
 from ._graph import value_label
 from ._refine import Bounds, resolve, violation_notes
 from ._spec import Port, Spec
 from ._units import UType, get_registry
+
+if TYPE_CHECKING:
+    from ._check import Plan
 
 __all__ = [
     "PortContract",
@@ -66,23 +69,48 @@ def input_contracts(spec: Spec, rigid_units: dict[str, UType]) -> list[tuple[int
     return found
 
 
-def stage_contracts(graph: Any, node_bindings: dict[str, dict[str, UType]]) -> dict[str, list[PortContract]]:
-    """Per stage node, its contracted inputs and outputs (in the units they are bound to)."""
+def stage_contracts(graph: Any, plan: Plan, rigid_units: dict[str, UType]) -> dict[str, list[PortContract]]:
+    """Per stage node, its contracted inputs and outputs (in the units they are bound to).
+
+    An input contract is left out where the value reaching it is already promised to keep it:
+    a stage output or pipeline input whose own contract (checked where it is produced),
+    converted along the edge, implies it. So contracts are carried through the graph.
+    """
     found: dict[str, list[PortContract]] = {}
     for node, data in graph.nodes(data=True):
         if data["kind"] != "stage":
             continue
         spec: Spec = data["spec"]
-        bindings = node_bindings.get(node, {})
+        bindings = plan.node_bindings.get(node, {})
         for port in spec.inputs:
             bounds = _resolved(port, bindings)
-            if bounds is not None:
+            if bounds is not None and not _promised(graph, plan, rigid_units, node, port.name, bounds):
                 found.setdefault(node, []).append(PortContract(node, port.name, False, bounds))
         for port in spec.outputs:
             bounds = _resolved(port, bindings)
             if bounds is not None:
                 found.setdefault(node, []).append(PortContract(node, port.name, True, bounds))
     return found
+
+
+def _promised(graph: Any, plan: Plan, rigid_units: dict[str, UType], node: str, port: str, wanted: Bounds) -> bool:
+    for u, _, key, edge in graph.in_edges(node, keys=True, data=True):
+        if edge["dst_port"] != port:
+            continue
+        source = graph.nodes[u]
+        if source["kind"] == "stage":
+            declared = next((p for p in source["spec"].outputs if p.name == edge["src_port"]), None)
+            bindings = plan.node_bindings.get(u, {})
+        elif source["kind"] == "input":
+            declared, bindings = source["port"], rigid_units
+        else:
+            return False
+        given = _resolved(declared, bindings) if declared is not None else None
+        if given is None:
+            return False
+        scale, offset = plan.conversions.get((u, node, key), (1.0, 0.0))
+        return given.converted(scale, offset).implies(wanted)
+    return False
 
 
 def input_violation(

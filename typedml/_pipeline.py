@@ -421,7 +421,7 @@ class Pipeline(Generic[P, R]):
                 self.spec,
                 plan,
                 functools.partial(_node_impl, plan),
-                stage_observer(graph, units_of, keep, stage_contracts(graph, plan.node_bindings)),
+                stage_observer(graph, units_of, keep, stage_contracts(graph, plan, boundary.rigid_units)),
             )
             with jax.disable_jit():
                 out = impl(*mags)
@@ -502,7 +502,7 @@ class Pipeline(Generic[P, R]):
         pairs = [split_value(v) for v in values]
         boundary = check_inputs(self.spec, pairs, owner)
         graph, plan = self._annotated(boundary.rigid_units)
-        contracts = stage_contracts(graph, plan.node_bindings)
+        contracts = stage_contracts(graph, plan, boundary.rigid_units)
         inputs = input_contracts(self.spec, boundary.rigid_units)
         flags: list[Any] = []
         order: list[Flag] = []
@@ -671,7 +671,7 @@ class Pipeline(Generic[P, R]):
         inputs = input_contracts(self.spec, boundary.rigid_units)
         order: list[PortContract] = []
         counts: list[Any] = []
-        observe = counting_observer(graph, stage_contracts(graph, plan.node_bindings), counts, order)
+        observe = counting_observer(graph, stage_contracts(graph, plan, boundary.rigid_units), counts, order)
         impl = build_function(graph, self.spec, plan, functools.partial(_node_impl, plan), observe)
         owner = f"{self.spec.name}()"
         units = [split_value(v)[1] for v in values]

@@ -150,6 +150,30 @@ class Bounds:
             conditions.append("whole numbers")
         return f"{names}: {', '.join(conditions)}" if conditions else names
 
+    def implies(self, other: Bounds) -> bool:
+        """Whether every value keeping this contract keeps ``other`` (both in the same unit)."""
+        if other.lower is not None:
+            if self.lower is None or self.lower < other.lower:
+                return False
+            if self.lower == other.lower and other.lower_open and not self.lower_open:
+                return False
+        if other.upper is not None:
+            if self.upper is None or self.upper > other.upper:
+                return False
+            if self.upper == other.upper and other.upper_open and not self.upper_open:
+                return False
+        finite = self.finite or (self.lower is not None and self.upper is not None)
+        return (finite or not other.finite) and (self.integer or not other.integer)
+
+    def converted(self, scale: float, offset: float) -> Bounds:
+        """The same contract after an edge conversion ``x * scale + offset`` (scale > 0)."""
+
+        def move(x: float | None) -> float | None:
+            return None if x is None else x * scale + offset
+
+        integer = self.integer and float(scale).is_integer() and float(offset).is_integer()
+        return dataclasses.replace(self, lower=move(self.lower), upper=move(self.upper), integer=integer)
+
     def ok(self, x: Any, xp: Any) -> Any:
         """Element-wise: which values keep the contract (``xp`` is numpy or jax.numpy)."""
         floating = xp.issubdtype(x.dtype, xp.inexact)

@@ -133,7 +133,8 @@ def _edge_text(data: dict[str, Any]) -> str:
         return "pytree"
     unit = data.get("unit") or (str(src_type.unit) if src_type.unit is not None else "no unit")
     shape = data.get("shape") or "(" + ", ".join(src_type.dim_str.split()) + ")"
-    return f"{unit} {shape} {src_type.dtype_family}"
+    contracts = "".join(f" {r.name}" for r in src_type.refinements)  # what the value is promised to keep
+    return f"{unit} {shape} {src_type.dtype_family}{contracts}"
 
 
 def _conversion_text(unit: str, dst_unit: str, conv: tuple[float, float]) -> str:
