@@ -240,13 +240,14 @@ def _pytrees_key(pytrees: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _symbolic_dims(names: tuple[str, ...]) -> tuple[Size, ...]:
+def _symbolic_dims(names: tuple[str, ...], constraints: tuple[str, ...] = ()) -> tuple[Size, ...]:
     """JAX symbolic dimensions for ``names``, the same objects for the same names.
 
     Reusing them lets JAX's own caches (each ``jnp`` function is a small jitted function)
     hit across stages whose axes have the same names: checking many bodies costs much less.
+    ``constraints`` (``"n >= 2"``) are what the signature implies about the sizes.
     """
-    return tuple(export.symbolic_shape(", ".join(names), scope=export.SymbolicScope()))
+    return tuple(export.symbolic_shape(", ".join(names), scope=export.SymbolicScope(constraints)))
 
 
 class _Skip(Exception):
@@ -369,7 +370,30 @@ class _Checker:
         names = list(self.symbols.alone)
         if not names:
             return {}
-        return dict(zip(names, _symbolic_dims(tuple(names)), strict=True))
+        try:
+            dims = _symbolic_dims(tuple(names), self._constraints())
+        except Exception:  # noqa: BLE001 - a constraint JAX cannot parse: check without constraints
+            dims = _symbolic_dims(tuple(names))
+        return dict(zip(names, dims, strict=True))
+
+    def _constraints(self) -> tuple[str, ...]:
+        """What the signature implies about sizes: an axis declared ``n-2`` means ``n >= 2``.
+
+        Without them JAX cannot simplify ``max(0, n - 2)`` (what ``x[:-2]`` has) to ``n - 2``.
+        """
+        found: list[str] = []
+        for port in (*self.spec.inputs, *self.spec.outputs):
+            for item in port.type.dims if port.type is not None else ():
+                term = item.term if isinstance(item, Dim) else None
+                if term is None or not term.terms or (term.const >= 0 and all(c > 0 for _, c in term.terms)):
+                    continue
+                if any(v not in self.symbols.dims for v in term.vars()):
+                    continue
+                lhs = " + ".join(
+                    f"{c}*{self.symbols.dims[v]}" if c != 1 else self.symbols.dims[v] for v, c in term.terms
+                )
+                found.append(f"{lhs} >= {-term.const}")
+        return tuple(sorted(set(found)))
 
     def _prime_env(self) -> dict[str, Size]:
         fixed: set[int] = {0, 1}
