@@ -37,3 +37,10 @@ def test_page_runs_and_prints_what_it_says(page, tmp_path, monkeypatch):
 
 def test_the_marker_is_used():
     assert any(EXPECTED.search(code) for page in PAGES for code in blocks(page))
+
+
+def test_every_page_is_in_the_site_navigation():
+    config = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    listed = set(re.findall(r":\s*([\w/.-]+\.md)\s*$", config, re.M))
+    pages = {str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md")}
+    assert pages == listed, f"not in mkdocs.yml nav: {sorted(pages - listed)}; missing files: {sorted(listed - pages)}"
