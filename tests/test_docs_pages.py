@@ -44,3 +44,13 @@ def test_every_page_is_in_the_site_navigation():
     listed = set(re.findall(r":\s*([\w/.-]+\.md)\s*$", config, re.M))
     pages = {str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md")}
     assert pages == listed, f"not in mkdocs.yml nav: {sorted(pages - listed)}; missing files: {sorted(listed - pages)}"
+
+
+def test_the_readme_example_runs_and_prints_what_it_says(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (code,) = BLOCK.findall((DOCS.parent / "README.md").read_text(encoding="utf-8"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})
+    expected = EXPECTED.findall(code)
+    assert expected and all(e in out.getvalue() for e in expected), out.getvalue()
