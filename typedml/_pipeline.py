@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
 
 import jax
@@ -82,6 +82,8 @@ class Pipeline(Generic[P, R]):
         self._contracted: bool | None = None
         watch_registry(self)
         self._n_inputs = len(self.spec.inputs)
+        ports = tuple(p.type is not None for p in self.spec.inputs)
+        self._array_ports: tuple[bool, ...] | None = None if all(ports) else ports  # None: all arrays
         self._input_names = self.spec.input_names
         self._static_names = set(self.spec.static_names)
 
@@ -124,7 +126,7 @@ class Pipeline(Generic[P, R]):
                     )
                     continue
                 inner = (callee.configure(**data["static"]) if data["static"] else callee).check()
-                tracer.diagnostics.extend(inner.errors)
+                tracer.diagnostics.extend(inner.diagnostics)  # warnings too: unverified inside is unverified here
         finally:
             self._building = False
         self._graph = tracer.graph
@@ -274,7 +276,7 @@ class Pipeline(Generic[P, R]):
                     exe = self._executables.get(key)
                     if exe is not None:
                         self._remember(key, exe)
-                        return exe.wrap(exe.fn(*[_magnitude(v) for v in args]))
+                        return exe.wrap(exe.fn(*self._magnitudes(args)))
             if _current_tracer.get() is not None:
                 return self._trace_call(args, kwargs)
             return self._run(args, kwargs)
@@ -298,6 +300,12 @@ class Pipeline(Generic[P, R]):
         self._impls.clear()
         self._last_units = _NOTHING
 
+    def _magnitudes(self, values: Sequence[Any]) -> list[Any]:
+        """The arrays to give the compiled function: magnitudes, and pytree values as they are."""
+        if self._array_ports is None:
+            return [_magnitude(v) for v in values]
+        return [_magnitude(v) if is_array else v for v, is_array in zip(values, self._array_ports, strict=True)]
+
     def _remember(self, key: tuple[Any, ...], exe: Executable) -> None:
         if self._n_inputs == 1 and key[0] is not None:
             self._last_units = key[0]
@@ -320,7 +328,7 @@ class Pipeline(Generic[P, R]):
             exe = self._prepare(values)
             self._executables[key] = exe
         self._remember(key, exe)
-        return exe.wrap(exe.fn(*[_magnitude(v) for v in values]))
+        return exe.wrap(exe.fn(*self._magnitudes(values)))
 
     # -- cost ------------------------------------------------------------------------------
     def cost(self, **sizes: int) -> CostReport:
@@ -485,7 +493,7 @@ class Pipeline(Generic[P, R]):
                 entry = self._prepare_checked(values)
                 self._checked[key] = entry
             jitted, wrap, explain = entry
-            out, flags = jitted(*[_magnitude(v) for v in values])
+            out, flags = jitted(*self._magnitudes(values))
             ok = np.asarray(flags)
             if not ok.all():
                 explain(int(np.flatnonzero(~ok)[0]), args, kwargs)
@@ -547,7 +555,10 @@ class Pipeline(Generic[P, R]):
         pairs = [split_value(v) for v in values]
         boundary = check_inputs(self.spec, pairs, f"{self.spec.name}()")
         converters = [_input_converter(c, i) for c, i in zip(boundary.conversions, boundary.integer, strict=True)]
-        mags: list[Any] = [jnp.asarray(m) for m, _ in pairs]  # pyright: ignore[reportUnknownMemberType]
+        mags: list[Any] = [
+            jnp.asarray(m) if port.type is not None else m  # pyright: ignore[reportUnknownMemberType]
+            for (m, _), port in zip(pairs, self.spec.inputs, strict=True)
+        ]
         return [c(m) if c is not None else m for c, m in zip(converters, mags, strict=True)], boundary
 
     def _annotated(self, rigid_units: dict[str, UType]) -> tuple[nx.MultiDiGraph[str], Plan]:

@@ -48,3 +48,15 @@ def test_the_example_writes_a_report_with_every_edge(tmp_path, capsys):
     assert not moved & {"raw", "thermistor", "gain", "offset"}
     assert re.search(r"<script", page) is None and "http" not in page.replace("http-equiv", "")  # self-contained
     assert f"report written to {out}" in capsys.readouterr().out
+
+
+def test_the_learned_model_trains_to_the_noise_level(capsys):
+    from examples.learned.main import main as train
+    from examples.learned.pipeline import loss
+
+    assert loss.output_units == {"return": "kWh**2"}  # the loss is in the target's unit squared
+    assert loss.check().ok
+    errors = train(steps=150)
+    assert errors["test"] < 1.6  # the synthetic data's noise is 1 kWh; an untrained net is off by ~10
+    printed = capsys.readouterr().out
+    assert "test RMSE:" in printed and "kilowatt_hour" in printed
