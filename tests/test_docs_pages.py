@@ -13,7 +13,14 @@ import pytest
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
 EXPECTED = re.compile(r"^\s*# -> (.*)$", re.M)
-PAGES = ["tutorial.md", "howto/debugging.md", "howto/units.md", "howto/shapes.md", "explanation/checking.md"]
+PAGES = [
+    "tutorial.md",
+    "howto/debugging.md",
+    "howto/units.md",
+    "howto/shapes.md",
+    "howto/scaling.md",
+    "explanation/checking.md",
+]
 
 
 def blocks(page: str) -> list[str]:

@@ -30,6 +30,7 @@ from ._refine import NonNegative as NonNegative
 from ._refine import Positive as Positive
 from ._refine import Probability as Probability
 from ._refine import Refinement as Refinement
+from ._shard import ShardedPipeline as ShardedPipeline
 from ._stage import Stage as Stage
 from ._stage import stage as stage
 from ._summary import Comparison as Comparison
@@ -65,6 +66,7 @@ __all__ = [
     "Quantity",
     "Refinement",
     "RunReport",
+    "ShardedPipeline",
     "Shift",
     "Stage",
     "StageCost",
