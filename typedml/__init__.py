@@ -33,6 +33,9 @@ from ._refine import Refinement as Refinement
 from ._shard import ShardedPipeline as ShardedPipeline
 from ._stage import Stage as Stage
 from ._stage import stage as stage
+from ._stream import StreamStats as StreamStats
+from ._stream import npy_chunks as npy_chunks
+from ._stream import stream as stream
 from ._summary import Comparison as Comparison
 from ._summary import RunReport as RunReport
 from ._summary import Shift as Shift
@@ -71,15 +74,18 @@ __all__ = [
     "Stage",
     "StageCost",
     "StageDefinitionError",
+    "StreamStats",
     "TypedMLError",
     "Unit",
     "ValueSummary",
     "WiringError",
     "get_registry",
+    "npy_chunks",
     "pipeline",
     "set_registry",
     "stage",
     "stdlib",
+    "stream",
     "use_registry",
 ]
 
