@@ -42,6 +42,8 @@ VARIABLE_UNITS: tuple[str, ...] = ("m", "s", "kg", "K", "V", "dimensionless", "k
 
 ELEMENT_HOOK = "__typedml_elements__"
 
+_TINY = 1e-6  # default float elements are 0 or at least this large in magnitude
+
 # Preferred dtypes, in order, for a family that allows several: JAX's defaults first.
 _DTYPE_PREFERENCE = (
     "float32",
@@ -339,7 +341,14 @@ def _default_elements(dtype: np.dtype[Any]) -> st.SearchStrategy[Any]:
             max_magnitude=1e3, allow_nan=False, allow_infinity=False, width=64 if dtype.itemsize == 8 else 128
         )
     width = 8 * dtype.itemsize if dtype.itemsize in (2, 4, 8) and dtype.kind == "f" else 32
-    return st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width)
+    floats = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width)
+    # magnitudes near the smallest normal number turn into subnormals (flushed to zero by XLA)
+    # after one multiplication: that tests the float format, not the stage
+    return floats.map(_flush_tiny)
+
+
+def _flush_tiny(x: float) -> float:
+    return x if abs(x) >= _TINY else 0.0
 
 
 def _hooked_elements(port: Port, dtype: np.dtype[Any]) -> st.SearchStrategy[Any] | None:
@@ -503,7 +512,8 @@ def inputs(
     every input that uses it; ``sizes`` fixes some (``{"n": 3}``, ``{"batch": (2, 4)}`` for a
     variadic ``*batch``, or a strategy). A variadic or ``...`` takes at most ``max_dims`` axes.
     ``elements`` is one element strategy for every array input, or ``{input: strategy}``;
-    the default draws finite values in [-1000, 1000] (integers in [-100, 100]). ``units``
+    the default draws finite values in [-1000, 1000], nonzero ones at least 1e-6 in
+    magnitude (integers in [-100, 100]). ``units``
     maps a unit variable (``"'u"``) or an input name to a unit or a strategy of units;
     ``convert_units=True`` draws each input's unit among units convertible to the declared one
     (values converted accordingly), to exercise the conversions at the boundary. Any other
