@@ -56,7 +56,7 @@ def output_ports(target: object) -> tuple[Port, ...]:
 
 
 def convertible_units(unit: PintUnit) -> list[PintUnit]:
-    """``unit`` first, then a few other units of the same dimension (prefixed, base, affine kin).
+    """``unit`` first, then a few other units of the same dimension (prefixed, base, percent, affine kin).
 
     Affine units (degC) get the absolute temperature scales and other offset scales only:
     prefixing an offset unit has no meaning.
@@ -82,6 +82,8 @@ def convertible_units(unit: PintUnit) -> list[PintUnit]:
                     continue
                 candidates.append(unit / registry.Unit(name) ** exp * other**exp)
         candidates.append(registry.get_root_units(unit)[1])
+        if not container:  # dimensionless: a ratio in percent converts by 1/100
+            candidates.append(registry.Unit("percent"))
     for other in candidates:
         if any(other == seen for seen in found):
             continue
