@@ -216,7 +216,7 @@ def test_units_for_variables_and_ports(ins: tms.Inputs) -> None:
 
 
 @settings(max_examples=20, deadline=None)
-@given(tms.inputs(three, x=tm.get_registry().Quantity(np.arange(3, dtype=np.float32), "km")))
+@given(tms.inputs(three, x=st.builds(lambda: tm.get_registry().Quantity(np.arange(3, dtype=np.float32), "km"))))
 def test_a_given_input_binds_its_sizes(ins: tms.Inputs) -> None:
     assert ins.sizes["n"] == 3
     assert magnitude(ins["y"]).shape[1] == 3
