@@ -116,18 +116,25 @@ class Program:
         exec(compile(source, filename, "exec"), namespace)
         return namespace["main"]
 
-    def stage_param(self, stage: str, param: str) -> Param:
+    def param_at(self, owner: str, param: str) -> Param:
+        """The annotation of port ``param`` of stage or inner pipeline ``owner`` (``main``'s output: "output")."""
+        if owner == "output":
+            return self.output
         for s in self.stages:
-            if s.name == stage:
+            if s.name == owner:
                 return next(p for p in s.params if p.name == param)
-        raise KeyError((stage, param))
+        return next(i.param for i in self.inners if i.name == owner)
 
-    def with_param(self, stage: str, param: str, new: Param) -> Program:
+    def with_param(self, owner: str, param: str, new: Param) -> Program:
+        """This program with the annotation of one port replaced."""
+        if owner == "output":
+            return dataclasses.replace(self, output=new)
         stages = tuple(
-            dataclasses.replace(s, params=tuple(new if (s.name == stage and p.name == param) else p for p in s.params))
+            dataclasses.replace(s, params=tuple(new if (s.name == owner and p.name == param) else p for p in s.params))
             for s in self.stages
         )
-        return dataclasses.replace(self, stages=stages)
+        inners = tuple(dataclasses.replace(i, param=new) if i.name == owner else i for i in self.inners)
+        return dataclasses.replace(self, stages=stages, inners=inners)
 
 
 def _family(unit: str) -> tuple[str, ...]:
@@ -263,30 +270,34 @@ class Mutation:
         printer.text(repr(self))
 
 
-def _arguments(program: Program) -> dict[tuple[str, str], Value]:
-    """The value flowing into each stage port (for a stage inside an inner pipeline: its input)."""
+def _sites(program: Program) -> dict[tuple[str, str], Value]:
+    """Every annotated port a value flows into, with that value: stage and inner-pipeline
+    inputs (a stage inside an inner pipeline receives the inner pipeline's input) and main's
+    output (keyed ``("output", "return")``)."""
     values = {v.name: v for v in program.values}
     inners = {i.name: i for i in program.inners}
     found: dict[tuple[str, str], Value] = {}
     for _, callee, args in program.calls:
         if callee in inners:
             inner = inners[callee]
+            found[(callee, "x")] = values[args[0]]
             found[(inner.stage, "x")] = Value("x", inner.param.dims, inner.param.unit)
             continue
         stage = next(s for s in program.stages if s.name == callee)
         for param, arg in zip(stage.params, args, strict=True):
             found[(callee, param.name)] = values[arg]
+    found[("output", "return")] = values[program.returned]
     return found
 
 
 @st.composite
 def mutations(draw: st.DrawFn) -> Mutation:
-    """A well-typed program with one stage port changed so that its edge is ill-typed."""
+    """A well-typed program with one port annotation changed so that its edge is ill-typed."""
     program = draw(programs())
-    flows = _arguments(program)
-    stage, port = draw(st.sampled_from(sorted(flows)))
-    param = program.stage_param(stage, port)
-    value = flows[(stage, port)]
+    flows = _sites(program)
+    owner, port = draw(st.sampled_from(sorted(flows)))
+    param = program.param_at(owner, port)
+    value = flows[(owner, port)]
     kinds = ["size", "axis", "dtype"] if param.dims else ["dtype"]
     if not param.unit.startswith("'"):
         kinds.append("unit")
@@ -309,7 +320,8 @@ def mutations(draw: st.DrawFn) -> Mutation:
     else:
         new = dataclasses.replace(param, dtype="Int")
         code = "TM101"
-    return Mutation(program.with_param(stage, port, new), kind, stage, port, code)
+    stage = "output:return" if owner == "output" else owner
+    return Mutation(program.with_param(owner, port, new), kind, stage, port, code)
 
 
 # -- malformed annotations: anything may happen, but only as typedml's own errors ----------

@@ -43,11 +43,13 @@ def test_well_typed_programs_run(data: st.DataObject) -> None:
 @given(mutations())
 def test_each_mutation_is_reported_at_its_edge(mutation: Mutation) -> None:
     event(f"mutation: {mutation.kind} -> {mutation.code}")
+    event("mutated port: " + ("main's output" if mutation.stage == "output:return" else "a stage or pipeline input"))
     report = mutation.program.build().check()  # building never raises for a wiring problem
     assert not report.ok, "an ill-typed program checks clean"
     hits = [d for d in report.errors if (d.code, d.stage, d.port) == (mutation.code, mutation.stage, mutation.port)]
     assert hits, f"expected {mutation.code} at {mutation.stage}.{mutation.port}; got:\n{report}"
-    assert f"-> {mutation.stage}.{mutation.port}" in hits[0].message
+    edge = "-> output 'return'" if mutation.stage == "output:return" else f"-> {mutation.stage}.{mutation.port}"
+    assert edge in hits[0].message
 
 
 @CHECKS
