@@ -208,6 +208,10 @@ def assert_dimensionally_homogeneous(
                 f"input {name!r} of {spec.name}() holds {magnitude_of(value).dtype} numbers in {format(units, '~')}; "
                 "integers cannot be rescaled exactly, so dimensional homogeneity needs float inputs"
             )
+    for port in spec.outputs:  # declared concrete units: refused before anything runs
+        unit = port.type.unit if port.type is not None else None
+        if unit is not None and not unit.variables:
+            _refuse_affine(spec, f"output {port.name!r}", unit.resolve_concrete(get_registry()))
     base = call_target(target, values)
     for name, out in base.items():
         _refuse_affine(spec, f"output {name!r}", units_of(out))
