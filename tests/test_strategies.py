@@ -304,3 +304,65 @@ def test_inputs_repr_shows_sizes_and_units(ins: tms.Inputs) -> None:
         "Inputs(sizes={'b': 1, 'n': 2}, x=Q([0.5, 0.5], 'm', float32), "
         "w=Q([0.5, 0.5], 'dimensionless', float32), y=Q([[0.5, 0.5]], 'ms', float32))"
     )
+
+
+# -- bounded elements (for value constraints) -------------------------------------------
+
+WITHIN: list[tuple[str, dict[str, Any], Any]] = [
+    ("float32", {"lower": 0.0, "lower_open": True}, lambda x: 0 < x <= 1e3),
+    ("float32", {"lower": 273.15, "upper": 373.15}, lambda x: 273.15 <= x <= 373.15),
+    ("float32", {"lower": 0.0, "upper": 1.0, "upper_open": True}, lambda x: 0 <= x < 1),
+    ("float32", {"lower": 5e4}, lambda x: 5e4 <= x <= 5e4 + 2e3),
+    ("float32", {"upper": -5e4}, lambda x: -5e4 - 2e3 <= x <= -5e4),
+    ("float64", {"lower": -1e-3, "upper": 1e-3}, lambda x: x == 0 or 1e-6 <= abs(x) <= 1e-3),
+    ("float32", {"lower": 0.5, "upper": 3.5, "integer": True}, lambda x: x in (1.0, 2.0, 3.0)),
+    ("int32", {"lower": 0, "lower_open": True}, lambda x: 1 <= x <= 100),
+    ("uint8", {"upper": 3}, lambda x: 0 <= x <= 3),
+    ("float16", {"lower": 0.1, "upper": 0.2}, lambda x: 0.1 <= x <= 0.2),
+]
+
+
+@pytest.mark.parametrize(("dtype", "bounds", "ok"), WITHIN, ids=[f"{d}-{b}" for d, b, _ in WITHIN])
+def test_elements_within_bounds(dtype: str, bounds: dict[str, Any], ok: Any) -> None:
+    @settings(max_examples=60, deadline=None)
+    @given(tms.elements_within(np.dtype(dtype), **bounds))
+    def check(x: Any) -> None:
+        assert ok(x), x
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [{"lower": 2.0, "upper": 1.0}, {"lower": 1.0, "upper": 1.0, "upper_open": True}],
+)
+def test_elements_within_empty_bounds(bounds: dict[str, Any]) -> None:
+    with pytest.raises(InvalidArgument, match="leave no value"):
+        tms.elements_within(np.float32, **bounds)
+
+
+def test_elements_within_no_whole_number() -> None:
+    with pytest.raises(InvalidArgument, match="no whole number"):
+        tms.elements_within(np.float32, lower=0.2, upper=0.8, integer=True)
+
+
+class Between:
+    """A value constraint as refinements would write it: bounds, drawn through the hook."""
+
+    def __init__(self, lower: float, upper: float) -> None:
+        self.lower, self.upper = lower, upper
+
+    def __typedml_elements__(self, dtype: np.dtype[Any]) -> st.SearchStrategy[Any]:
+        return tms.elements_within(dtype, lower=self.lower, upper=self.upper)
+
+
+@tm.stage
+def kelvin(t: Annotated[Q[Float[Array, "n"], "K"], Between(273.15, 373.15)]) -> Q[Float[Array, "n"], "K"]:
+    return t
+
+
+@settings(max_examples=20, deadline=None)
+@given(tms.inputs(kelvin, convert_units=True))
+def test_bounds_hold_in_the_declared_unit_whatever_unit_is_drawn(ins: tms.Inputs) -> None:
+    kelvins = ins["t"].to("K").magnitude
+    assert np.all((kelvins >= 273.15 - 1e-3) & (kelvins <= 373.15 + 1e-3))

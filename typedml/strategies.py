@@ -19,6 +19,7 @@ strategy for that port (an explicit ``elements=`` still wins).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, cast, get_args, get_origin
 
@@ -34,7 +35,7 @@ from ._spec import Port, Spec, parse_spec
 from ._targets import convertible_units, spec_of
 from ._units import OffsetUnitError, UnitParseError, UType, conversion, get_registry, parse_unit_expr
 
-__all__ = ["ELEMENT_HOOK", "VARIABLE_UNITS", "Inputs", "arrays", "inputs"]
+__all__ = ["ELEMENT_HOOK", "VARIABLE_UNITS", "Inputs", "arrays", "elements_within", "inputs"]
 
 # What a unit variable is bound to when nothing says otherwise: one unit per common dimension,
 # none of them affine (a variable may be squared or differenced).
@@ -349,6 +350,79 @@ def _default_elements(dtype: np.dtype[Any]) -> st.SearchStrategy[Any]:
 
 def _flush_tiny(x: float) -> float:
     return x if abs(x) >= _TINY else 0.0
+
+
+_SPAN = 2e3  # the width of the default float range, kept when only one bound is given
+
+
+def elements_within(
+    dtype: Any,
+    *,
+    lower: float | None = None,
+    upper: float | None = None,
+    lower_open: bool = False,
+    upper_open: bool = False,
+    integer: bool = False,
+) -> st.SearchStrategy[Any]:
+    """Element strategy for ``dtype`` with values in the given bounds (``None``: unbounded).
+
+    The default range ([-1000, 1000] for floats, [-100, 100] for integers) is kept where it
+    meets the bounds; a one-sided bound far from it gets a range of the same width next to the
+    bound. Open bounds exclude the bound itself; ``integer`` asks for whole numbers. For a
+    value constraint's ``__typedml_elements__(dtype)`` to return, or for ``elements=``.
+    """
+    dt = np.dtype(dtype)
+    if lower is not None and upper is not None and (lower > upper or (lower == upper and (lower_open or upper_open))):
+        raise InvalidArgument(f"lower={lower!r} and upper={upper!r} leave no value (open: {lower_open}, {upper_open})")
+    if dt.kind == "b":
+        return st.booleans()
+    default_lo, default_hi = (-1e3, 1e3) if dt.kind in "fc" else ((-100.0, 100.0) if dt.kind == "i" else (0.0, 100.0))
+    lo: float = default_lo if lower is None else max(float(lower), default_lo)
+    hi: float = default_hi if upper is None else min(float(upper), default_hi)
+    if lo > hi:  # the bounds lie outside the default range: stay next to them
+        span = _SPAN if dt.kind in "fc" else 200.0
+        if upper is None:
+            lo, hi = float(lower or 0.0), float(lower or 0.0) + span
+        elif lower is None:
+            lo, hi = float(upper) - span, float(upper)
+    excl_lo: bool = lower_open and lower is not None and lo == lower
+    excl_hi: bool = upper_open and upper is not None and hi == upper
+    if integer or dt.kind in "iu":
+        info = np.iinfo(dt) if dt.kind in "iu" else None
+        first = math.floor(lo) + 1 if excl_lo and float(lo).is_integer() else math.ceil(lo)
+        last = math.ceil(hi) - 1 if excl_hi and float(hi).is_integer() else math.floor(hi)
+        if info is not None:
+            first, last = max(first, int(info.min)), min(last, int(info.max))
+        if first > last:
+            raise InvalidArgument(f"no whole number of {dt} lies within lower={lower!r}, upper={upper!r}")
+        whole = st.integers(first, last)
+        return whole if dt.kind in "iu" else whole.map(float)
+    width = 8 * dt.itemsize if dt.kind == "f" and dt.itemsize in (2, 4, 8) else 32
+    if width < 64:  # hypothesis wants bounds representable at the width: round them inwards
+        narrow = np.float16 if width == 16 else np.float32
+        lo_r, hi_r = narrow(lo), narrow(hi)
+        if float(lo_r) < lo:
+            lo_r = np.nextafter(lo_r, narrow(np.inf))
+        if float(hi_r) > hi:
+            hi_r = np.nextafter(hi_r, narrow(-np.inf))
+        excl_lo = excl_lo and float(lo_r) == lo
+        excl_hi = excl_hi and float(hi_r) == hi
+        lo, hi = float(lo_r), float(hi_r)
+    floats = st.floats(
+        lo, hi, exclude_min=excl_lo, exclude_max=excl_hi, allow_nan=False, allow_subnormal=False, width=width
+    )
+
+    def away_from_tiny(x: float) -> float:
+        if abs(x) >= _TINY or x == 0.0:
+            return x
+        for candidate in (0.0, math.copysign(_TINY, x), -math.copysign(_TINY, x)):
+            if (lo < candidate or (lo == candidate and not excl_lo)) and (
+                candidate < hi or (candidate == hi and not excl_hi)
+            ):
+                return candidate
+        return x
+
+    return floats.map(away_from_tiny)
 
 
 def _hooked_elements(port: Port, dtype: np.dtype[Any]) -> st.SearchStrategy[Any] | None:
