@@ -193,6 +193,20 @@ def test_modes_agree() -> None:
     assert "modes disagree for stage 'stateful'" in message
 
 
+@tm.stage
+def weigh(
+    x: Q[Float[Array, "n"], "m"], w: Q[Float[Array, "n"], ""], t: Q[Float[Array, "b n"], "s"]
+) -> Q[Float[Array, "b"], "m*s"]:
+    return (t * (x * w)).sum(axis=-1)
+
+
+@tm.pipeline
+def weigh_km(
+    x: Q[Float[Array, "n"], "km"], w: Q[Float[Array, "n"], ""], t: Q[Float[Array, "b n"], "ms"]
+) -> Q[Float[Array, "b"], "m*s"]:
+    return weigh(x, w, t)
+
+
 # -- permutations -----------------------------------------------------------------------
 
 
@@ -275,3 +289,30 @@ def test_bad_arguments(assertion: Any, target: Any, inputs: Any, options: dict[s
 def test_property_test_names_the_test() -> None:
     test = tmt.property_test(tmt.assert_batch_consistent, calibrate, axis="b")
     assert test.__name__ == "test_batch_consistent_calibrate"
+
+
+def test_modes_use_the_pipelines_debug_run_where_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    class Run:
+        def __init__(self, outputs: Any) -> None:
+            self.outputs = outputs
+
+    def debug(self: Any, **inputs: Any) -> Run:
+        seen.append(self.spec.name)
+        return Run(self(**inputs) * 1.5)  # an eager run that disagrees
+
+    monkeypatch.setattr(tm.Pipeline, "debug", debug, raising=False)
+    q = tm.get_registry().Quantity
+    ins = tms.Inputs(
+        {
+            "x": q(np.ones(2, np.float32), "km"),
+            "w": q(np.ones(2, np.float32), ""),
+            "t": q(np.ones((1, 2), np.float32), "ms"),
+        },
+        sizes={"n": 2, "b": 1},
+        units={},
+    )
+    with pytest.raises(AssertionError, match="modes disagree for pipeline 'weigh_km'"):
+        tmt.assert_modes_agree(weigh_km, ins)
+    assert seen == ["weigh_km"]

@@ -14,7 +14,7 @@ from typing import Any
 from ._spec import Port, Spec
 from ._units import OffsetUnitError, PintUnit, UType, conversion, is_affine
 
-__all__ = ["call_target", "convertible_units", "spec_of", "target_label"]
+__all__ = ["call_target", "convertible_units", "outputs_by_name", "spec_of", "target_label"]
 
 # prefixes tried on each unit of a compound unit: a conversion by a power of ten each way
 _PREFIXES = ("kilo", "milli", "micro")
@@ -43,7 +43,11 @@ def call_target(target: Any, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Call a stage or pipeline with keyword inputs; its outputs by output port name."""
     spec = spec_of(target)
     assert spec is not None
-    result = target(**inputs)
+    return outputs_by_name(spec, target(**inputs))
+
+
+def outputs_by_name(spec: Spec, result: Any) -> dict[str, Any]:
+    """What a call returned (one value, or the outputs' NamedTuple), by output port name."""
     if spec.output_tuple is None:
         return {spec.outputs[0].name: result}
     return {port.name: getattr(result, port.name) for port in spec.outputs}
