@@ -7,7 +7,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from jaxtyping import Array, Float
@@ -316,3 +316,19 @@ def test_modes_use_the_pipelines_debug_run_where_there_is_one(monkeypatch: pytes
     with pytest.raises(AssertionError, match="modes disagree for pipeline 'weigh_km'"):
         tmt.assert_modes_agree(weigh_km, ins)
     assert seen == ["weigh_km"]
+
+
+@tm.stage
+def scale_by(x: Q[Float[Array, "n"], "m"], factor: float) -> Q[Float[Array, "n"], "m"]:
+    return x * factor
+
+
+def test_static_configuration_is_given_with_the_inputs() -> None:
+    strategy = tms.inputs(scale_by, factor=st.sampled_from([0.5, 3.0]))
+    for check in (tmt.assert_dimensionally_homogeneous, tmt.assert_unit_invariant, tmt.assert_modes_agree):
+        tmt.property_test(check, scale_by, strategy=strategy, settings=FEW)()
+    tmt.property_test(tmt.assert_permutation_equivariant, scale_by, strategy=strategy, axis="n", settings=FEW)()
+    with pytest.raises(
+        InvalidArgument, match=r"z= is no input of scale_by\(\) \(inputs: x; static configuration: factor\)"
+    ):
+        find(tms.inputs(scale_by, z=1), lambda _: True)

@@ -177,9 +177,10 @@ def _validate(spec: Spec, opts: _Options) -> None:
         elif not isinstance(value, st.SearchStrategy):
             raise InvalidArgument(f"units[{key!r}]={value!r} must be a unit string or a strategy of unit strings")
     for key in opts.overrides:
-        if key not in ports:
+        if key not in ports and key not in spec.static_names:
+            static = f"; static configuration: {', '.join(spec.static_names)}" if spec.static_names else ""
             raise InvalidArgument(
-                f"{key}= is no input of {opts.owner} (inputs: {', '.join(ports) or 'none'}); "
+                f"{key}= is no input of {opts.owner} (inputs: {', '.join(ports) or 'none'}{static}); "
                 "other options are keyword arguments sizes=, elements=, units=, ..."
             )
 
@@ -557,6 +558,7 @@ def _draw_inputs(draw: st.DrawFn, ports: Sequence[Port], opts: _Options) -> Inpu
         magnitude = _draw_array(draw, port, _shape(draw, port.type.dims, sizes, opts), opts)
         values[port.name] = magnitude if port.type.unit is None else _attach_unit(draw, port, magnitude, bindings, opts)
     ordered = {p.name: values[p.name] for p in ports}
+    ordered |= {k: v for k, v in values.items() if k not in ordered}  # static configuration given
     shown = {k: sizes[k] for k in sorted(sizes)}
     return Inputs(
         ordered, sizes=shown, units={f"'{v}": format(u.unit, "~") or "dimensionless" for v, u in bindings.items()}
@@ -591,8 +593,8 @@ def inputs(
     maps a unit variable (``"'u"``) or an input name to a unit or a strategy of units;
     ``convert_units=True`` draws each input's unit among units convertible to the declared one
     (values converted accordingly), to exercise the conversions at the boundary. Any other
-    keyword names an input and gives its value, or a strategy for it: shape variables and unit
-    variables are then read off that value.
+    keyword names an input (or a static parameter) and gives its value, or a strategy for it:
+    shape variables and unit variables are then read off that value.
 
     Draws an :class:`Inputs` mapping: ``target(**drawn)`` runs it.
     """

@@ -96,9 +96,10 @@ def _check_inputs(spec: Spec, inputs: object) -> Mapping[str, Any]:
     names = set(spec.input_names)
     mapping = cast("Mapping[str, Any]", inputs)
     given_names = {str(k) for k in mapping}
-    if given_names != names:
+    if not names <= given_names or not given_names <= names | set(spec.static_names):
         raise InvalidArgument(
             f"inputs has {', '.join(sorted(given_names)) or 'nothing'}; {spec.name}() takes {', '.join(sorted(names))}"
+            + (f" (and static {', '.join(spec.static_names)})" if spec.static_names else "")
         )
     return mapping
 
@@ -114,7 +115,10 @@ def _context(inputs: Mapping[str, Any]) -> list[str]:
     parts: list[str] = []
     for name, value in inputs.items():
         units = units_of(value)
-        shape = magnitude_of(value).shape if hasattr(value, "shape") or units is not None else None
+        if units is None and not hasattr(value, "shape"):
+            parts.append(f"{name}={value!r}")
+            continue
+        shape = magnitude_of(value).shape
         unit_text = "no unit" if units is None else (format(units, "~") or "dimensionless")
         parts.append(f"{name}: {unit_text}" + ("" if shape is None else f", shape {shape}"))
     lines.append("inputs: " + "; ".join(parts))
