@@ -54,22 +54,21 @@ def magnitude(value: Any) -> np.ndarray[Any, Any]:
 
 # -- sizes shared across ports ----------------------------------------------------------
 
-seen_n: set[int] = set()
 
+def test_three_inputs_share_n_over_many_examples() -> None:
+    seen: set[int] = set()
 
-@settings(max_examples=200, deadline=None)
-@given(tms.inputs(three))
-def test_three_inputs_share_n(ins: tms.Inputs) -> None:
-    n, b = ins.sizes["n"], ins.sizes["b"]
-    assert magnitude(ins["x"]).shape == (n,)
-    assert magnitude(ins["w"]).shape == (n,)
-    assert magnitude(ins["y"]).shape == (b, n)
-    seen_n.add(n)
+    @settings(max_examples=200, deadline=None)
+    @given(tms.inputs(three))
+    def check(ins: tms.Inputs) -> None:
+        n, b = ins.sizes["n"], ins.sizes["b"]
+        assert magnitude(ins["x"]).shape == (n,)
+        assert magnitude(ins["w"]).shape == (n,)
+        assert magnitude(ins["y"]).shape == (b, n)
+        seen.add(n)
 
-
-def test_many_sizes_were_drawn() -> None:
-    test_three_inputs_share_n()
-    assert seen_n == {1, 2, 3, 4, 5}, "sizes 1..5 should all occur in 200 examples"
+    check()
+    assert seen == {1, 2, 3, 4, 5}, "sizes 1..5 should all occur in 200 examples"
 
 
 @settings(max_examples=5, deadline=None)
