@@ -336,13 +336,17 @@ def test_elements_within_bounds(dtype: str, bounds: dict[str, Any], ok: Any) -> 
     [{"lower": 2.0, "upper": 1.0}, {"lower": 1.0, "upper": 1.0, "upper_open": True}],
 )
 def test_elements_within_empty_bounds(bounds: dict[str, Any]) -> None:
+    strategy = tms.elements_within(np.float32, **bounds)  # raises when drawn from
     with pytest.raises(InvalidArgument, match="leave no value"):
-        tms.elements_within(np.float32, **bounds)
+        draw_once(strategy)
 
 
-def test_elements_within_no_whole_number() -> None:
+def test_elements_within_no_whole_number_or_no_dtype() -> None:
     with pytest.raises(InvalidArgument, match="no whole number"):
-        tms.elements_within(np.float32, lower=0.2, upper=0.8, integer=True)
+        draw_once(tms.elements_within(np.float32, lower=0.2, upper=0.8, integer=True))
+    with pytest.raises(InvalidArgument, match="dtype='nonsense' is not a dtype"):
+        draw_once(tms.elements_within("nonsense"))
+    assert repr(tms.elements_within(np.float32, lower=0.0)) == "elements_within(float32, lower=0.0)"
 
 
 class Between:

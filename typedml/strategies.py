@@ -356,7 +356,9 @@ def _flush_tiny(x: float) -> float:
 _SPAN = 2e3  # the width of the default float range, kept when only one bound is given
 
 
+@st.composite
 def elements_within(
+    draw: st.DrawFn,
     dtype: Any,
     *,
     lower: float | None = None,
@@ -364,15 +366,30 @@ def elements_within(
     lower_open: bool = False,
     upper_open: bool = False,
     integer: bool = False,
-) -> st.SearchStrategy[Any]:
-    """Element strategy for ``dtype`` with values in the given bounds (``None``: unbounded).
+) -> Any:
+    """Elements of ``dtype`` with values in the given bounds (``None``: unbounded).
 
     The default range ([-1000, 1000] for floats, [-100, 100] for integers) is kept where it
     meets the bounds; a one-sided bound far from it gets a range of the same width next to the
     bound. Open bounds exclude the bound itself; ``integer`` asks for whole numbers. For a
     value constraint's ``__typedml_elements__(dtype)`` to return, or for ``elements=``.
     """
-    dt = np.dtype(dtype)
+    strategy = _within(dtype, lower, upper, lower_open, upper_open, integer)
+    return draw(strategy)
+
+
+def _within(
+    dtype: Any,
+    lower: float | None,
+    upper: float | None,
+    lower_open: bool,
+    upper_open: bool,
+    integer: bool,
+) -> st.SearchStrategy[Any]:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise InvalidArgument(f"dtype={dtype!r} is not a dtype") from None
     if lower is not None and upper is not None and (lower > upper or (lower == upper and (lower_open or upper_open))):
         raise InvalidArgument(f"lower={lower!r} and upper={upper!r} leave no value (open: {lower_open}, {upper_open})")
     if dt.kind == "b":
