@@ -6,6 +6,36 @@ stages (``_summaries``, ``_sketches``, ``_preprocessing``, ``_models``, ``_metri
 Every export is listed, with a line each, in ``docs/reference/stdlib.md``.
 """
 
+from ._models import KMeansFit as KMeansFit
+from ._models import LinearFit as LinearFit
+from ._models import LogisticFit as LogisticFit
+from ._models import kmeans as kmeans
+from ._models import kmeans_init as kmeans_init
+from ._models import kmeans_predict as kmeans_predict
+from ._models import knn_classify as knn_classify
+from ._models import knn_regress as knn_regress
+from ._models import linear_predict as linear_predict
+from ._models import linear_regression as linear_regression
+from ._models import logistic_predict_proba as logistic_predict_proba
+from ._models import logistic_regression as logistic_regression
+from ._models import ridge_regression as ridge_regression
+from ._preprocessing import PCAFit as PCAFit
+from ._preprocessing import Scaler as Scaler
+from ._preprocessing import Split as Split
+from ._preprocessing import bin_index as bin_index
+from ._preprocessing import impute_apply as impute_apply
+from ._preprocessing import impute_mean_fit as impute_mean_fit
+from ._preprocessing import kfold as kfold
+from ._preprocessing import minmax_fit as minmax_fit
+from ._preprocessing import one_hot as one_hot
+from ._preprocessing import pca_fit as pca_fit
+from ._preprocessing import pca_transform as pca_transform
+from ._preprocessing import robust_fit as robust_fit
+from ._preprocessing import scaler_apply as scaler_apply
+from ._preprocessing import scaler_invert as scaler_invert
+from ._preprocessing import standardize as standardize
+from ._preprocessing import standardize_fit as standardize_fit
+from ._preprocessing import train_test_split as train_test_split
 from ._summaries import CoMoments as CoMoments
 from ._summaries import CoMomentsResult as CoMomentsResult
 from ._summaries import Extrema as Extrema
@@ -48,8 +78,15 @@ __all__ = [
     "CoMoments",
     "CoMomentsResult",
     "Extrema",
+    "KMeansFit",
+    "LinearFit",
+    "LogisticFit",
     "Moments",
     "MomentsResult",
+    "PCAFit",
+    "Scaler",
+    "Split",
+    "bin_index",
     "comoments_finalize",
     "comoments_init",
     "comoments_merge",
@@ -64,19 +101,42 @@ __all__ = [
     "histogram_init",
     "histogram_merge",
     "histogram_update",
+    "impute_apply",
+    "impute_mean_fit",
+    "kfold",
+    "kmeans",
+    "kmeans_init",
+    "kmeans_predict",
+    "knn_classify",
+    "knn_regress",
+    "linear_predict",
+    "linear_regression",
+    "logistic_predict_proba",
+    "logistic_regression",
     "max",
     "mean",
     "min",
+    "minmax_fit",
     "moments_finalize",
     "moments_init",
     "moments_merge",
     "moments_update",
+    "one_hot",
+    "pca_fit",
+    "pca_transform",
     "quantile",
+    "ridge_regression",
+    "robust_fit",
+    "scaler_apply",
+    "scaler_invert",
+    "standardize",
+    "standardize_fit",
     "std",
     "sum",
     "sum_init",
     "sum_merge",
     "sum_update",
+    "train_test_split",
     "variance",
     "weighted_mean",
     "weighted_moments_update",
