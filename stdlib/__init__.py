@@ -6,6 +6,17 @@ stages (``_summaries``, ``_sketches``, ``_preprocessing``, ``_models``, ``_metri
 Every export is listed, with a line each, in ``docs/reference/stdlib.md``.
 """
 
+from ._metrics import accuracy as accuracy
+from ._metrics import confusion_matrix as confusion_matrix
+from ._metrics import f1 as f1
+from ._metrics import log_loss as log_loss
+from ._metrics import mae as mae
+from ._metrics import mse as mse
+from ._metrics import precision as precision
+from ._metrics import r2 as r2
+from ._metrics import recall as recall
+from ._metrics import rmse as rmse
+from ._metrics import roc_auc as roc_auc
 from ._models import KMeansFit as KMeansFit
 from ._models import LinearFit as LinearFit
 from ._models import LogisticFit as LogisticFit
@@ -86,17 +97,20 @@ __all__ = [
     "PCAFit",
     "Scaler",
     "Split",
+    "accuracy",
     "bin_index",
     "comoments_finalize",
     "comoments_init",
     "comoments_merge",
     "comoments_update",
+    "confusion_matrix",
     "correlation",
     "count",
     "covariance",
     "extrema_init",
     "extrema_merge",
     "extrema_update",
+    "f1",
     "histogram",
     "histogram_init",
     "histogram_merge",
@@ -111,8 +125,10 @@ __all__ = [
     "knn_regress",
     "linear_predict",
     "linear_regression",
+    "log_loss",
     "logistic_predict_proba",
     "logistic_regression",
+    "mae",
     "max",
     "mean",
     "min",
@@ -121,12 +137,18 @@ __all__ = [
     "moments_init",
     "moments_merge",
     "moments_update",
+    "mse",
     "one_hot",
     "pca_fit",
     "pca_transform",
+    "precision",
     "quantile",
+    "r2",
+    "recall",
     "ridge_regression",
+    "rmse",
     "robust_fit",
+    "roc_auc",
     "scaler_apply",
     "scaler_invert",
     "standardize",
