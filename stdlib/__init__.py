@@ -84,6 +84,9 @@ from ._summaries import weighted_mean as weighted_mean
 from ._summaries import weighted_moments_update as weighted_moments_update
 from ._summaries import weighted_std as weighted_std
 from ._summaries import weighted_variance as weighted_variance
+from ._units import attach_units_unchecked as attach_units_unchecked
+from ._units import convert_to as convert_to
+from ._units import strip_units_to as strip_units_to
 
 __all__ = [
     "CoMoments",
@@ -98,12 +101,14 @@ __all__ = [
     "Scaler",
     "Split",
     "accuracy",
+    "attach_units_unchecked",
     "bin_index",
     "comoments_finalize",
     "comoments_init",
     "comoments_merge",
     "comoments_update",
     "confusion_matrix",
+    "convert_to",
     "correlation",
     "count",
     "covariance",
@@ -154,6 +159,7 @@ __all__ = [
     "standardize",
     "standardize_fit",
     "std",
+    "strip_units_to",
     "sum",
     "sum_init",
     "sum_merge",
