@@ -47,6 +47,35 @@ from ._preprocessing import scaler_invert as scaler_invert
 from ._preprocessing import standardize as standardize
 from ._preprocessing import standardize_fit as standardize_fit
 from ._preprocessing import train_test_split as train_test_split
+from ._sketches import Bloom as Bloom
+from ._sketches import CountMin as CountMin
+from ._sketches import HyperLogLog as HyperLogLog
+from ._sketches import MinHash as MinHash
+from ._sketches import QuantileSketch as QuantileSketch
+from ._sketches import Reservoir as Reservoir
+from ._sketches import bloom_init as bloom_init
+from ._sketches import bloom_merge as bloom_merge
+from ._sketches import bloom_query as bloom_query
+from ._sketches import bloom_update as bloom_update
+from ._sketches import count_min_init as count_min_init
+from ._sketches import count_min_merge as count_min_merge
+from ._sketches import count_min_query as count_min_query
+from ._sketches import count_min_update as count_min_update
+from ._sketches import hll_estimate as hll_estimate
+from ._sketches import hll_init as hll_init
+from ._sketches import hll_merge as hll_merge
+from ._sketches import hll_update as hll_update
+from ._sketches import minhash_init as minhash_init
+from ._sketches import minhash_jaccard as minhash_jaccard
+from ._sketches import minhash_merge as minhash_merge
+from ._sketches import minhash_update as minhash_update
+from ._sketches import quantile_sketch_init as quantile_sketch_init
+from ._sketches import quantile_sketch_merge as quantile_sketch_merge
+from ._sketches import quantile_sketch_query as quantile_sketch_query
+from ._sketches import quantile_sketch_update as quantile_sketch_update
+from ._sketches import reservoir_init as reservoir_init
+from ._sketches import reservoir_merge as reservoir_merge
+from ._sketches import reservoir_update as reservoir_update
 from ._summaries import CoMoments as CoMoments
 from ._summaries import CoMomentsResult as CoMomentsResult
 from ._summaries import Extrema as Extrema
@@ -89,20 +118,30 @@ from ._units import convert_to as convert_to
 from ._units import strip_units_to as strip_units_to
 
 __all__ = [
+    "Bloom",
     "CoMoments",
     "CoMomentsResult",
+    "CountMin",
     "Extrema",
+    "HyperLogLog",
     "KMeansFit",
     "LinearFit",
     "LogisticFit",
+    "MinHash",
     "Moments",
     "MomentsResult",
     "PCAFit",
+    "QuantileSketch",
+    "Reservoir",
     "Scaler",
     "Split",
     "accuracy",
     "attach_units_unchecked",
     "bin_index",
+    "bloom_init",
+    "bloom_merge",
+    "bloom_query",
+    "bloom_update",
     "comoments_finalize",
     "comoments_init",
     "comoments_merge",
@@ -111,6 +150,10 @@ __all__ = [
     "convert_to",
     "correlation",
     "count",
+    "count_min_init",
+    "count_min_merge",
+    "count_min_query",
+    "count_min_update",
     "covariance",
     "extrema_init",
     "extrema_merge",
@@ -120,6 +163,10 @@ __all__ = [
     "histogram_init",
     "histogram_merge",
     "histogram_update",
+    "hll_estimate",
+    "hll_init",
+    "hll_merge",
+    "hll_update",
     "impute_apply",
     "impute_mean_fit",
     "kfold",
@@ -137,6 +184,10 @@ __all__ = [
     "max",
     "mean",
     "min",
+    "minhash_init",
+    "minhash_jaccard",
+    "minhash_merge",
+    "minhash_update",
     "minmax_fit",
     "moments_finalize",
     "moments_init",
@@ -148,8 +199,15 @@ __all__ = [
     "pca_transform",
     "precision",
     "quantile",
+    "quantile_sketch_init",
+    "quantile_sketch_merge",
+    "quantile_sketch_query",
+    "quantile_sketch_update",
     "r2",
     "recall",
+    "reservoir_init",
+    "reservoir_merge",
+    "reservoir_update",
     "ridge_regression",
     "rmse",
     "robust_fit",
