@@ -17,6 +17,7 @@ measures observed errors against them at several sizes.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax
@@ -136,20 +137,43 @@ def hll_merge(
     return HyperLogLog(jnp.maximum(registers_a, registers_b), seed_a)
 
 
+def _sigma(x: Array) -> Array:
+    # sigma(x) = x + sum_k x**(2**k) 2**(k-1), summed until x**(2**k) underflows (x < 1)
+    def step(_: int, c: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
+        xk, y, z = c
+        xk = xk * xk
+        return xk, y + y, z + xk * y
+
+    return jnp.where(x >= 1, jnp.inf, jax.lax.fori_loop(0, 64, step, (x, jnp.ones_like(x), x))[2])
+
+
+def _tau(x: Array) -> Array:
+    # tau(x) = (1 - x - sum_k (1 - x**(2**-k))**2 2**-k) / 3
+    def step(_: int, c: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
+        xk, y, z = c
+        xk = jnp.sqrt(xk)
+        y = y * 0.5
+        return xk, y, z - (1 - xk) ** 2 * y
+
+    z = jax.lax.fori_loop(0, 64, step, (x, jnp.ones_like(x), 1 - x))[2]
+    return jnp.where((x <= 0) | (x >= 1), 0.0, z / 3)
+
+
 @tm.stage
 def hll_estimate(registers: Int[Array, "m"], seed: UInt32[Array, "1"]) -> Float[Array, ""]:
-    """Estimated number of distinct items (Flajolet et al., with linear counting for small
-    counts).
+    """Estimated number of distinct items.
 
+    Uses Ertl's improved estimator (2017), which needs no empirical bias tables and no
+    switch to linear counting: the same relative accuracy from a handful of items to 10**9.
     Guarantee: relative standard error about ``1.04 / sqrt(m)`` for ``m`` registers
     (precision 12: 1.6 %), roughly normal, so within 3 standard errors with ~99 % probability.
     """
     m = registers.shape[0]
-    alpha = 0.7213 / (1 + 1.079 / m)
-    raw = alpha * m * m / jnp.sum(jnp.exp2(-registers.astype(jnp.float32)))
-    zeros = jnp.sum(registers == 0)
-    linear = m * jnp.log(m / jnp.maximum(zeros, 1))
-    return jnp.where((raw <= 2.5 * m) & (zeros > 0), linear, raw).astype(jnp.float32)
+    q = 32 - (m.bit_length() - 1)
+    counts = jnp.sum(registers[:, None] == jnp.arange(q + 2)[None, :], axis=0).astype(jnp.float32)
+    middle = jnp.sum(counts[1 : q + 1] * jnp.exp2(-jnp.arange(1, q + 1, dtype=jnp.float32)))
+    denom = m * _sigma(counts[0] / m) + middle + m * _tau(1 - counts[q + 1] / m) * 2.0**-q
+    return (m * m / (2 * math.log(2)) / denom).astype(jnp.float32)
 
 
 # --- MinHash --------------------------------------------------------------------------
