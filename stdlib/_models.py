@@ -26,6 +26,8 @@ from typedml import Q
 
 
 class LinearFit(NamedTuple):
+    """A linear fit: ``coef`` in ``delta('y)/'x`` (one per feature) and ``intercept`` in ``'y``."""
+
     coef: Q[Float[Array, "d"], "delta('y)/'x"]
     intercept: Q[Float[Array, ""], "'y"]
 
@@ -73,6 +75,8 @@ def linear_predict(
 
 
 class LogisticFit(NamedTuple):
+    """A logistic fit: ``coef`` in ``1/'x`` and a dimensionless intercept (log-odds)."""
+
     coef: Q[Float[Array, "d"], "1/'x"]
     intercept: Float[Array, ""]
 
@@ -139,6 +143,8 @@ def kmeans_init(key: UInt32[Array, "2"], x: Q[Float[Array, "n d"], "'u"], k: int
 
 
 class KMeansFit(NamedTuple):
+    """A k-means fit: centres in ``'u``, each row's label, inertia in ``delta('u)**2``."""
+
     centers: Q[Float[Array, "k d"], "'u"]
     labels: Int[Array, "n"]
     inertia: Q[Float[Array, ""], "delta('u)**2"]

@@ -22,6 +22,8 @@ from typedml import Q
 
 
 class Scaler(NamedTuple):
+    """A fitted scaler: ``center`` in ``'u`` and ``scale`` in ``delta('u)``; ``scaler_apply`` makes data dimensionless."""
+
     center: Q[Float[Array, "*rest"], "'u"]
     scale: Q[Float[Array, "*rest"], "delta('u)"]
 
@@ -95,6 +97,8 @@ def bin_index(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u"]) 
 
 
 class PCAFit(NamedTuple):
+    """A fitted PCA: mean ``'u``, components (dimensionless unit rows), explained variance ``delta('u)**2`` and its share."""
+
     mean: Q[Float[Array, "d"], "'u"]
     components: Float[Array, "k d"]
     explained_variance: Q[Float[Array, "k"], "delta('u)**2"]
@@ -133,6 +137,8 @@ def _permutation(key: Array, like: Array) -> Array:
 
 
 class Split(NamedTuple):
+    """Sorted row indices of a train/test split."""
+
     train: Int[Array, "n_train"]
     test: Int[Array, "n_test"]
 

@@ -54,6 +54,8 @@ def _seeds(key: Array, n: int) -> Array:
 
 
 class CountMin(NamedTuple):
+    """Count-min state: a ``depth x width`` table of counters and one hash seed per row."""
+
     table: Int[Array, "depth width"]
     seeds: UInt32[Array, "depth"]
 
@@ -107,6 +109,8 @@ def count_min_query(
 
 
 class HyperLogLog(NamedTuple):
+    """HyperLogLog state: ``m`` registers (maximal leading-zero runs) and the hash seed."""
+
     registers: Int[Array, "m"]
     seed: UInt32[Array, "1"]
 
@@ -180,6 +184,8 @@ def hll_estimate(registers: Int[Array, "m"], seed: UInt32[Array, "1"]) -> Float[
 
 
 class MinHash(NamedTuple):
+    """MinHash state: the minimum hash per seed over the items seen (the signature), and the seeds."""
+
     signature: UInt32[Array, "k"]
     seeds: UInt32[Array, "k"]
 
@@ -227,6 +233,8 @@ def minhash_jaccard(
 
 
 class Bloom(NamedTuple):
+    """Bloom filter state: the bit array and one seed per hash function."""
+
     bits: Bool[Array, "m"]
     seeds: UInt32[Array, "h"]
 

@@ -164,6 +164,8 @@ class Moments(NamedTuple):
 
 
 class MomentsResult(NamedTuple):
+    """What ``moments_finalize`` returns: count (total weight), mean ``'u``, variance ``delta('u)**2``, std ``delta('u)``."""
+
     n: Float[Array, "*rest"]
     mean: Q[Float[Array, "*rest"], "'u"]
     variance: Q[Float[Array, "*rest"], "delta('u)**2"]
@@ -271,6 +273,8 @@ def sum_merge(
 
 
 class Extrema(NamedTuple):
+    """State of the extrema family: smallest and largest value so far, both in ``'u``."""
+
     min: Q[Float[Array, "*rest"], "'u"]
     max: Q[Float[Array, "*rest"], "'u"]
 
@@ -342,6 +346,8 @@ class CoMoments(NamedTuple):
 
 
 class CoMomentsResult(NamedTuple):
+    """What ``comoments_finalize`` returns: covariance ``delta('x)*delta('y)`` and correlation (dimensionless)."""
+
     covariance: Q[Float[Array, "*rest"], "delta('x)*delta('y)"]
     correlation: Float[Array, "*rest"]
 
