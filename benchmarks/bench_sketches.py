@@ -159,7 +159,7 @@ def reservoir(n: int, repeats: int) -> list[dict[str, Any]]:
     ureg = tm.get_registry()
     data = ureg.Quantity(np.arange(n, dtype=np.float32), "s")
     positions = []
-    trials = max(repeats * 4, 8)
+    trials = max(repeats * 10, 8)
     for r in range(trials):
         state = sl.reservoir_init(K(500 + r), ureg.Quantity(np.float32(0), "s"), k=k)
         half = n // 2

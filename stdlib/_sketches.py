@@ -405,10 +405,10 @@ def quantile_sketch_query(
 
 class Reservoir(NamedTuple):
     """A bottom-k sample: the ``k`` rows with the smallest random priorities seen so far.
-    Unfilled slots have priority +inf and NaN rows."""
+    Unfilled slots have the largest priority and NaN rows."""
 
     items: Q[Float[Array, "k *rest"], "'u"]
-    priority: Float[Array, "k"]
+    priority: UInt32[Array, "k"]
     key: UInt32[Array, "2"]
 
 
@@ -416,7 +416,7 @@ class Reservoir(NamedTuple):
 def reservoir_init(key: UInt32[Array, "2"], like: Q[Float[Array, "*rest"], "'u"], k: int) -> Reservoir:
     """Empty reservoir of ``k`` rows shaped and united like ``like``."""
     items = jnp.full((k, *like.shape), jnp.nan, like.dtype)
-    return Reservoir(items, jnp.full(k, jnp.inf, like.dtype), key)
+    return Reservoir(items, jnp.full(k, jnp.uint32(0xFFFFFFFF)), key)
 
 
 def _bottom_k(items: Array, priority: Array, k: int) -> tuple[Array, Array]:
@@ -427,7 +427,7 @@ def _bottom_k(items: Array, priority: Array, k: int) -> tuple[Array, Array]:
 @tm.stage
 def reservoir_update(
     items: Q[Float[Array, "k *rest"], "'u"],
-    priority: Float[Array, "k"],
+    priority: UInt32[Array, "k"],
     key: UInt32[Array, "2"],
     x: Q[Float[Array, "n *rest"], "'u"],
 ) -> Reservoir:
@@ -437,7 +437,8 @@ def reservoir_update(
     ``min(k, n)`` of them without replacement: each row is kept with probability ``k / n``.
     """
     key, sub = jax.random.split(key)
-    p = jax.random.uniform(sub, (x.shape[0],), priority.dtype)
+    # 32 random bits per row: ties (which favour earlier rows) are rare even for long streams
+    p = jax.random.bits(sub, (x.shape[0],), jnp.uint32)
     kept, prio = _bottom_k(jnp.concatenate([items, x]), jnp.concatenate([priority, p]), priority.shape[0])
     return Reservoir(kept, prio, key)
 
@@ -445,10 +446,10 @@ def reservoir_update(
 @tm.stage
 def reservoir_merge(
     items_a: Q[Float[Array, "k *rest"], "'u"],
-    priority_a: Float[Array, "k"],
+    priority_a: UInt32[Array, "k"],
     key_a: UInt32[Array, "2"],
     items_b: Q[Float[Array, "k *rest"], "'u"],
-    priority_b: Float[Array, "k"],
+    priority_b: UInt32[Array, "k"],
     key_b: UInt32[Array, "2"],
 ) -> Reservoir:
     """Reservoir of the union of two streams (sampled from independently keyed states)."""
