@@ -145,3 +145,38 @@ def test_nearest_neighbours_match_sklearn(q):
     rref = sklearn_neighbors.KNeighborsRegressor(4).fit(x, yr)
     np.testing.assert_allclose(mag(out), rref.predict(t), rtol=1e-5, atol=1e-5)
     assert out.units == tm.get_registry().s
+
+
+def test_penguins_kmeans_and_logistic_on_standardized_features_match_sklearn(q, penguins):
+    sk_pre = pytest.importorskip("sklearn.preprocessing")
+    cols = ["bill_length_mm", "flipper_length_mm"]
+    x = penguins[cols].to_numpy(np.float32)
+    z = sl.scaler_apply(q(x, "mm"), *sl.standardize_fit(q(x, "mm")))
+    z64 = sk_pre.StandardScaler().fit_transform(x.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(z), z64, atol=1e-4)
+    start = sl.kmeans_init(jax.random.PRNGKey(1), z, k=3)
+    fit = sl.kmeans(z, start, iters=100)
+    ref = sklearn_cluster.KMeans(3, init=np.asarray(start, np.float64), n_init=1, algorithm="lloyd", tol=0).fit(z64)
+    np.testing.assert_allclose(np.asarray(fit.centers), ref.cluster_centers_, atol=1e-3)
+    np.testing.assert_array_equal(np.asarray(fit.labels), ref.labels_)
+    # sex from bill and flipper length: logistic regression on the raw millimetres
+    sexed = penguins.dropna(subset=["sex"])
+    xs = sexed[cols].to_numpy(np.float32)
+    ys = (sexed["sex"] == "male").to_numpy().astype(np.int32)
+    lfit = sl.logistic_regression(q(xs, "mm"), ys, q(1.0, "mm**2"))
+    assert lfit.coef.units == tm.get_registry().Unit("1/mm")
+    lref = sklearn_linear.LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(xs.astype(np.float64), ys)
+    np.testing.assert_allclose(mag(lfit.coef), lref.coef_[0], rtol=2e-3, atol=1e-4)
+    np.testing.assert_allclose(mag(lfit.intercept), lref.intercept_[0], rtol=2e-3, atol=1e-3)
+
+
+def test_offset_units_refused_for_features_allowed_for_targets(q):
+    x = np.arange(6, dtype=np.float32).reshape(6, 1)
+    y = 2 * np.arange(6, dtype=np.float32) + 1
+    with pytest.raises(tm.WiringError) as info:
+        sl.linear_regression(q(x, "degC"), q(y, "s"))
+    assert info.value.code == "TM108"
+    fit = sl.linear_regression(q(x, "s"), q(y, "degC"))
+    assert fit.intercept.units == tm.get_registry().degC
+    assert fit.coef.units == tm.get_registry().Unit("delta_degC/s")
+    np.testing.assert_allclose(mag(fit.coef.to("K/s")), [2.0], rtol=1e-5)  # a slope converts without the offset

@@ -198,3 +198,42 @@ def test_summaries_inside_a_pipeline(q):
     assert spread.check().ok
     out = spread(q([1000.0, 3000.0], "mm"), q([5.0], "m"))
     close(out, np.var([1000.0, 3000.0, 5000.0]), rtol=1e-5)
+
+
+# --- a real data set: the Palmer penguins (lengths in mm, mass in g) -----------------------
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    palmerpenguins = pytest.importorskip("palmerpenguins")
+    cols = ["bill_length_mm", "flipper_length_mm", "body_mass_g"]
+    return palmerpenguins.load_penguins().dropna(subset=cols)[cols].to_numpy(np.float32)
+
+
+def test_penguin_summaries_match_numpy(q, penguins):
+    ureg = tm.get_registry()
+    lengths = q(penguins[:, :2], "mm")
+    mass = q(penguins[:, 2], "g")
+    ref = penguins.astype(np.float64)
+    close(sl.mean(lengths), ref[:, :2].mean(0))
+    close(sl.std(lengths), ref[:, :2].std(0))
+    close(sl.quantile(mass, np.array([0.25, 0.5, 0.75], np.float32)), np.quantile(ref[:, 2], [0.25, 0.5, 0.75]))
+    cov = sl.covariance(q(penguins[:, 1], "mm"), mass)
+    assert cov.units == ureg.Unit("mm*g")
+    close(cov, np.cov(ref[:, 1], ref[:, 2], bias=True)[0, 1], rtol=1e-3)
+    close(sl.correlation(q(penguins[:, 1], "mm"), mass), np.corrcoef(ref[:, 1], ref[:, 2])[0, 1])
+    edges = np.linspace(2500, 6500, 9).astype(np.float32)
+    counts = sl.histogram(mass, q(edges / 1000, "kg"))
+    np.testing.assert_array_equal(np.asarray(counts), np.histogram(ref[:, 2], edges.astype(np.float64))[0])
+
+
+def test_penguin_moments_over_chunks_equal_one_shot(penguins):
+    ureg = tm.get_registry()
+    mass = penguins[:, 2]
+    state = sl.moments_init(ureg.Quantity(mass[:1], "kg"))
+    for chunk in np.array_split(mass, 5):
+        state = sl.moments_update(*state, ureg.Quantity(chunk[:, None], "g"))  # g -> kg on the way in
+    res = sl.moments_finalize(*state)
+    assert res.mean.units == ureg.kg and res.variance.units == ureg.Unit("kg**2")
+    close(res.mean, [mass.astype(np.float64).mean() / 1000])
+    close(res.variance, [mass.astype(np.float64).var() / 1e6], rtol=1e-3)
