@@ -41,9 +41,12 @@ from typedml import stdlib as sl
 K = jax.random.PRNGKey
 
 
-def _row(sketch: str, params: str, n: int, metric: str, observed: float, bound: float, ok: bool) -> dict[str, Any]:
+def _row(
+    sketch: str, params: str, n: int, metric: str, observed: float, bound: float, ok: bool, group: str | None = None
+) -> dict[str, Any]:
     return {
         "sketch": sketch,
+        "group": group or params,
         "params": params,
         "n": n,
         "metric": metric,
@@ -105,7 +108,7 @@ def minhash(n: int, repeats: int) -> list[dict[str, Any]]:
                 sb = sl.minhash_update(*sl.minhash_init(K(200 + r), num_perm=k), b)
                 worst = max(worst, abs(float(sl.minhash_jaccard(*sa, *sb)) - true))
         bound = math.sqrt(math.log(2 / 0.01) / (2 * k))
-        rows.append(_row("minhash", f"k={k}", n, "max |J est - J|", worst, bound, worst <= bound))
+        rows.append(_row("minhash", f"k={k}", n, "max abs(J est - J)", worst, bound, worst <= bound))
     return rows
 
 
@@ -123,7 +126,7 @@ def bloom(n: int, repeats: int) -> list[dict[str, Any]]:
     p = (1 - math.exp(-h * n / m)) ** h
     fpr = float(np.mean(rates))
     slack = 5 * math.sqrt(p * (1 - p) / (len(probes) * repeats))
-    return [_row("bloom", f"m={m} h={h}", n, "false-positive rate", fpr, p, abs(fpr - p) <= slack)]
+    return [_row("bloom", f"m={m} h={h}", n, "false-positive rate", fpr, p, abs(fpr - p) <= slack, group="p=0.01")]
 
 
 def quantile(n: int, repeats: int) -> list[dict[str, Any]]:
@@ -150,6 +153,7 @@ def quantile(n: int, repeats: int) -> list[dict[str, Any]]:
             worst,
             levels / cap,
             worst <= levels / cap,
+            group=f"capacity={cap}",
         ),
     ]
 
@@ -198,7 +202,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sizes, repeats = ([300, 2000], 2) if args.quick else (args.sizes, args.repeats)
     rows = [row for n in sizes for sketch in SKETCHES for row in sketch(n, repeats)]
     order = [f.__name__.replace("_", "-") for f in SKETCHES]
-    rows.sort(key=lambda r: (order.index(r["sketch"]), r["params"], r["n"]))
+    rows.sort(key=lambda r: (order.index(r["sketch"]), r["group"], r["metric"], r["n"]))
     result = {"sizes": sizes, "repeats": repeats, "rows": rows}
     print(table(rows))
     args.json.parent.mkdir(parents=True, exist_ok=True)
