@@ -168,6 +168,16 @@ def test_penguins_kmeans_and_logistic_on_standardized_features_match_sklearn(q, 
     lref = sklearn_linear.LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(xs.astype(np.float64), ys)
     np.testing.assert_allclose(mag(lfit.coef), lref.coef_[0], rtol=2e-3, atol=1e-4)
     np.testing.assert_allclose(mag(lfit.intercept), lref.intercept_[0], rtol=2e-3, atol=1e-3)
+    # and the classification metrics of that fit, against scikit-learn's
+    skm = pytest.importorskip("sklearn.metrics")
+    proba = np.asarray(sl.logistic_predict_proba(q(xs, "mm"), *lfit), dtype=np.float64)
+    np.testing.assert_allclose(proba, lref.predict_proba(xs.astype(np.float64))[:, 1], atol=2e-4)
+    pred = (proba > 0.5).astype(np.int32)
+    for ours, theirs in [(sl.precision, skm.precision_score), (sl.recall, skm.recall_score), (sl.f1, skm.f1_score)]:
+        np.testing.assert_allclose(mag(ours(ys, pred)), theirs(ys, pred), rtol=1e-6)
+    np.testing.assert_allclose(mag(sl.log_loss(ys, proba.astype(np.float32))), skm.log_loss(ys, proba), rtol=1e-4)
+    np.testing.assert_allclose(mag(sl.roc_auc(ys, proba.astype(np.float32))), skm.roc_auc_score(ys, proba), rtol=1e-5)
+    np.testing.assert_array_equal(np.asarray(sl.kmeans_predict(z, fit.centers)), ref.labels_)
 
 
 def test_offset_units_refused_for_features_allowed_for_targets(q):
