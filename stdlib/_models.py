@@ -105,7 +105,7 @@ def logistic_regression(
         return w - jnp.linalg.solve(hess, grad)
 
     w = jax.lax.fori_loop(0, iters, step, jnp.zeros(d + 1, x.dtype))
-    return LogisticFit(w[:d], w[d] - xm @ w[:d])
+    return LogisticFit(w[:-1], w[-1] - xm @ w[:-1])
 
 
 @tm.stage

@@ -91,9 +91,9 @@ def bin_index(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u"]) 
     Bins as in ``histogram``: ``[edges[i], edges[i+1])``, the last one closed. Values below
     the first edge get -1, values above the last edge get ``e - 1`` (the number of bins).
     """
-    nbins = edges.shape[0] - 1
-    idx = jnp.searchsorted(edges, x, side="right") - 1
-    return jnp.where(x == edges[-1], nbins - 1, idx).astype(jnp.int32)
+    # number of edges at or below each value, minus one; comparisons keep sizes symbolic
+    idx = jnp.sum(edges[None, :] <= x[:, None], axis=1) - 1
+    return jnp.where(x == edges[-1], edges.shape[0] - 2, idx).astype(jnp.int32)
 
 
 class PCAFit(NamedTuple):

@@ -126,7 +126,7 @@ def hll_init(key: UInt32[Array, "2"], precision: int) -> HyperLogLog:
 @tm.stage
 def hll_update(registers: Int[Array, "m"], seed: UInt32[Array, "1"], items: Int[Array, "n"]) -> HyperLogLog:
     """Add ``items`` (repeats do not change the sketch)."""
-    p = registers.shape[0].bit_length() - 1
+    p = _log2(registers)
     h = _hash(items, seed)[0]
     idx = (h >> (32 - p)).astype(jnp.int32)
     rho = jnp.minimum(jax.lax.clz(h << p), 32 - p) + 1
@@ -139,6 +139,11 @@ def hll_merge(
 ) -> HyperLogLog:
     """Merge two HyperLogLog sketches built from the same key (register-wise maximum)."""
     return HyperLogLog(jnp.maximum(registers_a, registers_b), seed_a)
+
+
+def _log2(registers: Array) -> Array:
+    # log2 of the (power-of-two) register count, as an array so the size may stay symbolic
+    return (31 - jax.lax.clz(jnp.asarray(registers.shape[0], jnp.uint32))).astype(jnp.uint32)
 
 
 def _sigma(x: Array) -> Array:
@@ -172,11 +177,13 @@ def hll_estimate(registers: Int[Array, "m"], seed: UInt32[Array, "1"]) -> Float[
     Guarantee: relative standard error about ``1.04 / sqrt(m)`` for ``m`` registers
     (precision 12: 1.6 %), roughly normal, so within 3 standard errors with ~99 % probability.
     """
-    m = registers.shape[0]
-    q = 32 - (m.bit_length() - 1)
-    counts = jnp.sum(registers[:, None] == jnp.arange(q + 2)[None, :], axis=0).astype(jnp.float32)
-    middle = jnp.sum(counts[1 : q + 1] * jnp.exp2(-jnp.arange(1, q + 1, dtype=jnp.float32)))
-    denom = m * _sigma(counts[0] / m) + middle + m * _tau(1 - counts[q + 1] / m) * 2.0**-q
+    m = jnp.asarray(registers.shape[0], jnp.float32)
+    q = 32 - _log2(registers).astype(jnp.int32)  # register values run from 0 to q + 1
+    values = jnp.arange(34)
+    counts = jnp.sum(registers[:, None] == values[None, :], axis=0).astype(jnp.float32)
+    middle = jnp.sum(jnp.where((values >= 1) & (values <= q), counts * jnp.exp2(-values.astype(jnp.float32)), 0.0))
+    full = jnp.sum(jnp.where(values == q + 1, counts, 0.0))
+    denom = m * _sigma(counts[0] / m) + middle + m * _tau(1 - full / m) * jnp.exp2(-q.astype(jnp.float32))
     return (m * m / (2 * math.log(2)) / denom).astype(jnp.float32)
 
 
@@ -396,8 +403,9 @@ def quantile_sketch_query(
     values = items.ravel()
     order = jnp.argsort(values)
     cum = jnp.cumsum(weights[order])
-    idx = jnp.searchsorted(cum, q * cum[-1], side="left")
-    return values[order][jnp.clip(idx, 0, values.shape[0] - 1)]
+    # the first value whose cumulative weight reaches q * n (a comparison, not a search)
+    idx = jnp.argmax(cum[None, :] >= (q * cum[-1])[:, None], axis=1)
+    return values[order][idx]
 
 
 # --- reservoir sampling ---------------------------------------------------------------

@@ -143,12 +143,13 @@ def histogram(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u"]) 
 
 
 def _bin_counts(x: Array, edges: Array) -> Array:
-    nbins = edges.shape[0] - 1
-    idx = jnp.searchsorted(edges, x, side="right") - 1
-    idx = jnp.where(x == edges[-1], nbins - 1, idx)
-    inside = (idx >= 0) & (idx < nbins) & ~jnp.isnan(x)
-    onehot = (idx[:, None] == jnp.arange(nbins)[None, :]) & inside[:, None]
-    return jnp.sum(onehot, axis=0, dtype=jnp.int32)
+    # value v is in bin i when edges[i] <= v < edges[i+1] (the last bin also takes its right
+    # edge): comparisons rather than a search, so the body stays valid for symbolic sizes
+    left = x[:, None] >= edges[None, :-1]
+    right = (x[:, None] < edges[None, 1:]) | (
+        (x[:, None] == edges[-1]) & (jnp.arange(edges.shape[0] - 1) == edges.shape[0] - 2)
+    )
+    return jnp.sum(left & right, axis=0, dtype=jnp.int32)
 
 
 # --- mergeable: moments (count, mean, variance, std; weighted) ---------------------------
@@ -202,7 +203,10 @@ def moments_update(
     m2: Q[Float[Array, "*rest"], "delta('u)**2"],
     x: Q[Float[Array, "n *rest"], "'u"],
 ) -> Moments:
-    """Fold the rows of ``x`` (in any unit convertible to the state's) into a moments state."""
+    """Fold the rows of ``x`` (in any unit convertible to the state's) into a moments state.
+
+    NaN is not skipped: it propagates to the mean and variance (``count`` counts non-NaN rows).
+    """
     return _combine(weight, mean, m2, *_chunk_moments(x, jnp.ones_like(x)))
 
 

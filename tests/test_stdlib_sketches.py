@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jaxtyping import Array, Float, UInt32
 
 import typedml as tm
+from typedml import Q
 from typedml import stdlib as sl
 
 K = jax.random.PRNGKey
@@ -195,3 +197,25 @@ def test_same_key_same_sketch_other_key_other_sketch():
     c = sl.count_min_update(*sl.count_min_init(K(8), depth=3, width=50), items)
     np.testing.assert_array_equal(np.asarray(a.table), np.asarray(b.table))
     assert not np.array_equal(np.asarray(a.table), np.asarray(c.table))
+
+
+def test_sketch_stages_wire_into_a_checked_pipeline():
+    @tm.pipeline
+    def summary(
+        key: UInt32[Array, "2"], lengths: Q[Float[Array, "n"], "mm"], qs: Float[Array, "k"]
+    ) -> Q[Float[Array, "k"], "m"]:
+        state = sl.quantile_sketch_init(key, sl.mean(lengths), capacity=16)
+        state = sl.quantile_sketch_update(*state, lengths)
+        return sl.quantile_sketch_query(*state, qs)
+
+    report = summary.check()
+    assert report.ok and not report.warnings, str(report)
+
+    @tm.pipeline
+    def wrong(
+        key: UInt32[Array, "2"], lengths: Q[Float[Array, "n"], "mm"], seconds: Q[Float[Array, "n"], "s"]
+    ) -> Float[Array, ""]:
+        state = sl.quantile_sketch_init(key, sl.mean(lengths), capacity=16)
+        return sl.quantile_sketch_update(*state, seconds).n
+
+    assert "TM102" in {d.code for d in wrong.check().errors}
