@@ -84,3 +84,13 @@ def test_stage_body_passes_the_abstract_check(name):
     static = {p.name: STATIC[p.name] for p in stage.spec.static if p.default is inspect.Parameter.empty}
     report = stage.check(**static)
     assert report.ok, str(report)
+
+
+def test_reference_example_prints_what_the_page_shows(capsys):
+    pytest.importorskip("palmerpenguins")
+    text = PAGE.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", text, re.S)
+    assert len(blocks) == 1
+    code, expected = blocks[0]
+    exec(compile(code, str(PAGE), "exec"), {})
+    assert capsys.readouterr().out == expected
