@@ -109,6 +109,9 @@ from ._summaries import sum_init as sum_init
 from ._summaries import sum_merge as sum_merge
 from ._summaries import sum_update as sum_update
 from ._summaries import variance as variance
+from ._summaries import weighted_comoments_update as weighted_comoments_update
+from ._summaries import weighted_correlation as weighted_correlation
+from ._summaries import weighted_covariance as weighted_covariance
 from ._summaries import weighted_mean as weighted_mean
 from ._summaries import weighted_moments_update as weighted_moments_update
 from ._summaries import weighted_std as weighted_std
@@ -224,6 +227,9 @@ __all__ = [
     "sum_update",
     "train_test_split",
     "variance",
+    "weighted_comoments_update",
+    "weighted_correlation",
+    "weighted_covariance",
     "weighted_mean",
     "weighted_moments_update",
     "weighted_std",

@@ -133,6 +133,28 @@ def correlation(x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"
 
 
 @tm.stage
+def weighted_covariance(
+    x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"], "'y"], w: Float[Array, "n *rest"]
+) -> Q[Float[Array, "*rest"], "delta('x)*delta('y)"]:
+    """Covariance with non-negative dimensionless weights, ``sum(w dx dy) / sum(w)``, in unit(x)*unit(y)."""
+    total = jnp.sum(w, axis=0)
+    dx = x - jnp.sum(w * x, axis=0) / total
+    dy = y - jnp.sum(w * y, axis=0) / total
+    return jnp.sum(w * dx * dy, axis=0) / total
+
+
+@tm.stage
+def weighted_correlation(
+    x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"], "'y"], w: Float[Array, "n *rest"]
+) -> Float[Array, "*rest"]:
+    """Pearson correlation with non-negative dimensionless weights (dimensionless)."""
+    total = jnp.sum(w, axis=0)
+    dx = x - jnp.sum(w * x, axis=0) / total
+    dy = y - jnp.sum(w * y, axis=0) / total
+    return jnp.sum(w * dx * dy, axis=0) / jnp.sqrt(jnp.sum(w * dx * dx, axis=0) * jnp.sum(w * dy * dy, axis=0))
+
+
+@tm.stage
 def histogram(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u"]) -> Int[Array, "e-1"]:
     """Counts of ``x`` in the bins between increasing ``edges`` (same unit as ``x``, converted).
 
@@ -380,6 +402,14 @@ def comoments_init(like_x: Q[Float[Array, "*rest"], "'x"], like_y: Q[Float[Array
     return CoMoments(z, z, z, z, z, z)
 
 
+def _co_chunk(x: Array, y: Array, w: Array) -> tuple[Array, ...]:
+    total = jnp.sum(w, axis=0)
+    safe = jnp.where(total > 0, total, 1)
+    mx, my = jnp.sum(w * x, axis=0) / safe, jnp.sum(w * y, axis=0) / safe
+    dx, dy = x - mx, y - my
+    return total, mx, my, jnp.sum(w * dx * dx, axis=0), jnp.sum(w * dy * dy, axis=0), jnp.sum(w * dx * dy, axis=0)
+
+
 @tm.stage
 def comoments_update(
     n: Float[Array, "*rest"],
@@ -392,12 +422,23 @@ def comoments_update(
     y: Q[Float[Array, "n *rest"], "'y"],
 ) -> CoMoments:
     """Fold paired rows ``x``, ``y`` into a co-moments state."""
-    size = jnp.sum(jnp.ones_like(x), axis=0)
-    safe = jnp.where(size > 0, size, 1)
-    mx, my = jnp.sum(x, axis=0) / safe, jnp.sum(y, axis=0) / safe
-    dx, dy = x - mx, y - my
-    chunk = (size, mx, my, jnp.sum(dx * dx, axis=0), jnp.sum(dy * dy, axis=0), jnp.sum(dx * dy, axis=0))
-    return _co_combine((n, mean_x, mean_y, m2_x, m2_y, c_xy), chunk)
+    return _co_combine((n, mean_x, mean_y, m2_x, m2_y, c_xy), _co_chunk(x, y, jnp.ones_like(x)))
+
+
+@tm.stage
+def weighted_comoments_update(
+    n: Float[Array, "*rest"],
+    mean_x: Q[Float[Array, "*rest"], "'x"],
+    mean_y: Q[Float[Array, "*rest"], "'y"],
+    m2_x: Q[Float[Array, "*rest"], "delta('x)**2"],
+    m2_y: Q[Float[Array, "*rest"], "delta('y)**2"],
+    c_xy: Q[Float[Array, "*rest"], "delta('x)*delta('y)"],
+    x: Q[Float[Array, "n *rest"], "'x"],
+    y: Q[Float[Array, "n *rest"], "'y"],
+    w: Float[Array, "n *rest"],
+) -> CoMoments:
+    """Fold paired rows with non-negative dimensionless weights ``w`` (``n`` becomes the total weight)."""
+    return _co_combine((n, mean_x, mean_y, m2_x, m2_y, c_xy), _co_chunk(x, y, w))
 
 
 @tm.stage

@@ -16,7 +16,7 @@ import typedml as tm
 from typedml import Q
 from typedml import stdlib as sl
 
-N = 12
+N = 8
 
 
 def mag(value):
@@ -61,6 +61,9 @@ def test_weighted_covariance_correlation_histogram_match_numpy(q):
     assert cov.units == tm.get_registry().Unit("m*kg")
     close(cov, np.cov(x64, y64, bias=True)[0, 1])
     close(sl.correlation(q(x, "m"), q(y, "kg")), np.corrcoef(x64, y64)[0, 1])
+    wcov = np.cov(x64, y64, aweights=w64, bias=True)
+    close(sl.weighted_covariance(q(x, "m"), q(y, "kg"), w), wcov[0, 1])
+    close(sl.weighted_correlation(q(x, "m"), q(y, "kg"), w), wcov[0, 1] / np.sqrt(wcov[0, 0] * wcov[1, 1]))
     edges = np.array([0.0, 2.0, 4.5, 5.0, 8.0], dtype=np.float32)
     counts = sl.histogram(q(x, "m"), q(edges * 100, "cm"))  # edges converted to the data's unit
     np.testing.assert_array_equal(np.asarray(counts), np.histogram(x64, edges.astype(np.float64))[0])
@@ -186,6 +189,12 @@ def test_comoments_chunked_equals_one_shot(cuts, seed):
         assert res.covariance.units == tm.get_registry().Unit("m*s")
         close(res.covariance, sl.covariance(xq, yq), rtol=1e-3, atol=1e-3)
         close(res.correlation, sl.correlation(xq, yq), rtol=1e-3, atol=1e-4)
+    w = np.random.default_rng(seed + 3).uniform(0.0, 2.0, x.shape).astype(np.float32)
+    weighted = [(*pair, cw) for pair, cw in zip(pairs, [w[a:b] for a, b in itertools.pairwise(cuts)], strict=True)]
+    for state in fold_and_tree(init, sl.weighted_comoments_update, sl.comoments_merge, weighted):
+        res = sl.comoments_finalize(*state)
+        close(res.covariance, sl.weighted_covariance(xq, yq, w), rtol=1e-3, atol=1e-3)
+        close(res.correlation, sl.weighted_correlation(xq, yq, w), rtol=1e-3, atol=1e-4)
 
 
 def test_summaries_inside_a_pipeline(q):
