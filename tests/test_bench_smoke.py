@@ -76,3 +76,16 @@ def test_bench_check_quick_run(tmp_path: Path, capsys) -> None:
         assert row["check_s"] > 0 and row["per_stage_ms"] > 0
     printed = capsys.readouterr().out
     assert "growth N^k" in printed and printed.count("distinct") >= 2
+
+
+def test_bench_debug_quick_run(tmp_path: Path, capsys) -> None:
+    bench = load_script(SCRIPT.with_name("bench_debug.py"))
+    out = tmp_path / "debug.json"
+    result = bench.main(["--quick", "--sizes", "64", "--json", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8")) == result
+    (size,) = result["results"]
+    assert size["n"] == 64 and set(size["variants"]) == {"plain", "checked", "debug"}
+    for variant in size["variants"].values():
+        assert variant["median_us"] > 0 and len(variant["samples_us"]) == 3
+    assert size["variants"]["plain"]["ratio_paired"] == 1.0
+    assert "÷ plain" in capsys.readouterr().out

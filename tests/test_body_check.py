@@ -570,3 +570,23 @@ def test_whole_pipeline_is_evaluated_end_to_end() -> None:
     good = squares_minus_one_declared.check()
     assert good.ok and [d.code for d in good.diagnostics] == ["TM151"]
     assert squares_minus_one_declared(jnp.ones(3)).shape == (8,)
+
+
+def test_sizes_implied_by_the_signature_let_slicing_bodies_be_proven():
+    @tm.stage
+    def moving_average(x: Float[Array, "n"]) -> Float[Array, "n-2"]:
+        return (x[:-2] + x[1:-1] + x[2:]) / 3.0  # JAX alone sees max(0, n - 2): n >= 2 settles it
+
+    @tm.stage
+    def tail(x: Float[Array, "n"], y: Float[Array, "m"]) -> Float[Array, "m-n"]:
+        return y[x.shape[0] :]
+
+    assert moving_average.check().diagnostics == []
+    assert tail.check().diagnostics == []
+
+    @tm.stage
+    def one_short(x: Float[Array, "n"]) -> Float[Array, "n-2"]:
+        return x[:-3]  # still wrong for every n >= 3
+
+    (d,) = one_short.check().errors
+    assert d.code == "TM301" and "declared (n-2), computed (max(0,n-3))" in d.message

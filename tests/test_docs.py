@@ -134,6 +134,7 @@ ERROR_BUILTINS: dict[str, type[BaseException]] = {
     "BodyError": TypeError,
     "InputError": ValueError,
     "NonFiniteError": FloatingPointError,
+    "ContractError": ValueError,
 }
 
 

@@ -7,7 +7,12 @@ private: their contents may change without notice.
 from ._annotations import Q as Q
 from ._annotations import Unit as Unit
 from ._check import CheckReport as CheckReport
+from ._cost import Budget as Budget
+from ._cost import CostReport as CostReport
+from ._cost import StageCost as StageCost
+from ._debug import DebugRun as DebugRun
 from ._errors import BodyError as BodyError
+from ._errors import ContractError as ContractError
 from ._errors import Diagnostic as Diagnostic
 from ._errors import InputError as InputError
 from ._errors import Location as Location
@@ -18,8 +23,19 @@ from ._errors import WiringError as WiringError
 from ._pipeline import Pipeline as Pipeline
 from ._pipeline import pipeline as pipeline
 from ._quantity import Quantity as Quantity
+from ._refine import Bounded as Bounded
+from ._refine import Finite as Finite
+from ._refine import Integer as Integer
+from ._refine import NonNegative as NonNegative
+from ._refine import Positive as Positive
+from ._refine import Probability as Probability
+from ._refine import Refinement as Refinement
 from ._stage import Stage as Stage
 from ._stage import stage as stage
+from ._summary import Comparison as Comparison
+from ._summary import RunReport as RunReport
+from ._summary import Shift as Shift
+from ._summary import ValueSummary as ValueSummary
 from ._units import get_registry as get_registry
 from ._units import set_registry as set_registry
 from ._units import use_registry as use_registry
@@ -28,18 +44,34 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BodyError",
+    "Bounded",
+    "Budget",
     "CheckReport",
+    "Comparison",
+    "ContractError",
+    "CostReport",
+    "DebugRun",
     "Diagnostic",
+    "Finite",
     "InputError",
+    "Integer",
     "Location",
     "NonFiniteError",
+    "NonNegative",
     "Pipeline",
+    "Positive",
+    "Probability",
     "Q",
     "Quantity",
+    "Refinement",
+    "RunReport",
+    "Shift",
     "Stage",
+    "StageCost",
     "StageDefinitionError",
     "TypedMLError",
     "Unit",
+    "ValueSummary",
     "WiringError",
     "get_registry",
     "pipeline",

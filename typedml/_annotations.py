@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Annotated, Any, cast, get_args, get_origin
 
+from ._refine import Refinement
 from ._shapes import Item, item_vars
 from ._units import UnitExpr
 
@@ -34,10 +35,11 @@ if TYPE_CHECKING:
 else:
 
     class Q:
-        """``Q[ArrayType, "unit expression"]``: an array with a unit.
+        """``Q[ArrayType, "unit expression", *refinements]``: an array with a unit.
 
         ``ArrayType`` is any jaxtyping array annotation (``Float[Array, "b c"]``); the unit is a
-        pint expression, optionally with unit variables (``"'u"``, ``"'y/'x"``).
+        pint expression, optionally with unit variables (``"'u"``, ``"'y/'x"``). Value
+        contracts may follow the unit: ``Q[Float[Array, "n"], "m", tm.Positive]``.
         """
 
         __slots__ = ()
@@ -46,12 +48,12 @@ else:
             raise TypeError("Q is used as an annotation, Q[Float[Array, 'n'], 'm'], not called")
 
         def __class_getitem__(cls, params: object) -> object:
-            if not isinstance(params, tuple) or len(params) != 2:
+            if not isinstance(params, tuple) or len(params) < 2:  # pyright: ignore[reportUnknownArgumentType]
                 return Annotated[object, _BadQ(params)]
-            array_type, unit = params
-            if not isinstance(unit, str):
+            array_type, unit, *refinements = cast("tuple[object, ...]", params)
+            if not isinstance(unit, str) or not all(isinstance(r, Refinement) for r in refinements):
                 return Annotated[object, _BadQ(params)]
-            return Annotated[array_type, Unit(unit)]
+            return Annotated[(array_type, Unit(unit), *refinements)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +74,7 @@ class ArrayType:
     dims: tuple[Item, ...]
     unit: UnitExpr | None
     array_type: type | None = None
+    refinements: tuple[Refinement, ...] = ()
 
     @property
     def shape_vars(self) -> set[str]:
@@ -79,17 +82,21 @@ class ArrayType:
 
     def describe(self) -> str:
         unit = " (no unit)" if self.unit is None else f" in {self.unit}"
-        return f"{self.dtype_family}[{self.dim_str!r}]{unit}"
+        contracts = "".join(f", {r.name}" for r in self.refinements)
+        return f"{self.dtype_family}[{self.dim_str!r}]{unit}{contracts}"
 
 
-def split_annotation(annotation: object) -> tuple[object, Unit | None, _BadQ | None]:
-    """``(base annotation, unit metadata, malformed-Q marker)``."""
+def split_annotation(
+    annotation: object,
+) -> tuple[object, Unit | None, _BadQ | None, tuple[Refinement, ...]]:
+    """``(base annotation, unit metadata, malformed-Q marker, refinements)``."""
     if get_origin(annotation) is Annotated:
         base, *meta = get_args(annotation)
         unit = next((m for m in meta if isinstance(m, Unit)), None)
         bad = next((m for m in meta if isinstance(m, _BadQ)), None)
-        return base, unit, bad
-    return annotation, None, None
+        refinements = tuple(m for m in meta if isinstance(m, Refinement))
+        return base, unit, bad, refinements
+    return annotation, None, None, ()
 
 
 def jaxtyping_parts(annotation: object) -> tuple[str, tuple[str, ...] | None, str, type | None] | None:

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import networkx as nx
 from jax import export
 
+from ._cost import check_budget
 from ._errors import Diagnostic, Location
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._shapes import Anon, Dim, Item, Lin, Variadic
@@ -96,6 +97,8 @@ def check_bodies(graph: nx.MultiDiGraph[str]) -> list[Diagnostic]:
         if key not in seen:
             seen.add(key)
             found.extend(result.diagnostics)
+            if not any(d.severity == "error" for d in result.diagnostics):
+                found.extend(check_budget(data["callee"], static))
     return found
 
 
@@ -181,6 +184,29 @@ def check_pipeline_whole(fn: Callable[..., Any], spec: Spec, source: Callable[..
     return [d for d in diagnostics if d.code in ("TM301", "TM302", "TM303", "TM304")]
 
 
+def abstract_inputs_at(spec: Spec, sizes: Mapping[str, int]) -> dict[str, Any]:
+    """A signature's array inputs as abstract values, every axis at its size in ``sizes``.
+
+    A variadic axis (``*rest``) is one axis of its size; raises ``KeyError(axis)`` for an axis
+    without a size (``"_"`` for an anonymous one) and ``ValueError`` for a pytree input.
+    """
+    checker = _Checker(_nothing, spec, {}, {})
+    checker._collect_symbols()  # pyright: ignore[reportPrivateUsage]
+    if checker.symbols.anons:
+        raise KeyError("_")
+    if any(p.type is None for p in spec.inputs):
+        raise ValueError("pytree inputs have no shape to size")
+    env: dict[str, Size] = {}
+    for table in (checker.symbols.dims, checker.symbols.seqs):
+        for name, symbol in table.items():
+            env[symbol] = sizes[name]
+    return checker._inputs(env)  # pyright: ignore[reportPrivateUsage]
+
+
+def _nothing(**_: Any) -> None:
+    return None
+
+
 def _check(fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> _Result:
     key = _key(fn, spec, static, pytrees)
     result = _cache.get(key)
@@ -214,13 +240,14 @@ def _pytrees_key(pytrees: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _symbolic_dims(names: tuple[str, ...]) -> tuple[Size, ...]:
+def _symbolic_dims(names: tuple[str, ...], constraints: tuple[str, ...] = ()) -> tuple[Size, ...]:
     """JAX symbolic dimensions for ``names``, the same objects for the same names.
 
     Reusing them lets JAX's own caches (each ``jnp`` function is a small jitted function)
     hit across stages whose axes have the same names: checking many bodies costs much less.
+    ``constraints`` (``"n >= 2"``) are what the signature implies about the sizes.
     """
-    return tuple(export.symbolic_shape(", ".join(names), scope=export.SymbolicScope()))
+    return tuple(export.symbolic_shape(", ".join(names), scope=export.SymbolicScope(constraints)))
 
 
 class _Skip(Exception):
@@ -343,7 +370,30 @@ class _Checker:
         names = list(self.symbols.alone)
         if not names:
             return {}
-        return dict(zip(names, _symbolic_dims(tuple(names)), strict=True))
+        try:
+            dims = _symbolic_dims(tuple(names), self._constraints())
+        except Exception:  # noqa: BLE001 - a constraint JAX cannot parse: check without constraints
+            dims = _symbolic_dims(tuple(names))
+        return dict(zip(names, dims, strict=True))
+
+    def _constraints(self) -> tuple[str, ...]:
+        """What the signature implies about sizes: an axis declared ``n-2`` means ``n >= 2``.
+
+        Without them JAX cannot simplify ``max(0, n - 2)`` (what ``x[:-2]`` has) to ``n - 2``.
+        """
+        found: list[str] = []
+        for port in (*self.spec.inputs, *self.spec.outputs):
+            for item in port.type.dims if port.type is not None else ():
+                term = item.term if isinstance(item, Dim) else None
+                if term is None or not term.terms or (term.const >= 0 and all(c > 0 for _, c in term.terms)):
+                    continue
+                if any(v not in self.symbols.dims for v in term.vars()):
+                    continue
+                lhs = " + ".join(
+                    f"{c}*{self.symbols.dims[v]}" if c != 1 else self.symbols.dims[v] for v, c in term.terms
+                )
+                found.append(f"{lhs} >= {-term.const}")
+        return tuple(sorted(set(found)))
 
     def _prime_env(self) -> dict[str, Size]:
         fixed: set[int] = {0, 1}
@@ -772,13 +822,18 @@ def _input_dtype(name: str, dtypes: tuple[str, ...] | None) -> Any:
 def _canonical(dtypes: tuple[str, ...] | None) -> set[str] | None:
     if dtypes is None:
         return None
+    return set(_canonical_cached(dtypes, _x64()))
+
+
+@functools.cache
+def _canonical_cached(dtypes: tuple[str, ...], x64: bool) -> frozenset[str]:  # x64: canonical forms depend on it
     out: set[str] = set()
     for d in dtypes:
         try:
             out.add(str(jax.dtypes.canonicalize_dtype(jnp.dtype(d))))
         except TypeError:
             out.add(d)
-    return out
+    return frozenset(out)
 
 
 def _dtypes_text(dtypes: set[str]) -> str:

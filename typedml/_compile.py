@@ -44,11 +44,13 @@ def build_function(
     spec: Spec,
     plan: Plan,
     node_impl: Callable[[str, dict[str, Any]], Callable[..., Any]],
+    observe: Callable[[str, dict[str, Any], Any], None] | None = None,
 ) -> Callable[..., tuple[Any, ...]]:
     """The pipeline as ``f(*inputs) -> tuple(outputs)``, inputs in ``spec.inputs`` order.
 
     ``node_impl(node, data)`` gives the magnitude-level callable of a stage or nested
-    pipeline node (called with keyword arguments).
+    pipeline node (called with keyword arguments). ``observe(node, inputs, result)``, if
+    given, is called after each node (debug runs and checked runs use it).
     """
     steps: list[
         tuple[
@@ -95,6 +97,8 @@ def build_function(
         for node, fn, sources, static, out_names, several in steps:
             kwargs = {port: conv(values[src]) for port, src, conv in sources}
             result = fn(**kwargs, **static)
+            if observe is not None:
+                observe(node, kwargs, result)
             if several:
                 for name, value in zip(out_names, result, strict=False):
                     values[(node, name)] = value

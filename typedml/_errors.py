@@ -18,6 +18,7 @@ from typing import Literal
 
 __all__ = [
     "BodyError",
+    "ContractError",
     "Diagnostic",
     "InputError",
     "Location",
@@ -204,6 +205,10 @@ class NonFiniteError(TypedMLError, FloatingPointError):
     """A stage produced NaN or Inf from finite inputs."""
 
 
+class ContractError(TypedMLError, ValueError):
+    """A value inside a running pipeline breaks a contract (refinement) a stage declares."""
+
+
 for _cls in (
     TypedMLError,
     StageDefinitionError,
@@ -211,6 +216,7 @@ for _cls in (
     BodyError,
     InputError,
     NonFiniteError,
+    ContractError,
     Diagnostic,
     Location,
 ):

@@ -14,14 +14,16 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._cost import si as _si
 from ._errors import Diagnostic
 from ._graph import value_label
 from ._layout import Layout, layout
 
 if TYPE_CHECKING:
+    from ._cost import CostReport
     from ._pipeline import Pipeline
 
-__all__ = ["to_dot", "to_html", "to_mermaid"]
+__all__ = ["LEGEND_HTML", "graph_svg", "to_dot", "to_html", "to_mermaid"]
 
 COLORS = {"ok": "#455a64", "converted": "#1565c0", "error": "#c62828", "unverified": "#ef6c00"}
 FILLS = {"input": "#e3f2fd", "output": "#e8f5e9", "stage": "#ffffff", "pipeline": "#f3e5f5", "error": "#ffebee"}
@@ -131,7 +133,8 @@ def _edge_text(data: dict[str, Any]) -> str:
         return "pytree"
     unit = data.get("unit") or (str(src_type.unit) if src_type.unit is not None else "no unit")
     shape = data.get("shape") or "(" + ", ".join(src_type.dim_str.split()) + ")"
-    return f"{unit} {shape} {src_type.dtype_family}"
+    contracts = "".join(f" {r.name}" for r in src_type.refinements)  # what the value is promised to keep
+    return f"{unit} {shape} {src_type.dtype_family}{contracts}"
 
 
 def _conversion_text(unit: str, dst_unit: str, conv: tuple[float, float]) -> str:
@@ -257,15 +260,32 @@ def to_mermaid(pipeline: Pipeline[..., Any]) -> str:
 # -- HTML ----------------------------------------------------------------------------------
 
 
-def to_html(pipeline: Pipeline[..., Any]) -> str:
-    """A self-contained page: the graph as inline SVG, a legend, and every diagnostic."""
-    model = _model(pipeline)
+def graph_svg(pipeline: Pipeline[..., Any]) -> str:
+    """The checked graph as an inline SVG element (what ``to_html`` and run reports show)."""
+    return _placed_svg(_model(pipeline))
+
+
+def _placed_svg(model: _Model) -> str:
     placed = layout(
         [(n.id, _node_lines(n)) for n in model.nodes],
         [(e.src, e.dst, e.label) for e in model.edges],
         outputs={n.id for n in model.nodes if n.kind == "output"},
     )
-    svg = _svg(model, placed)
+    return _svg(model, placed)
+
+
+def to_html(pipeline: Pipeline[..., Any], cost: CostReport | None = None) -> str:
+    """A self-contained page: the graph as inline SVG, a legend, and every diagnostic."""
+    model = _model(pipeline)
+    if cost is not None:
+        figures = {c.name: c for c in cost.stages}
+        for node in model.nodes:
+            found = figures.get(node.id)
+            if found is not None:
+                node.subtitle = ", ".join(
+                    p for p in (node.subtitle, f"{_si(found.flops)}FLOP, {_si(found.peak_bytes)}B peak") if p
+                )
+    svg = _placed_svg(model)
     items = (
         "\n".join(f'<pre class="diagnostic {d.severity}">{html.escape(str(d))}</pre>' for d in model.diagnostics)
         or '<p class="ok">No problems found.</p>'
@@ -377,6 +397,8 @@ _LEGEND = "\n".join(
         "</ul>",
     ]
 )
+
+LEGEND_HTML = _LEGEND
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">

@@ -20,6 +20,7 @@ from typing import Any, Literal, NoReturn, cast, get_args, get_origin, get_type_
 
 from ._annotations import ArrayType, jaxtyping_parts, split_annotation
 from ._errors import Diagnostic, Location, StageDefinitionError, user_location
+from ._refine import problems_with
 from ._shapes import Dim, parse_dims
 from ._units import UnitExpr, UnitParseError, get_registry, parse_unit_expr
 
@@ -281,7 +282,7 @@ def _parse_port(
     problem: Callable[..., None],
     output: bool = False,
 ) -> Port | None:
-    base, unit_meta, bad = split_annotation(ann)
+    base, unit_meta, bad, refinements = split_annotation(ann)
     where = "output" if output else "parameter"
     label = "return value" if pname == "return" else f"{where} {pname!r}"
     if bad is not None:
@@ -316,6 +317,14 @@ def _parse_port(
             or get_origin(base) is not None
             or _is_pytree_annotation(base)
         ):
+            if refinements:
+                problem(
+                    "TM014",
+                    f"refinement {refinements[0]!r} on {label} of {owner!r}, which is not an array",
+                    pname,
+                    hint='value contracts apply to array ports: Q[Float[Array, "n"], "m", tm.Positive]',
+                )
+                return None
             return Port(pname, None, ann)
         problem("TM010", f"unsupported annotation {_fmt(base)} on {label} of {owner!r}", pname)
         return None
@@ -354,7 +363,14 @@ def _parse_port(
                     hint='use pint\'s syntax ("m/s**2", "kg*m") and \'name for unit variables',
                 )
             return None
-    return Port(pname, ArrayType(ann, family, dtypes, dim_str, dims, unit, array_type), ann)
+    registry = get_registry()
+    for ref in refinements:
+        found = problems_with(ref, unit, registry)
+        if found is not None:
+            why, hint = found
+            problem("TM014", f"refinement {ref!r} cannot apply to {label} of {owner!r}: {why}", pname, hint=hint)
+            return None
+    return Port(pname, ArrayType(ann, family, dtypes, dim_str, dims, unit, array_type, refinements), ann)
 
 
 def _valid_expr(text: str) -> bool:

@@ -17,6 +17,7 @@ from ._spec import Spec, not_a_function, parse_spec
 
 if TYPE_CHECKING:
     from ._check import CheckReport
+    from ._cost import Budget
     from ._pipeline import Pipeline
 
 __all__ = ["Stage", "stage"]
@@ -33,6 +34,7 @@ class Stage(Generic[P, R]):
         self.spec: Spec = parse_spec(fn, "stage")
         functools.update_wrapper(self, fn)
         self._runners: dict[tuple[tuple[str, str], ...], Pipeline[..., Any]] = {}
+        self.budget: Budget | None = None  # set by @tm.stage(budget=...)
 
     def __repr__(self) -> str:
         return f"<typedml.Stage {self.spec.name}>"
@@ -53,8 +55,12 @@ class Stage(Generic[P, R]):
         """
         from ._body import check_stage
         from ._check import CheckReport
+        from ._cost import check_budget
 
-        return CheckReport(check_stage(self, static))
+        found = check_stage(self, static)
+        if not any(d.severity == "error" for d in found):
+            found = [*check_budget(self, static), *found]
+        return CheckReport(found)
 
     def as_pipeline(self, **static: Any) -> Pipeline[..., Any]:
         """This stage alone as a pipeline (static configuration fixed to ``static``)."""
@@ -89,8 +95,24 @@ class Stage(Generic[P, R]):
 def stage(fn: Callable[P, R]) -> Stage[P, R]: ...
 @overload
 def stage(fn: None = None) -> NoReturn: ...
-def stage(fn: Callable[P, R] | None = None) -> Stage[P, R]:
-    """Declare a stage: every parameter and the return value must be annotated."""
+@overload
+def stage(*, budget: Budget) -> Callable[[Callable[P, R]], Stage[P, R]]: ...
+def stage(
+    fn: Callable[P, R] | None = None, *, budget: Budget | None = None
+) -> Stage[P, R] | Callable[[Callable[P, R]], Stage[P, R]]:
+    """Declare a stage: every parameter and the return value must be annotated.
+
+    ``@tm.stage(budget=tm.Budget(per="n", bytes_per_item=64))`` also declares a cost ceiling,
+    which ``check()`` verifies with XLA's analysis of the compiled stage (TM307).
+    """
     if fn is None:
-        not_a_function(fn, "stage")
+        if budget is None:
+            not_a_function(fn, "stage")
+
+        def declare(fn: Callable[P, R]) -> Stage[P, R]:
+            made = Stage(fn)
+            made.budget = budget
+            return made
+
+        return declare
     return Stage(fn)

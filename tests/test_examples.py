@@ -1,0 +1,62 @@
+"""The drift example writes its HTML report, with a row and a histogram for every edge of the graph."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from examples.drift.main import main
+from examples.drift.pipeline import station
+from typedml._graph import value_label
+
+
+class Rows(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[str]] = {}
+        self.histograms: set[str] = set()
+        self.edges = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "tr" and a.get("data-value"):
+            self.rows[a["data-value"]] = (a.get("class") or "").split()
+        if tag == "svg" and "histogram" in (a.get("class") or ""):
+            self.histograms.add(a["data-value"] or "")
+        if tag == "g" and a.get("class") == "edge":
+            self.edges += 1
+
+
+def test_the_example_writes_a_report_with_every_edge(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["--out", str(out)]) == 0
+    assert out.exists()
+    page = out.read_text(encoding="utf-8")
+    parsed = Rows()
+    parsed.feed(page)
+    edge_values = {
+        value_label(u, d["src_port"]) for u, _, d in station.graph.edges(data=True) if not u.startswith("output:")
+    }
+    edge_values = {v.removeprefix("input:") for v in edge_values}
+    assert edge_values == {"raw", "gain", "offset", "counts", "thermistor", "humidity", "dew_point", "spread"}
+    assert edge_values <= set(parsed.rows), f"edges without a row: {edge_values - set(parsed.rows)}"
+    assert edge_values <= parsed.histograms
+    assert parsed.edges == station.graph.number_of_edges()  # the graph picture is in the page
+    # the humidity sensor drifted; the thermistor readings came in volts, which is not a drift
+    moved = {name for name, classes in parsed.rows.items() if "shifted" in classes}
+    assert {"counts", "humidity", "dew_point"} <= moved
+    assert not moved & {"raw", "thermistor", "gain", "offset"}
+    assert re.search(r"<script", page) is None and "http" not in page.replace("http-equiv", "")  # self-contained
+    assert f"report written to {out}" in capsys.readouterr().out
+
+
+def test_the_learned_model_trains_to_the_noise_level(capsys):
+    from examples.learned.main import main as train
+    from examples.learned.pipeline import loss
+
+    assert loss.output_units == {"return": "kWh**2"}  # the loss is in the target's unit squared
+    assert loss.check().ok
+    errors = train(steps=150)
+    assert errors["test"] < 1.6  # the synthetic data's noise is 1 kWh; an untrained net is off by ~10
+    printed = capsys.readouterr().out
+    assert "test RMSE:" in printed and "kilowatt_hour" in printed

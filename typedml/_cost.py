@@ -1,0 +1,266 @@
+"""What a pipeline costs, from XLA's own analysis of the compiled code, without data.
+
+``pipeline.cost(n=10_000)`` gives every shape variable a size, derives each stage's input
+shapes by evaluating the pipeline abstractly, compiles each stage alone and the whole fused
+pipeline once, and reads XLA's cost analysis (FLOPs, bytes accessed) and memory analysis
+(arguments + outputs + temporaries: the stage's peak memory when it runs alone). The total is
+the fused pipeline's own figures, usually less than the sum of the stages (fusion keeps
+intermediates out of memory).
+
+A stage may declare a :class:`Budget`, ``@tm.stage(budget=tm.Budget(per="n",
+bytes_per_item=64))``; ``check()`` compiles it at a sample size and reports a breach (TM307).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+import jax
+
+from ._errors import Diagnostic, InputError, TypedMLError, user_location
+from ._spec import Spec
+
+__all__ = ["Budget", "CostReport", "StageCost", "check_budget", "compile_cost", "pipeline_cost", "si"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """A stage's cost ceiling per item of axis ``per``: bytes of peak memory and/or FLOPs.
+
+    Checked by ``check()``: the stage is compiled alone with ``per`` at ``size``, the other
+    axes at their sizes in ``at`` (default: ``size`` too), and its cost divided by ``size``.
+    """
+
+    per: str
+    bytes_per_item: float | None = None
+    flops_per_item: float | None = None
+    size: int = 1024
+    at: Mapping[str, int] = dataclasses.field(default_factory=dict[str, int])
+
+    def sizes(self, axes: set[str]) -> dict[str, int]:
+        """The size of every axis in ``axes`` for the check."""
+        return {name: self.at.get(name, self.size) if name != self.per else self.size for name in axes}
+
+
+@dataclasses.dataclass(frozen=True)
+class StageCost:
+    """XLA's figures for one stage compiled alone (or, for the total, the fused pipeline)."""
+
+    name: str
+    flops: float
+    bytes_accessed: float
+    peak_bytes: int  # arguments + outputs + temporaries - aliased
+
+    def describe(self) -> str:
+        return f"{si(self.flops)}FLOP, {si(self.bytes_accessed)}B accessed, {si(self.peak_bytes)}B peak"
+
+
+@dataclasses.dataclass(frozen=True)
+class CostReport:
+    """What ``pipeline.cost(**sizes)`` returns: per stage (by node name) and in total."""
+
+    pipeline: str
+    sizes: Mapping[str, int]
+    stages: tuple[StageCost, ...]
+    total: StageCost
+
+    def __getitem__(self, name: str) -> StageCost:
+        return next(s for s in self.stages if s.name == name)
+
+    def table(self) -> str:
+        rows = [("stage", "FLOPs", "bytes accessed", "peak memory")]
+        for s in (*self.stages, self.total):
+            rows.append((s.name, si(s.flops), si(s.bytes_accessed) + "B", si(s.peak_bytes) + "B"))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        lines = [
+            "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+            for r in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines.insert(len(lines) - 1, "  ".join("-" * w for w in widths))
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+        return f"cost of {self.pipeline} at {sizes} (XLA, {jax.default_backend()})\n" + "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def si(x: float) -> str:
+    """``1.23 M``: three significant digits and an SI prefix (then the unit)."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= factor:
+            return f"{x / factor:.3g} {prefix}"
+    return f"{x:.3g} "
+
+
+def compile_cost(name: str, fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> StageCost:
+    """Compile ``fn(**kwargs)`` (abstract values) and read XLA's cost and memory analysis."""
+    compiled = jax.jit(fn).lower(**kwargs).compile()  # pyright: ignore[reportUnknownMemberType]
+    analysis: Any = compiled.cost_analysis()
+    if isinstance(analysis, list):  # older jax: one dict per computation
+        analysis = cast("list[Any]", analysis)
+        analysis = analysis[0] if analysis else {}
+    figures = cast("Mapping[str, float]", analysis or {})
+    memory: Any = compiled.memory_analysis()
+    peak = 0
+    if memory is not None:
+        peak = int(
+            memory.argument_size_in_bytes
+            + memory.output_size_in_bytes
+            + memory.temp_size_in_bytes
+            - memory.alias_size_in_bytes
+        )
+    return StageCost(name, float(figures.get("flops", 0.0)), float(figures.get("bytes accessed", 0.0)), peak)
+
+
+def abstract_inputs(spec: Spec, sizes: Mapping[str, int], owner: str) -> dict[str, Any]:
+    """Abstract input values of ``spec`` with every shape variable at its size in ``sizes``."""
+    from ._body import abstract_inputs_at
+
+    try:
+        return abstract_inputs_at(spec, sizes)
+    except KeyError as err:
+        axis = str(err.args[0])
+        raise InputError(
+            Diagnostic(
+                "TM215",
+                f"{owner}: no size for axis {axis!r}",
+                user_location(),
+                hint=f"give every shape variable of the inputs a size, e.g. {axis}=1000",
+                stage=spec.name,
+            )
+        ) from None
+    except ValueError:
+        pytrees = ", ".join(repr(p.name) for p in spec.inputs if p.type is None)
+        raise InputError(
+            Diagnostic(
+                "TM215",
+                f"{owner}: input {pytrees} is a pytree value, whose shapes no size determines",
+                user_location(),
+                hint="cost() needs array inputs; cost the stages around the pytree in a pipeline of their own",
+                stage=spec.name,
+            )
+        ) from None
+
+
+def pipeline_cost(
+    spec: Spec,
+    whole: Callable[..., Any],
+    observed: Callable[[Callable[[str, dict[str, Any], Any], None]], Callable[..., Any]],
+    stage_fn: Callable[[str], Callable[..., Any]],
+    sizes: Mapping[str, int],
+) -> CostReport:
+    """Cost of each stage (compiled alone at the shapes it sees) and of the fused whole."""
+    owner = f"{spec.name}.cost()"
+    for name, size in sizes.items():
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise InputError(
+                Diagnostic(
+                    "TM215",
+                    f"{owner}: size of axis {name!r} must be a non-negative int, got {size!r}",
+                    user_location(),
+                    stage=spec.name,
+                )
+            )
+    unused = sorted(set(sizes) - spec.shape_vars)
+    if unused:
+        raise InputError(
+            Diagnostic(
+                "TM215",
+                f"{owner}: {', '.join(map(repr, unused))} is not an axis of the inputs",
+                user_location(),
+                notes=(f"axes of the inputs: {', '.join(sorted(spec.shape_vars)) or 'none'}",),
+                stage=spec.name,
+            )
+        )
+    inputs = abstract_inputs(spec, sizes, owner)
+    seen: dict[str, dict[str, Any]] = {}
+
+    def record(node: str, kwargs: dict[str, Any], result: Any) -> None:
+        seen[node] = {
+            k: jax.ShapeDtypeStruct(v.shape, v.dtype) if hasattr(v, "shape") else v for k, v in kwargs.items()
+        }
+
+    names = [p.name for p in spec.inputs]
+    traced = observed(record)
+
+    def call_traced(**kw: Any) -> Any:
+        return traced(*[kw[n] for n in names])
+
+    def call_whole(**kw: Any) -> Any:
+        return whole(*[kw[n] for n in names])
+
+    jax.eval_shape(call_traced, **inputs)  # pyright: ignore[reportUnknownMemberType]
+    stages: list[StageCost] = []
+    for node, kwargs in seen.items():
+        stages.append(compile_cost(node, stage_fn(node), kwargs))
+    total = compile_cost("total (fused)", call_whole, inputs)
+    return CostReport(spec.name, dict(sizes), tuple(stages), total)
+
+
+_budget_costs: dict[tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, int], ...]], StageCost] = {}
+
+
+def _budget_cost(stage: Any, static: Mapping[str, Any], budget: Budget) -> StageCost:
+    from ._body import abstract_inputs_at
+
+    spec: Spec = stage.spec
+    sizes = budget.sizes(spec.shape_vars)
+    key = (id(stage.fn), tuple(sorted((k, repr(v)) for k, v in static.items())), tuple(sorted(sizes.items())))
+    cost = _budget_costs.get(key)
+    if cost is None:
+        inputs = abstract_inputs_at(spec, sizes)
+        cost = compile_cost(spec.name, functools.partial(stage.fn, **static), inputs)
+        _budget_costs[key] = cost
+    return cost
+
+
+def check_budget(stage: Any, static: Mapping[str, Any]) -> list[Diagnostic]:
+    """TM307 when a stage with a :class:`Budget` costs more per item than it allows."""
+    budget: Budget | None = getattr(stage, "budget", None)
+    if budget is None:
+        return []
+    spec: Spec = stage.spec
+    try:
+        cost = _budget_cost(stage, static, budget)
+    except TypedMLError:
+        return []  # the body check reports why it cannot be evaluated
+    except Exception as err:  # noqa: BLE001 - a body that fails to compile is the body check's to report
+        return [
+            Diagnostic(
+                "TM307",
+                f"budget of stage {spec.name!r} could not be checked: {type(err).__name__}: {err}",
+                spec.location,
+                severity="warning",
+                stage=spec.name,
+            )
+        ]
+    found: list[Diagnostic] = []
+    for what, limit, value in (
+        ("bytes of peak memory", budget.bytes_per_item, cost.peak_bytes),
+        ("FLOPs", budget.flops_per_item, cost.flops),
+    ):
+        if limit is None:
+            continue
+        per_item = value / budget.size
+        if per_item > limit and not math.isclose(per_item, limit):
+            found.append(
+                Diagnostic(
+                    "TM307",
+                    f"stage {spec.name!r} costs {per_item:.4g} {what} per item of {budget.per!r}, "
+                    f"over its budget of {limit:.4g}",
+                    spec.location,
+                    notes=(
+                        f"compiled alone (XLA, {jax.default_backend()}) at "
+                        + ", ".join(f"{k}={v}" for k, v in sorted(budget.sizes(spec.shape_vars).items()))
+                        + f": {cost.describe()}",
+                    ),
+                    hint="reduce what the body materialises (e.g. an (n, n) intermediate), or raise the budget",
+                    stage=spec.name,
+                )
+            )
+    return found
