@@ -36,7 +36,7 @@ def test_count_min_never_underestimates_and_meets_its_bound():
 
 
 def test_hyperloglog_relative_error_within_four_standard_errors():
-    for precision, n in [(8, 300), (10, 5000), (12, 40000)]:
+    for precision, n in [(8, 300), (12, 20000)]:
         sketch = sl.hll_update(*sl.hll_init(K(precision), precision=precision), np.arange(n, dtype=np.int32) * 7 + 3)
         est = float(sl.hll_estimate(*sketch))
         assert abs(est - n) / n <= 4 * 1.04 / math.sqrt(2**precision)
@@ -151,7 +151,7 @@ def test_reservoir_partial_and_merge():
 
 # --- hashing sketches: chunked == one-shot, exactly ------------------------------------------
 
-N = 8
+N = 6
 
 
 @st.composite
