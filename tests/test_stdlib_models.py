@@ -190,3 +190,16 @@ def test_offset_units_refused_for_features_allowed_for_targets(q):
     assert fit.intercept.units == tm.get_registry().degC
     assert fit.coef.units == tm.get_registry().Unit("delta_degC/s")
     np.testing.assert_allclose(mag(fit.coef.to("K/s")), [2.0], rtol=1e-5)  # a slope converts without the offset
+
+
+def test_unit_mistakes_are_refused_before_any_computation(q):
+    x, y = regression_data(7, n=20, d=2)
+    with pytest.raises(tm.InputError) as info:
+        sl.ridge_regression(q(x, "mm"), q(y, "g"), q(1.0, "s**2"))  # alpha must be in mm**2
+    assert info.value.code == "TM203"
+    fit = sl.linear_regression(q(x, "mm"), q(y, "g"))
+    with pytest.raises(tm.InputError):
+        sl.linear_predict(q(x, "s"), *fit)  # the features changed dimension
+    np.testing.assert_allclose(
+        mag(sl.linear_predict(q(x / 10, "cm"), *fit)), mag(sl.linear_predict(q(x, "mm"), *fit)), rtol=1e-5
+    )
