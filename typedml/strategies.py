@@ -11,9 +11,10 @@ Sizes shrink towards ``min_side`` and units towards the declared one, so a faili
 comes back small. Bad arguments raise :class:`hypothesis.errors.InvalidArgument` when the
 strategy is drawn from, naming the argument.
 
-Value constraints attached to an annotation (``Annotated`` metadata) take part through one
-hook: a metadata object with a ``__typedml_elements__(dtype)`` method returns the element
-strategy for that port (an explicit ``elements=`` still wins).
+Values keep each port's contracts (``tm.Positive``, ``tm.Bounded(0, 100, "degC")``, ...),
+in the port's unit. Other constraints attached to an annotation (``Annotated`` metadata) take
+part through one hook: a metadata object with a ``__typedml_elements__(dtype)`` method returns
+the element strategy for that port (an explicit ``elements=`` still wins over both).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from ._errors import StageDefinitionError
+from ._refine import resolve
 from ._shapes import Anon, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec, parse_spec
 from ._targets import convertible_units, spec_of
@@ -457,21 +459,39 @@ def _hooked_elements(port: Port, dtype: np.dtype[Any]) -> st.SearchStrategy[Any]
     return None
 
 
-def _elements(port: Port, dtype: np.dtype[Any], opts: _Options) -> st.SearchStrategy[Any]:
+def _elements(
+    port: Port, dtype: np.dtype[Any], opts: _Options, bindings: Mapping[str, UType]
+) -> st.SearchStrategy[Any]:
     if isinstance(opts.elements, st.SearchStrategy):
         return cast("st.SearchStrategy[Any]", opts.elements)  # pyright: ignore[reportUnknownMemberType]
     if opts.elements is not None and port.name in opts.elements:
         strategy: st.SearchStrategy[Any] = opts.elements[port.name]
         return strategy
     hooked = _hooked_elements(port, dtype)
-    return hooked if hooked is not None else _default_elements(dtype)
+    if hooked is not None:
+        return hooked
+    if port.type is not None and port.type.refinements:  # value contracts: draw within them
+        registry = get_registry()
+        unit = None if port.type.unit is None else port.type.unit.substitute(registry, bindings)
+        b = resolve(port.type.refinements, unit, registry)
+        return elements_within(
+            dtype,
+            lower=b.lower,
+            upper=b.upper,
+            lower_open=b.lower_open,
+            upper_open=b.upper_open,
+            integer=b.integer,
+        )
+    return _default_elements(dtype)
 
 
-def _draw_array(draw: st.DrawFn, port: Port, shape: tuple[int, ...], opts: _Options) -> np.ndarray[Any, Any]:
+def _draw_array(
+    draw: st.DrawFn, port: Port, shape: tuple[int, ...], opts: _Options, bindings: Mapping[str, UType]
+) -> np.ndarray[Any, Any]:
     dtype = _pick_dtype(port)
     native = dtype.kind in "biufc" and dtype.type.__module__ == "numpy"
     carrier = dtype if native else np.dtype("float32")
-    values = draw(hnp.arrays(carrier, shape, elements=_elements(port, dtype, opts)))
+    values = draw(hnp.arrays(carrier, shape, elements=_elements(port, dtype, opts, bindings)))
     return values if native else values.astype(dtype)
 
 
@@ -572,7 +592,7 @@ def _draw_inputs(draw: st.DrawFn, ports: Sequence[Port], opts: _Options) -> Inpu
                 f"input {port.name!r} of {opts.owner} is a pytree value, which cannot be inferred: "
                 f"pass {port.name}=<value or strategy>"
             )
-        magnitude = _draw_array(draw, port, _shape(draw, port.type.dims, sizes, opts), opts)
+        magnitude = _draw_array(draw, port, _shape(draw, port.type.dims, sizes, opts), opts, bindings)
         values[port.name] = magnitude if port.type.unit is None else _attach_unit(draw, port, magnitude, bindings, opts)
     ordered = {p.name: values[p.name] for p in ports}
     ordered |= {k: v for k, v in values.items() if k not in ordered}  # static configuration given
