@@ -10,7 +10,7 @@ once. Two fresh processes then compute the per-column mean and standard deviatio
 
 Each process reports its peak resident memory (``ru_maxrss``) and, separately, its resident
 memory after imports and compilation, so the data's share is the difference. The cap
-(``--cap-mb``, default 64) is what the streamed process's data share must stay under; the
+(``--cap-mb``, default 64; chunks of ``--chunk-rows``, default 250,000) is what the streamed process's data share must stay under; the
 file is ``size / cap`` times larger. The two results are compared (relative difference).
 
 Run from the repository root::
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=32_000_000)
     parser.add_argument("--cols", type=int, default=4)
-    parser.add_argument("--chunk-rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk-rows", type=int, default=250_000)
     parser.add_argument("--cap-mb", type=float, default=64.0)
     parser.add_argument("--quick", action="store_true", help="a few MB: a smoke run, not a measurement")
     parser.add_argument("--json", type=Path, default=None)

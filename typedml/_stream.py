@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
+import jax
 import numpy as np
 
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
@@ -125,6 +126,9 @@ def _stream(
                 stats.padded_rows += chunk_rows - rows
             last = update(*state, **data)
             state = tuple(last)
+            # JAX dispatches asynchronously: without waiting, the loop would read chunk after
+            # chunk ahead of the computation and keep them all alive, whatever their number.
+            jax.block_until_ready([split_value(v)[0] for v in state])  # pyright: ignore[reportUnknownMemberType]
             stats.chunks += 1
             stats.rows += rows
             if bar is not None:
