@@ -69,6 +69,11 @@ class ShardedPipeline:
                 )
         self.edge_specs: dict[str, PartitionSpec] = self._edge_specs()
 
+    @property
+    def spec(self) -> Any:
+        """The pipeline's parsed signature (so ``tm.stream`` can fold chunks through a sharded update)."""
+        return self.pipeline.spec
+
     def _error(self, message: str, notes: tuple[str, ...] = (), hint: str | None = None) -> InputError:
         return InputError(
             Diagnostic("TM216", message, user_location(), notes=notes, hint=hint, stage=self.pipeline.spec.name)
