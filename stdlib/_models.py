@@ -45,11 +45,14 @@ def linear_regression(x: Q[Float[Array, "n d"], "'x"], y: Q[Float[Array, "n"], "
     """Ordinary least squares with an intercept, in closed form.
 
     ``coef`` is in ``delta('y)/'x`` (g/mm for body mass in g against flipper length in mm),
-    ``intercept`` in ``'y``. Solved by a least-squares solve on centred data, so collinear
+    ``intercept`` in ``'y``. Solved from the normal equations on centred data with a pseudo-inverse, so collinear
     features get the minimum-norm solution.
     """
     xm, ym = jnp.mean(x, axis=0), jnp.mean(y)
-    coef = jnp.linalg.lstsq(x - xm, y - ym)[0]
+    xc, yc = x - xm, y - ym
+    # pinv(X'X) X'y is lstsq's minimum-norm solution, and JAX can evaluate it for symbolic n, d
+    # (lstsq compares n with d), so the body is proven for every size
+    coef = jnp.linalg.pinv(xc.T @ xc, hermitian=True) @ (xc.T @ yc)
     return LinearFit(coef, ym - xm @ coef)
 
 
