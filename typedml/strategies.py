@@ -474,15 +474,33 @@ def _elements(
         registry = get_registry()
         unit = None if port.type.unit is None else port.type.unit.substitute(registry, bindings)
         b = resolve(port.type.refinements, unit, registry)
+        lower, upper = _inward(b.lower, b.upper, dtype)
         return elements_within(
             dtype,
-            lower=b.lower,
-            upper=b.upper,
+            lower=lower,
+            upper=upper,
             lower_open=b.lower_open,
             upper_open=b.upper_open,
             integer=b.integer,
         )
     return _default_elements(dtype)
+
+
+def _inward(lower: float | None, upper: float | None, dtype: np.dtype[Any]) -> tuple[float | None, float | None]:
+    """Bounds moved inwards by a few rounding steps of ``dtype``: a value drawn on a bound and
+    converted to another unit and back (``convert_units=True``) must still keep the contract."""
+    if dtype.kind != "f":
+        return lower, upper
+    eps = float(np.finfo(dtype).eps) * 16
+
+    def margin(bound: float) -> float:
+        return eps * max(1.0, abs(bound))
+
+    new_lower = None if lower is None or math.isinf(lower) else lower + margin(lower)
+    new_upper = None if upper is None or math.isinf(upper) else upper - margin(upper)
+    if new_lower is not None and new_upper is not None and new_lower > new_upper:
+        return lower, upper  # too narrow to move: the bounds themselves
+    return (lower if new_lower is None else new_lower), (upper if new_upper is None else new_upper)
 
 
 def _draw_array(
