@@ -81,3 +81,13 @@ def test_the_penguins_example_matches_scikit_learn(capsys):
     printed = capsys.readouterr().out
     assert "error[TM102] unit mismatch on edge mass -> columns.b" in printed
     assert "standardised first: ok" in printed
+
+
+def test_the_sketches_example_is_within_its_stated_errors(capsys):
+    from examples.sketches.main import main as run
+
+    result = run(["--rows", "400000", "--chunk-rows", "100000"])
+    assert abs(result["users_rel_error"]) < 0.065  # 4 standard errors of a 4096-register HyperLogLog
+    assert result["rank_error"] < 0.036  # the quantile sketch's stated bound (probability 0.99)
+    assert result["unit"] == "second"
+    assert "400000 requests in 4 chunks" in capsys.readouterr().out
