@@ -91,3 +91,15 @@ def test_the_sketches_example_is_within_its_stated_errors(capsys):
     assert result["rank_error"] < 0.036  # the quantile sketch's stated bound (probability 0.99)
     assert result["unit"] == "second"
     assert "400000 requests in 4 chunks" in capsys.readouterr().out
+
+
+def test_every_mistake_in_the_catalogue_is_caught_before_data(capsys):
+    from examples.mistakes.catalogue import HANDLED, MISTAKES
+    from examples.mistakes.main import main as show
+
+    found = show()
+    for pipeline, code in MISTAKES:
+        assert found[pipeline.spec.name][:1] == [code], (pipeline.spec.name, found[pipeline.spec.name])
+    for pipeline in HANDLED:
+        assert found[pipeline.spec.name] == []  # converted on the edges, not an error
+    assert capsys.readouterr().out.count("error[TM") == len(MISTAKES)
