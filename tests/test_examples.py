@@ -103,3 +103,13 @@ def test_every_mistake_in_the_catalogue_is_caught_before_data(capsys):
     for pipeline in HANDLED:
         assert found[pipeline.spec.name] == []  # converted on the edges, not an error
     assert capsys.readouterr().out.count("error[TM") == len(MISTAKES)
+
+
+def test_the_causal_example_uses_dimensionless_features_only(capsys):
+    from examples.causal.broken import raw_rmse_ratio
+    from examples.causal.main import main as run
+
+    assert run(["--pairs", "12"]) >= 0.75
+    assert "directions right" in capsys.readouterr().out
+    (error,) = [d for d in raw_rmse_ratio.check().errors if d.code == "TM102"][:1]
+    assert "unit mismatch on edge" in error.message and "ratio" in error.message
