@@ -53,7 +53,12 @@ def _num(x: float) -> str:
 
 
 def report_html(
-    report: RunReport, title: str, picture: str | None, legend: str, comparison: Comparison | None = None
+    report: RunReport,
+    title: str,
+    picture: str | None,
+    legend: str,
+    comparison: Comparison | None = None,
+    legend_css: str = "",
 ) -> str:
     """The page: title, the pipeline's graph (if known), one table row per value.
 
@@ -92,7 +97,13 @@ def report_html(
     else:
         note, head = "", ""
     return _PAGE.format(
-        title=html.escape(title), graph=graph, rows="\n".join(rows), count=len(rows), note=note, compare_head=head
+        title=html.escape(title),
+        graph=graph,
+        rows="\n".join(rows),
+        count=len(rows),
+        note=note,
+        compare_head=head,
+        legend_css=legend_css,
     )
 
 
@@ -106,16 +117,7 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem; color: #263238; }}
 h1 {{ font-size: 1.25rem; margin: 0 0 0.75rem; }}
 h2 {{ font-size: 1.05rem; margin: 1.25rem 0 0.5rem; }}
-.canvas {{ overflow: auto; border: 1px solid #cfd8dc; border-radius: 6px; padding: 0.5rem; background: #fafafa; }}
-.legend {{ list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; padding: 0; font-size: 0.85rem; }}
-.legend li {{ display: flex; align-items: center; gap: 0.35rem; }}
-.swatch {{ display: inline-block; width: 26px; height: 14px; border: 1px solid #546e7a; background: #fff; }}
-.swatch.box {{ border-radius: 3px; }}
-.swatch.pill {{ border-radius: 7px; }}
-.swatch.double {{ outline: 1px solid #546e7a; outline-offset: 1px; }}
-.line {{ display: inline-block; width: 28px; border-top: 2px solid; }}
-.line.thick {{ border-top-width: 3px; }}
-.line.dashed {{ border-top-style: dashed; }}
+{legend_css}
 table {{ border-collapse: collapse; font-size: 0.85rem; }}
 th, td {{ padding: 0.3rem 0.6rem; border-bottom: 1px solid #eceff1; text-align: right; vertical-align: middle; }}
 th {{ text-align: left; font-family: ui-monospace, Menlo, monospace; }}

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._cost import CostReport
     from ._pipeline import Pipeline
 
-__all__ = ["LEGEND_HTML", "graph_svg", "to_dot", "to_html", "to_mermaid"]
+__all__ = ["LEGEND_CSS", "LEGEND_HTML", "graph_svg", "to_dot", "to_html", "to_mermaid"]
 
 COLORS = {"ok": "#455a64", "converted": "#1565c0", "error": "#c62828", "unverified": "#ef6c00"}
 FILLS = {"input": "#e3f2fd", "output": "#e8f5e9", "stage": "#ffffff", "pipeline": "#f3e5f5", "error": "#ffebee"}
@@ -297,6 +297,7 @@ def to_html(pipeline: Pipeline[..., Any], cost: CostReport | None = None) -> str
         status="error" if any(d.severity == "error" for d in model.diagnostics) else "ok",
         svg=svg,
         legend=_LEGEND,
+        legend_css=LEGEND_CSS,
         diagnostics=items,
     )
 
@@ -399,6 +400,17 @@ _LEGEND = "\n".join(
 )
 
 LEGEND_HTML = _LEGEND
+# The legend's and the canvas's styles, shared by every page that shows the graph picture.
+LEGEND_CSS = """.canvas { overflow: auto; border: 1px solid #cfd8dc; border-radius: 6px; padding: 0.5rem; background: #fafafa; }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; padding: 0; font-size: 0.85rem; }
+.legend li { display: flex; align-items: center; gap: 0.35rem; }
+.swatch { display: inline-block; width: 26px; height: 14px; border: 1px solid #546e7a; background: #fff; }
+.swatch.box { border-radius: 3px; }
+.swatch.pill { border-radius: 7px; }
+.swatch.double { outline: 1px solid #546e7a; outline-offset: 1px; }
+.line { display: inline-block; width: 28px; border-top: 2px solid; }
+.line.thick { border-top-width: 3px; }
+.line.dashed { border-top-style: dashed; }"""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -412,19 +424,10 @@ h1 {{ font-size: 1.25rem; margin: 0 0 0.25rem; }}
 .summary {{ margin: 0 0 1rem; font-weight: 600; }}
 .summary.error {{ color: #c62828; }}
 .summary.ok {{ color: #2e7d32; }}
-.canvas {{ overflow: auto; border: 1px solid #cfd8dc; border-radius: 6px; padding: 0.5rem; background: #fafafa; }}
 svg.graph g.edge:hover path {{ stroke-width: 3.5; }}
 svg.graph g.edge:hover text {{ font-weight: 700; }}
 svg.graph g.node:hover rect {{ stroke-width: 2.5; }}
-.legend {{ list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; padding: 0; font-size: 0.85rem; }}
-.legend li {{ display: flex; align-items: center; gap: 0.35rem; }}
-.swatch {{ display: inline-block; width: 26px; height: 14px; border: 1px solid #546e7a; background: #fff; }}
-.swatch.box {{ border-radius: 3px; }}
-.swatch.pill {{ border-radius: 7px; }}
-.swatch.double {{ outline: 1px solid #546e7a; outline-offset: 1px; }}
-.line {{ display: inline-block; width: 28px; border-top: 2px solid; }}
-.line.thick {{ border-top-width: 3px; }}
-.line.dashed {{ border-top-style: dashed; }}
+{legend_css}
 pre.diagnostic {{ background: #f5f5f5; padding: 0.5rem 0.75rem; border-left: 4px solid #ef6c00; overflow-x: auto; }}
 pre.diagnostic.error {{ border-left-color: #c62828; }}
 </style>

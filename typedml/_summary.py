@@ -157,10 +157,10 @@ class RunReport:
         the reference (``reference.compare(self)``), and the values that moved are marked.
         """
         from ._report_html import report_html
-        from ._show import LEGEND_HTML
+        from ._show import LEGEND_CSS, LEGEND_HTML
 
         comparison = reference.compare(self) if reference is not None else None
-        return report_html(self, self.title, self.picture, LEGEND_HTML, comparison)
+        return report_html(self, self.title, self.picture, LEGEND_HTML, comparison, LEGEND_CSS)
 
     def __getitem__(self, name: str) -> ValueSummary:
         return self.values[name]
