@@ -192,7 +192,7 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     lines = []
     order = [f for f in corpus.FAMILIES if f in summary] + ["overall"]
     header = f"{'family':<13}{'cases':>6} | " + " | ".join(f"{t:^26}" for t in TOOLS)
-    lines.append("caught before data / caught at all (percent of cases)")
+    lines.append("per tool: caught before data / caught at all (count, percent of cases) / converted (c)")
     lines.append(header)
     lines.append("-" * len(header))
     for fam in order:
@@ -203,7 +203,9 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
             c = s[tool]
             before = sum(v for k, v in c.items() if k in BEFORE_DATA)
             caught = before + c.get(corpus.RUN, 0) + c.get(corpus.CALL, 0)
-            cells.append(f"{before:>3} {_pct(before, n):>4} / {caught:>3} {_pct(caught, n):>4}      ")
+            cells.append(
+                f"{before:>3} {_pct(before, n):>4} / {caught:>3} {_pct(caught, n):>4} / {c.get(corpus.CONVERTED, 0):>2}c"
+            )
         lines.append(f"{fam:<13}{n:>6} | " + " | ".join(f"{c:^26}" for c in cells))
     lines.append("")
     tm_counts = summary["overall"]["typedml"]
@@ -213,6 +215,12 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
             f"{k} {tm_counts.get(k, 0)}"
             for k in (corpus.BUILD, corpus.BODY, corpus.RUN, corpus.CONVERTED, corpus.MISSED)
         )
+    )
+    warned_missed = [
+        r["id"] for r in rows if r["tools"]["typedml"]["verdict"] == corpus.MISSED and r["tools"]["typedml"]["warnings"]
+    ]
+    lines.append(
+        f"typedml misses where check() warned: {len(warned_missed)} {warned_missed if warned_missed else ''}".rstrip()
     )
     fa = [r for r in rows if r["false_alarms"]]
     lines.append(f"false alarms on fixed twins (typedml errors): {len(fa)}")
@@ -224,7 +232,12 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         cells = []
         for tool in TOOLS:
             t = r["tools"][tool]
-            cells.append(f"{t['verdict']}{'(' + t['codes'] + ')' if t['codes'] and tool == 'typedml' else ''}"[:20])
+            text = t["verdict"]
+            if tool == "typedml" and t["codes"]:
+                text += f"({t['codes']})"
+            elif tool == "typedml" and t["warnings"]:
+                text += f"[warn {','.join(t['warnings'])}]"
+            cells.append(text[:20])
         lines.append(f"{r['id']:<5} {r['family']:<13} " + " ".join(f"{c:<20}" for c in cells) + f" {r['title']}")
     problems = [f"{r['id']}: {p}" for r in rows for p in r["problems"] + r["false_alarms"]]
     if problems:

@@ -340,3 +340,46 @@ class A08:
 
         a, b = A08.data()
         return lambda: combine(a, b)
+
+
+@case(
+    "A09",
+    "axes",
+    "an NHWC image batch fed to an NCHW per-channel normalisation",
+    cite=("zhang2018", "wu2021"),
+    expect="build",
+)
+class A09:
+    def data():
+        r = rng(19)
+        return f32(r.uniform(0, 1, (4, 8, 8, 3))), f32([0.48, 0.46, 0.41])
+
+    def typedml(fixed):
+        @tm.stage
+        def to_nchw(x: Float[Array, "b h w c"]) -> Float[Array, "b c h w"]:
+            return jnp.transpose(x, (0, 3, 1, 2))
+
+        @tm.stage
+        def normalise(x: Float[Array, "b c h w"], mean: Float[Array, "c"]) -> Float[Array, "b c h w"]:
+            return x - mean[:, None, None]
+
+        @tm.pipeline
+        def preprocess(x: Float[Array, "b h w c"], mean: Float[Array, "c"]) -> Float[Array, "b c h w"]:
+            return normalise(to_nchw(x) if fixed else x, mean)
+
+        return preprocess, A09.data()
+
+    def jax(fixed, check):
+        @check
+        def normalise(x: Float[Array, "b c h w"], mean: Float[Array, "c"]) -> Float[Array, "b c h w"]:
+            return x - mean[:, None, None]
+
+        x, m = A09.data()
+        return lambda: jax.jit(lambda x, m: normalise(jnp.transpose(x, (0, 3, 1, 2)) if fixed else x, m))(x, m)
+
+    def pint(fixed):
+        def normalise(x, mean):
+            return x - mean[:, None, None]
+
+        x, m = A09.data()
+        return lambda: normalise(x.transpose(0, 3, 1, 2) if fixed else x, m)

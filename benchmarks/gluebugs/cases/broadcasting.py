@@ -267,3 +267,46 @@ class B06:
 
         x, w, b = B06.data()
         return lambda: dense(x, w, b[:, 0] if fixed else b)
+
+
+@case(
+    "B07",
+    "broadcasting",
+    "row means kept as (n, 1) subtract from a per-row score (n,) into (n, n)",
+    cite=("islam2019", "wu2021"),
+    expect="build",
+)
+class B07:
+    def data():
+        r = rng(47)
+        return f32(r.normal(0, 1, (20, 4))), f32(r.normal(0, 1, 20))
+
+    def typedml(fixed):
+        @tm.stage
+        def row_mean(x: Float[Array, "n f"]) -> Float[Array, "n"] if fixed else Float[Array, "n 1"]:
+            return x.mean(axis=1) if fixed else x.mean(axis=1, keepdims=True)
+
+        @tm.stage
+        def excess(score: Float[Array, "n"], base: Float[Array, "n"]) -> Float[Array, ""]:
+            return (score - base).max()
+
+        @tm.pipeline
+        def ranking(x: Float[Array, "n f"], score: Float[Array, "n"]) -> Float[Array, ""]:
+            return excess(score, row_mean(x))
+
+        return ranking, B07.data()
+
+    def jax(fixed, check):
+        @check
+        def excess(score: Float[Array, "n"], base: Float[Array, "n"]) -> Float[Array, ""]:
+            return (score - base).max()
+
+        x, s = B07.data()
+        return lambda: jax.jit(lambda x, s: excess(s, x.mean(axis=1, keepdims=not fixed)))(x, s)
+
+    def pint(fixed):
+        def excess(score, base):
+            return (score - base).max()
+
+        x, s = B07.data()
+        return lambda: excess(s, x.mean(axis=1, keepdims=not fixed))

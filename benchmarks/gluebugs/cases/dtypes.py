@@ -301,3 +301,47 @@ class D07:
         e = np.exp(x - x.max(-1, keepdims=True))
         pred = x.argmax(-1)
         return lambda: overconfidence((e / e.sum(-1, keepdims=True)).max(-1) if fixed else pred, pred == y)
+
+
+@case(
+    "D08",
+    "dtypes",
+    "customer ids above 2**24 loaded as float32, then matched to integer ids",
+    cite=("islam2019", "higham2002"),
+    expect="build",
+)
+class D08:
+    def data():
+        r = rng(38)
+        ids = r.integers(30_000_000, 40_000_000, 30).astype(np.int32)
+        return ids, ids[::3] + 1  # ids one past existing ones: no exact match expected
+
+    def typedml(fixed):
+        @tm.stage
+        def load_ids(ids: Int[Array, "n"]) -> Int[Array, "n"] if fixed else Float32[Array, "n"]:
+            return ids if fixed else ids.astype(jnp.float32)
+
+        @tm.stage
+        def matches(ids: Int[Array, "n"], wanted: Int[Array, "m"]) -> Int[Array, ""]:
+            return (ids[:, None] == wanted[None, :]).any(axis=1).sum()
+
+        @tm.pipeline
+        def lookup(ids: Int[Array, "n"], wanted: Int[Array, "m"]) -> Int[Array, ""]:
+            return matches(load_ids(ids), wanted)
+
+        return lookup, D08.data()
+
+    def jax(fixed, check):
+        @check
+        def matches(ids: Int[Array, "n"], wanted: Int[Array, "m"]) -> Int[Array, ""]:
+            return (ids[:, None] == wanted[None, :]).any(axis=1).sum()
+
+        ids, wanted = D08.data()
+        return lambda: jax.jit(matches)(ids if fixed else ids.astype(np.float32), wanted)
+
+    def pint(fixed):
+        def matches(ids, wanted):
+            return (ids[:, None] == wanted[None, :]).any(axis=1).sum()
+
+        ids, wanted = D08.data()
+        return lambda: matches(ids if fixed else ids.astype(np.float32), wanted)

@@ -9,6 +9,7 @@ both convert on the way in, so a prefix or imperial/metric mistake between two d
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from corpus import case, f32, pick, q, rng, ureg
 from jaxtyping import Array, Float
 
@@ -430,3 +431,87 @@ class U10:
         if fixed:
             return lambda: carnot(q(c, "degC").to("K"), q(h, "degC").to("K"))
         return lambda: carnot(reg.Quantity(c, "degC"), reg.Quantity(h, "degC"))
+
+
+@case(
+    "U11",
+    "units",
+    "frequency in Hz used as angular frequency (rad/s): the 2*pi is lost",
+    cite=("ore2017", "mckeever2021"),
+    expect="missed",
+)
+class U11:
+    def data():
+        return f32(rng(111).uniform(0, 1, 50)), f32([50.0])  # s, Hz
+
+    def typedml(fixed):
+        @tm.stage
+        def angular(f: Q[Float[Array, "1"], "Hz"]) -> Q[Float[Array, "1"], "rad/s"]:
+            return 2 * jnp.pi * f
+
+        @tm.stage
+        def phase(t: Q[V, "s"], omega: Q[Float[Array, "1"], "rad/s"]) -> Q[V, "rad"]:
+            return omega * t
+
+        @tm.pipeline
+        def carrier(t: Q[V, "s"], f: Q[Float[Array, "1"], "Hz"]) -> Q[V, "rad"]:
+            return phase(t, angular(f) if fixed else f)
+
+        t, f = U11.data()
+        return carrier, (q(t, "s"), q(f, "Hz"))
+
+    def jax(fixed, check):
+        @check
+        def phase(t: V, omega: Float[Array, "1"]) -> V:
+            return omega * t
+
+        t, f = U11.data()
+        return lambda: jax.jit(phase)(t, 2 * jnp.pi * f if fixed else f)
+
+    def pint(fixed):
+        @ureg().wraps("rad", ("s", "rad/s"))
+        def phase(t, omega):
+            return omega * t
+
+        t, f = q(U11.data()[0], "s"), q(U11.data()[1], "Hz")
+        return lambda: phase(t, 2 * np.pi * ureg().rad * f if fixed else f)
+
+
+@case(
+    "U12",
+    "units",
+    "IMU acceleration in g read by a stage that expects m/s**2",
+    cite=("ore2017", "ore2017iros"),
+    expect="converted",
+)
+class U12:
+    def data():
+        return f32(rng(112).normal(1.0, 0.05, 100)), f32([0.01])  # g0, s
+
+    def typedml(fixed):
+        @tm.stage
+        def integrate(a: Q[V, "m/s**2"], dt: Q[Float[Array, "1"], "s"]) -> Q[V, "m/s"]:
+            return jnp.cumsum(a) * dt
+
+        @tm.pipeline
+        def imu(a: Q[V, "g0" if fixed else "m/s**2"], dt: Q[Float[Array, "1"], "s"]) -> Q[V, "m/s"]:
+            return integrate(a, dt)
+
+        a, dt = U12.data()
+        return imu, (q(a, "g0"), q(dt, "s"))
+
+    def jax(fixed, check):
+        @check
+        def integrate(a: V, dt: Float[Array, "1"]) -> V:
+            return jnp.cumsum(a) * dt
+
+        a, dt = U12.data()
+        return lambda: jax.jit(integrate)(a * 9.80665 if fixed else a, dt)
+
+    def pint(fixed):
+        @ureg().wraps("m/s", ("m/s**2", "s"))
+        def integrate(a, dt):
+            return np.cumsum(a) * dt
+
+        a, dt = U12.data()
+        return lambda: integrate(q(a, "g0"), q(dt, "s"))
