@@ -39,6 +39,23 @@ CALL = "call"  # baselines: when called with data
 
 CASES: list[type] = []
 
+# The published studies the families are drawn from (full references in README.md).
+CITATIONS = {
+    "zhang2018": "Zhang et al., An empirical study on TensorFlow program bugs, ISSTA 2018",
+    "islam2019": "Islam et al., A comprehensive study on deep learning bug characteristics, ESEC/FSE 2019",
+    "humbatova2020": "Humbatova et al., Taxonomy of real faults in deep learning systems, ICSE 2020",
+    "wu2021": "Wu, Shen, Chen, An empirical study on tensor shape faults in deep learning systems, arXiv:2106.02887",
+    "ore2017": "Ore, Detweiler, Elbaum, Lightweight detection of physical unit inconsistencies without program annotations, ISSTA 2017",
+    "ore2017iros": "Ore, Elbaum, Detweiler, Dimensional inconsistencies in code and ROS messages: a study of 5.9M lines of code, IROS 2017",
+    "mckeever2021": "McKeever et al., Unit of measurement libraries, their popularity and suitability, Softw. Pract. Exper. 2021",
+    "mco1999": "Mars Climate Orbiter Mishap Investigation Board, Phase I Report, NASA 1999",
+    "micikevicius2018": "Micikevicius et al., Mixed precision training, ICLR 2018",
+    "higham2002": "Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM 2002",
+    "kapoor2023": "Kapoor, Narayanan, Leakage and the reproducibility crisis in machine-learning-based science, Patterns 2023",
+    "yang2022": "Yang et al., Data leakage in notebooks: static detection and better processes, ASE 2022",
+    "rice2017": "Rice et al., Detecting argument selection defects, OOPSLA 2017",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Meta:
@@ -52,6 +69,7 @@ class Meta:
 def case(id: str, family: str, title: str, *, cite: tuple[str, ...], expect: str) -> Callable[[type], type]:
     assert family in FAMILIES, family
     assert expect in (BUILD, BODY, RUN, CONVERTED, MISSED), expect
+    assert cite and all(key in CITATIONS for key in cite), cite
 
     def register(cls: type) -> type:
         cls.meta = Meta(id, family, title, cite, expect)  # type: ignore[attr-defined]
