@@ -515,3 +515,50 @@ class U12:
 
         a, dt = U12.data()
         return lambda: integrate(q(a, "g0"), q(dt, "s"))
+
+
+@case(
+    "U13",
+    "units",
+    "temperature rise declared as a temperature ('u, not delta('u)), then shown in K",
+    cite=("ore2017", "mckeever2021"),
+    expect="missed",
+)
+class U13:
+    def data():
+        r = rng(113)
+        t_in = r.uniform(15, 25, 20)
+        return f32(t_in), f32(t_in + r.uniform(2, 8, 20))  # degC at inlet and outlet
+
+    def typedml(fixed):
+        out = "delta('u)" if fixed else "'u"
+
+        @tm.stage
+        def rise(t_out: Q[V, "'u"], t_in: Q[V, "'u"]) -> Q[V, out]:
+            return t_out - t_in
+
+        @tm.pipeline
+        def exchanger(t_in: Q[V, "degC"], t_out: Q[V, "degC"]) -> Q[V, "K"]:
+            return rise(t_out, t_in)
+
+        a, b = U13.data()
+        return exchanger, (q(a, "degC"), q(b, "degC"))
+
+    def jax(fixed, check):
+        @check
+        def rise(t_out: V, t_in: V) -> V:
+            return t_out - t_in
+
+        a, b = U13.data()
+        # the result is reported in K: a difference needs no offset, a temperature does
+        return lambda: jax.jit(lambda a, b: rise(b, a) if fixed else rise(b, a) + 273.15)(a, b)
+
+    def pint(fixed):
+        reg = ureg()
+
+        @reg.wraps("delta_degC" if fixed else "degC", ("degC", "degC"))
+        def rise(t_out, t_in):
+            return t_out - t_in
+
+        a, b = U13.data()
+        return lambda: rise(reg.Quantity(b, "degC"), reg.Quantity(a, "degC")).to("K")
