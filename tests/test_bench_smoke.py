@@ -133,3 +133,14 @@ def test_perf_suite_gpu_skips_cleanly_without_a_gpu(tmp_path: Path, capsys) -> N
     assert result["skipped"].startswith("no GPU")
     assert "steady" not in result
     assert "skipped" in capsys.readouterr().out
+
+
+def test_bench_stream_quick_run(tmp_path: Path, capsys) -> None:
+    bench = load_script(SCRIPT.with_name("bench_stream.py"))
+    out = tmp_path / "stream.json"
+    result = bench.main(["--quick", "--json", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8")) == result
+    assert result["streamed"]["rows"] == 200_003 and result["streamed"]["chunks"] == 11
+    assert result["max_rel_diff_mean"] < 1e-5 and result["max_rel_diff_std"] < 1e-4  # streamed equals in memory
+    assert result["streamed"]["unit"] == "meter"
+    assert "rows/s" in capsys.readouterr().out

@@ -30,8 +30,8 @@ def test_examples_check_clean_and_broken_example_is_skipped(capsys, monkeypatch)
     monkeypatch.chdir(ROOT)
     status, out, _ = run(capsys, "check", "examples/")
     assert status == 0, out
-    assert out.strip().splitlines()[-1].startswith("checked 4 pipelines in ")
-    assert "skipped 1" in out and "0 errors" in out
+    assert out.strip().splitlines()[-1].startswith("checked 6 pipelines in ")
+    assert "skipped 2" in out and "0 errors" in out
 
 
 def test_broken_example_reports_documented_diagnostics(capsys, monkeypatch):

@@ -88,7 +88,11 @@ def test_every_anchor_is_a_code_heading() -> None:
 # -- public API -------------------------------------------------------------------------
 
 PUBLIC_MODULES = {"stdlib"}  # submodules that are part of the API (listed in __all__)
-ON_DEMAND_MODULES = {"pytest_plugin"}  # public submodules imported only when asked for (not in __all__)
+ON_DEMAND_MODULES = {
+    "pytest_plugin",
+    "strategies",
+    "testing",
+}  # public submodules imported only when asked for (not in __all__)
 
 
 def test_all_is_exactly_the_public_names() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,14 @@ import pytest
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
 EXPECTED = re.compile(r"^\s*# -> (.*)$", re.M)
-PAGES = ["tutorial.md", "howto/debugging.md", "howto/units.md", "howto/shapes.md", "explanation/checking.md"]
+PAGES = [
+    "tutorial.md",
+    "howto/debugging.md",
+    "howto/units.md",
+    "howto/shapes.md",
+    "howto/scaling.md",
+    "explanation/checking.md",
+]
 
 
 def blocks(page: str) -> list[str]:
@@ -23,7 +32,9 @@ def blocks(page: str) -> list[str]:
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_and_prints_what_it_says(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {"__name__": "__docs__"}
+    module = types.ModuleType("__docs__")  # a real module: NamedTuple fields resolve their annotations in it
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    namespace = module.__dict__
     found = blocks(page)
     assert found, f"no python blocks on {page}"
     for i, code in enumerate(found):

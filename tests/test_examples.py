@@ -60,3 +60,24 @@ def test_the_learned_model_trains_to_the_noise_level(capsys):
     assert errors["test"] < 1.6  # the synthetic data's noise is 1 kWh; an untrained net is off by ~10
     printed = capsys.readouterr().out
     assert "test RMSE:" in printed and "kilowatt_hour" in printed
+
+
+def test_the_penguins_example_matches_scikit_learn(capsys):
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("palmerpenguins")
+    from sklearn.linear_model import LinearRegression
+
+    from examples.penguins.main import load, main
+
+    result = main()
+    data = load()
+    x = np.stack([data["flipper"].magnitude, data["bill"].magnitude], axis=1).astype(np.float64)
+    reference = LinearRegression().fit(x, np.asarray(data["mass"].magnitude, dtype=np.float64))
+    np.testing.assert_allclose(result["coef"], reference.coef_, rtol=1e-3)
+    assert result["units"] == "gram / millimeter"
+    assert result["r2"] == pytest.approx(reference.score(x, data["mass"].magnitude), rel=1e-3)
+    printed = capsys.readouterr().out
+    assert "error[TM102] unit mismatch on edge mass -> columns.b" in printed
+    assert "standardised first: ok" in printed

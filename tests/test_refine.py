@@ -270,3 +270,44 @@ def test_implication_between_contracts():
     assert b(tm.Bounded(0, 500, "mm")).implies(b(tm.Bounded(0, 1)))
     assert not b(tm.Bounded(0, 2000, "mm")).implies(b(tm.Bounded(0, 1)))
     assert not b(tm.Bounded(0, 1)).implies(b(tm.Integer))
+
+
+def test_strategies_draw_values_that_keep_the_contracts():
+    from hypothesis import given, settings
+
+    import typedml.strategies as tms
+
+    @tm.stage
+    def contracted(
+        t: Q[Float[Array, "n"], "K", tm.Bounded(0, 100, "degC")],
+        p: Q[Float[Array, "n"], "", tm.Probability],
+        w: Q[Float[Array, "n"], "'u", tm.Positive],
+        c: Q[Float[Array, "n"], "", tm.Integer, tm.NonNegative],
+    ) -> Q[Float[Array, "n"], "K"]:
+        return t
+
+    runner = contracted.as_pipeline()
+
+    @settings(max_examples=30, deadline=None, database=None)
+    @given(tms.inputs(contracted, convert_units=True))
+    def check(ins):
+        t = ins["t"].to("K").magnitude
+        assert np.all((t >= 273.15 - 1e-3) & (t <= 373.15 + 1e-3))
+        p = np.asarray(ins["p"].to("").magnitude if hasattr(ins["p"], "to") else ins["p"])
+        assert np.all((p >= -1e-6) & (p <= 1 + 1e-6))
+        assert np.all(np.asarray(ins["w"].magnitude) > 0)
+        runner(**ins)  # the drawn inputs pass the run-time contract checks
+
+    check()
+
+    @tm.stage
+    def counts(c: Q[Float[Array, "n"], "", tm.Integer, tm.NonNegative]) -> Float[Array, "n"]:
+        return c
+
+    @settings(max_examples=20, deadline=None, database=None)
+    @given(tms.inputs(counts))
+    def whole(ins):
+        c = np.asarray(getattr(ins["c"], "magnitude", ins["c"]))
+        assert np.all(c == np.round(c)) and np.all(c >= 0)
+
+    whole()

@@ -30,8 +30,12 @@ from ._refine import NonNegative as NonNegative
 from ._refine import Positive as Positive
 from ._refine import Probability as Probability
 from ._refine import Refinement as Refinement
+from ._shard import ShardedPipeline as ShardedPipeline
 from ._stage import Stage as Stage
 from ._stage import stage as stage
+from ._stream import StreamStats as StreamStats
+from ._stream import npy_chunks as npy_chunks
+from ._stream import stream as stream
 from ._summary import Comparison as Comparison
 from ._summary import RunReport as RunReport
 from ._summary import Shift as Shift
@@ -65,19 +69,23 @@ __all__ = [
     "Quantity",
     "Refinement",
     "RunReport",
+    "ShardedPipeline",
     "Shift",
     "Stage",
     "StageCost",
     "StageDefinitionError",
+    "StreamStats",
     "TypedMLError",
     "Unit",
     "ValueSummary",
     "WiringError",
     "get_registry",
+    "npy_chunks",
     "pipeline",
     "set_registry",
     "stage",
     "stdlib",
+    "stream",
     "use_registry",
 ]
 

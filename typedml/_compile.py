@@ -45,12 +45,15 @@ def build_function(
     plan: Plan,
     node_impl: Callable[[str, dict[str, Any]], Callable[..., Any]],
     observe: Callable[[str, dict[str, Any], Any], None] | None = None,
+    constrain: Callable[[str, str, Any], Any] | None = None,
 ) -> Callable[..., tuple[Any, ...]]:
     """The pipeline as ``f(*inputs) -> tuple(outputs)``, inputs in ``spec.inputs`` order.
 
     ``node_impl(node, data)`` gives the magnitude-level callable of a stage or nested
     pipeline node (called with keyword arguments). ``observe(node, inputs, result)``, if
     given, is called after each node (debug runs and checked runs use it).
+    ``constrain(node, port, value)``, if given, may replace each stage output (sharded runs
+    use it to pin each intermediate's sharding).
     """
     steps: list[
         tuple[
@@ -101,9 +104,9 @@ def build_function(
                 observe(node, kwargs, result)
             if several:
                 for name, value in zip(out_names, result, strict=False):
-                    values[(node, name)] = value
+                    values[(node, name)] = value if constrain is None else constrain(node, name, value)
             else:
-                values[(node, out_names[0])] = result
+                values[(node, out_names[0])] = result if constrain is None else constrain(node, out_names[0], result)
         return tuple(conv(values[src]) for src, conv in outputs)
 
     pipeline_fn.__name__ = spec.name

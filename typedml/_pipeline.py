@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
 
 import jax
@@ -29,8 +29,11 @@ from ._spec import Spec, not_a_function, parse_spec, return_location
 from ._units import UType, get_registry, unit_text, watch_registry
 
 if TYPE_CHECKING:
+    from jax.sharding import Mesh
+
     from ._cost import CostReport
     from ._debug import DebugRun
+    from ._shard import ShardedPipeline
 
 __all__ = ["Pipeline", "pipeline"]
 
@@ -329,6 +332,23 @@ class Pipeline(Generic[P, R]):
             self._executables[key] = exe
         self._remember(key, exe)
         return exe.wrap(exe.fn(*self._magnitudes(values)))
+
+    # -- scale ------------------------------------------------------------------------------
+    def sharded(self, mesh: Mesh, axes: Mapping[str, str]) -> ShardedPipeline:
+        """This pipeline with named shape axes placed on a device mesh: ``{"b": "data"}``.
+
+        Returns a callable like the pipeline whose inputs, intermediates and outputs carry
+        ``NamedSharding``s following the axis names through the checked graph; reductions over
+        a sharded axis are correct (XLA adds the collectives). A size the mesh axis's devices
+        do not divide is an :class:`InputError` (TM216). Multi-host: call
+        ``jax.distributed.initialize()`` first and build the mesh over ``jax.devices()``.
+        """
+        from ._shard import ShardedPipeline
+
+        try:
+            return ShardedPipeline(self, mesh, axes)
+        except TypedMLError as err:
+            raise err.with_traceback(None) from None
 
     # -- cost ------------------------------------------------------------------------------
     def cost(self, **sizes: int) -> CostReport:

@@ -1,0 +1,217 @@
+"""Data larger than memory: fold chunks through a mergeable state, one executable for all.
+
+``tm.stream(update, chunks, init=state)`` calls ``update(*state, **chunk)`` for every chunk
+and returns the last state (or ``finalize(*state)``). ``update`` is a stage or pipeline whose
+first inputs are the state's fields and whose output is the next state, such as the standard
+library's ``moments_update``; each call is the compiled pipeline, so chunks of one shape share
+one executable. With ``weights="w"``, a ragged last chunk is padded to the chunk size and its
+padding given weight 0 through the update's ``w`` port, so it needs no new executable either.
+
+Only the current chunk and the state are alive at a time: memory is bounded by the chunk size,
+whatever the data's. :func:`npy_chunks` reads a ``.npy`` file that way, with plain reads (a
+memory map would let the whole file's pages count as resident).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import jax
+import numpy as np
+
+from ._errors import Diagnostic, InputError, TypedMLError, user_location
+from ._runtime import split_value
+
+__all__ = ["StreamStats", "npy_chunks", "stream"]
+
+
+class StreamStats:
+    """What the last :func:`stream` call did: chunks, rows, seconds, rows per second."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.rows = 0
+        self.padded_rows = 0
+        self.seconds = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("nan")
+
+    def __repr__(self) -> str:
+        return (
+            f"StreamStats(chunks={self.chunks}, rows={self.rows}, padded_rows={self.padded_rows}, "
+            f"seconds={self.seconds:.3f}, rows_per_second={self.rows_per_second:.4g})"
+        )
+
+
+def _error(message: str, hint: str | None = None) -> InputError:
+    return InputError(Diagnostic("TM217", message, user_location(), hint=hint, stage="stream"))
+
+
+def stream(
+    update: Any,
+    chunks: Iterable[Any],
+    *,
+    init: Iterable[Any],
+    finalize: Any = None,
+    weights: str | None = None,
+    progress: bool = False,
+    total_rows: int | None = None,
+    stats: StreamStats | None = None,
+) -> Any:
+    """Fold ``chunks`` into ``init`` with ``update``; see the module documentation.
+
+    A chunk is a mapping from the update's data ports to values, or a single value when the
+    update has one data port. Returns ``finalize(*state)`` if given, else the state.
+    ``progress=True`` shows a progress bar (chunks, rows, rows per second) on stderr;
+    ``stats`` (a :class:`StreamStats`) is filled in as chunks go.
+    """
+    try:
+        return _stream(update, chunks, init, finalize, weights, progress, total_rows, stats or StreamStats())
+    except TypedMLError as err:
+        raise err.with_traceback(None) from None
+
+
+def _stream(
+    update: Any,
+    chunks: Iterable[Any],
+    init: Iterable[Any],
+    finalize: Any,
+    weights: str | None,
+    progress: bool,
+    total_rows: int | None,
+    stats: StreamStats,
+) -> Any:
+    spec = getattr(update, "spec", None)
+    if spec is None:
+        raise _error(f"stream() needs a typedml stage or pipeline to update with, got {type(update).__name__}")
+    last: Any = init
+    state = tuple(init)
+    names: tuple[str, ...] = spec.input_names
+    data_ports = names[len(state) :]
+    if not data_ports:
+        raise _error(
+            f"{spec.name} takes {len(names)} inputs, all used by the state of {len(state)} fields: no port for data",
+            hint="the update's first inputs are the state's fields, then the chunk's ports",
+        )
+    if weights is not None and weights not in data_ports:
+        raise _error(
+            f"weights={weights!r} is not a data port of {spec.name}",
+            hint=f"its data ports: {', '.join(data_ports)}",
+        )
+    bar = _bar(total_rows) if progress else None
+    chunk_rows: int | None = None
+    start = time.perf_counter()
+    try:
+        for chunk in chunks:
+            data: dict[str, Any] = (
+                dict(cast("Mapping[str, Any]", chunk))
+                if isinstance(chunk, Mapping)
+                else {_single(data_ports, weights, spec.name): chunk}
+            )
+            rows = _rows(data)
+            if chunk_rows is None:
+                chunk_rows = rows
+            if rows > chunk_rows:
+                raise _error(
+                    f"chunk {stats.chunks} has {rows} rows, more than the first chunk's {chunk_rows}",
+                    hint="make the first chunk the largest: every chunk is padded to its size at most",
+                )
+            if weights is not None:
+                data = _weighted(data, weights, rows, chunk_rows)
+                stats.padded_rows += chunk_rows - rows
+            last = update(*state, **data)
+            state = tuple(last)
+            # JAX dispatches asynchronously: without waiting, the loop would read chunk after
+            # chunk ahead of the computation and keep them all alive, whatever their number.
+            jax.block_until_ready([split_value(v)[0] for v in state])  # pyright: ignore[reportUnknownMemberType]
+            stats.chunks += 1
+            stats.rows += rows
+            if bar is not None:
+                bar.update(rows)
+                bar.set_postfix(chunks=stats.chunks)
+    finally:
+        stats.seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+    return finalize(*state) if finalize is not None else last
+
+
+def _single(ports: tuple[str, ...], weights: str | None, name: str) -> str:
+    data = [p for p in ports if p != weights]
+    if len(data) != 1:
+        raise _error(
+            f"{name} takes data on {', '.join(map(repr, data))}: give each chunk as a mapping of them",
+            hint="yield dicts from the chunk iterator, e.g. {'x': chunk_x, 'y': chunk_y}",
+        )
+    return data[0]
+
+
+def _rows(data: Mapping[str, Any]) -> int:
+    for value in data.values():
+        shape = getattr(split_value(value)[0], "shape", None)
+        if shape:
+            return int(shape[0])
+    raise _error("a chunk holds no array with a leading axis to count rows on")
+
+
+def _weighted(data: dict[str, Any], weights: str, rows: int, chunk_rows: int) -> dict[str, Any]:
+    like = next(v for k, v in data.items() if k != weights)
+    shape = np.shape(split_value(like)[0])
+    if weights not in data:
+        data[weights] = np.ones(shape, dtype=np.float32)
+    if rows == chunk_rows:
+        return data
+    return {k: _pad(v, chunk_rows - rows) for k, v in data.items()}
+
+
+def _pad(value: Any, extra: int) -> Any:
+    magnitude, units = split_value(value)
+    array = np.asarray(magnitude)
+    padded = np.concatenate([array, np.zeros((extra, *array.shape[1:]), dtype=array.dtype)])
+    if units is None:
+        return padded
+    return type(value)(padded, value.units)
+
+
+def _bar(total: int | None) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="rows", unit_scale=True, desc="stream", leave=False)
+
+
+def npy_chunks(path: str | Path, rows: int, unit: str | None = None) -> Iterator[Any]:
+    """The rows of a ``.npy`` file, ``rows`` at a time, read lazily (never the whole file).
+
+    With ``unit``, each chunk is a quantity of typedml's registry.
+    """
+    from ._units import get_registry
+
+    if rows <= 0:
+        raise _error(f"npy_chunks(): rows must be positive, got {rows}")
+    path = Path(path)
+    with path.open("rb") as f:
+        version = np.lib.format.read_magic(f)
+        header_shape, fortran, dtype = _header(f, version)
+        if fortran or not header_shape:
+            raise _error(f"npy_chunks(): {path} holds no rows that can be read one block at a time")
+        total = int(header_shape[0])
+        rest = tuple(int(d) for d in header_shape[1:])
+        row_items = int(np.prod(rest, dtype=np.int64)) if rest else 1
+        done = 0
+        make: Callable[[Any], Any] = (lambda a: a) if unit is None else (lambda a: get_registry().Quantity(a, unit))
+        while done < total:
+            take = min(rows, total - done)
+            block = np.fromfile(f, dtype=dtype, count=take * row_items).reshape((take, *rest))
+            done += take
+            yield make(block)
+
+
+def _header(f: Any, version: tuple[int, int]) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(f)
+    return np.lib.format.read_array_header_2_0(f)
