@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_fused.py"
 
 
@@ -89,6 +91,48 @@ def test_bench_debug_quick_run(tmp_path: Path, capsys) -> None:
         assert variant["median_us"] > 0 and len(variant["samples_us"]) == 3
     assert size["variants"]["plain"]["ratio_paired"] == 1.0
     assert "÷ plain" in capsys.readouterr().out
+
+
+def test_perf_suite_quick_run(tmp_path: Path, capsys) -> None:
+    bench = load_script(SCRIPT.parent / "perf" / "run.py")
+    out = tmp_path / "perf.json"
+    result = bench.main(["--quick", "--json", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(json.dumps(result))
+    (size,) = result["steady"]
+    expected = {"typedml", "jax.jit", "pint+numpy", "jaxtyping+beartype per stage"}
+    assert expected <= set(size["variants"])
+    assert ("hamilton+numpy" in size["variants"]) == size["hamilton"]
+    for row in size["variants"].values():
+        assert row["median_us"] > 0 and len(row["samples_us"]) == 2
+    first = result["first_call"]["median_ms"]
+    assert set(first) == {"jax_first", "typedml_first", "check", "typedml_after_check"}
+    assert all(v > 0 for v in first.values())
+    assert [(r["form"], r["stages"]) for r in result["check_scaling"]] == [
+        ("distinct", 10),
+        ("distinct", 40),
+        ("reused", 10),
+        ("reused", 40),
+    ]
+    assert result["memory"]["bytes_per_stage"] > 0
+    printed = capsys.readouterr().out
+    for part in ("1. steady state", "2. first call", "3. static check time", "4. memory"):
+        assert part in printed
+
+
+def test_perf_suite_gpu_skips_cleanly_without_a_gpu(tmp_path: Path, capsys) -> None:
+    import jax
+
+    bench = load_script(SCRIPT.parent / "perf" / "run.py")
+    try:
+        has_gpu = bool(jax.devices("gpu"))
+    except RuntimeError:
+        has_gpu = False
+    if has_gpu:
+        pytest.skip("a GPU is present: the GPU run is a measurement, not a smoke test")
+    result = bench.main(["--device", "gpu", "--quick", "--json", str(tmp_path / "gpu.json")])
+    assert result["skipped"].startswith("no GPU")
+    assert "steady" not in result
+    assert "skipped" in capsys.readouterr().out
 
 
 def test_bench_stream_quick_run(tmp_path: Path, capsys) -> None:
