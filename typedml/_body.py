@@ -166,22 +166,26 @@ def _evaluate_together(batch: list[_Pending]) -> None:
         _cache[item.key] = item.checker._result()  # pyright: ignore[reportPrivateUsage]
 
 
-def check_pipeline_whole(fn: Callable[..., Any], spec: Spec, source: Callable[..., Any]) -> list[Diagnostic]:
+def check_pipeline_whole(
+    fn: Callable[..., Any], spec: Spec, source: Callable[..., Any]
+) -> tuple[list[Diagnostic], bool]:
     """Evaluate a whole pipeline's pure function symbolically from its input signature.
 
     ``fn`` takes the inputs by name and returns the outputs as the signature declares them;
     ``source`` is the pipeline's own function (where diagnostics point).
     Stage by stage, the wiring check proves affine axis expressions; this evaluation also
-    settles the axes it can only mark unverified (``n*n``, TM151), for every size.
+    settles the axes it can only mark unverified (``n*n``, TM151), for every size. Returns the
+    wrong outputs, and whether every output was proven right for every size.
     """
     checker = _Checker(fn, spec, {}, {})
     checker.kind = "pipeline"
     checker.source = source
     diagnostics = checker.run().diagnostics
     if checker.sizes:  # evaluated at sample sizes only: they may not suit the whole pipeline
-        return []
+        return [], False
     # a wrong output, proven for every size; a stage that fails has its own diagnostics
-    return [d for d in diagnostics if d.code in ("TM301", "TM302", "TM303", "TM304")]
+    wrong = [d for d in diagnostics if d.code in ("TM301", "TM302", "TM303", "TM304")]
+    return wrong, not diagnostics
 
 
 def abstract_inputs_at(spec: Spec, sizes: Mapping[str, int]) -> dict[str, Any]:

@@ -138,15 +138,22 @@ class Pipeline(Generic[P, R]):
         # Proven bodies joined by proven edges make a proven pipeline; the end-to-end evaluation
         # settles what the edge check could only mark unverified (and costs a trace of it all).
         if self._report.ok and any(d.code in ("TM150", "TM151") for d in self._report.warnings):
-            self._report.diagnostics.extend(self._check_whole(self._plan))
+            wrong, proven = self._check_whole(self._plan)
+            self._report.diagnostics.extend(wrong)
+            if proven:  # every output shape proven for every size: its edge is no longer unverified
+                self._report.diagnostics[:] = [
+                    d
+                    for d in self._report.diagnostics
+                    if not (d.code == "TM151" and (d.stage or "").startswith("output:"))
+                ]
 
-    def _check_whole(self, plan: Plan) -> list[Diagnostic]:
+    def _check_whole(self, plan: Plan) -> tuple[list[Diagnostic], bool]:
         """The whole pipeline evaluated symbolically end to end (what no edge check can settle)."""
         assert self._graph is not None
         try:
             impl = build_function(self._graph, self.spec, plan, functools.partial(_node_impl, plan))
         except TypedMLError:  # unit variables in its own signature: bound per call only
-            return []
+            return [], False
         names = [p.name for p in self.spec.inputs]
         output_tuple = self.spec.output_tuple
 
