@@ -557,3 +557,19 @@ def test_default_registry_restored_after_use_registry() -> None:
     assert tm.get_registry() is before
     out = in_volts(qty([1.0], "mV"))
     assert_quantity(out, "V", before)
+
+
+def test_an_absolute_temperature_for_a_difference_port_says_why():
+    import numpy as np
+
+    @tm.stage
+    def total_rise(x: Q[Float[Array, "n"], "delta('u)"]) -> Q[Float[Array, ""], "delta('u)"]:
+        return x.sum()
+
+    with pytest.raises(tm.InputError) as info:
+        total_rise(tm.get_registry().Quantity(np.ones(2, dtype=np.float32), "degC"))
+    (d,) = info.value.diagnostics
+    assert d.code == "TM203"
+    assert d.hint.startswith("°C and Δ°C measure the same dimension, but one is an absolute reading")
+    rise = total_rise(tm.get_registry().Quantity(np.ones(2, dtype=np.float32), "delta_degC"))
+    assert float(rise.magnitude) == 2.0

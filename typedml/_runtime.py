@@ -179,7 +179,7 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
                                 f"expected: {expected} ({expected.dimension_text()})",
                                 f"found: {unit} ({unit.dimension_text()})",
                             ),
-                            "dimensions differ, so no conversion exists",
+                            _offset_hint(unit, expected) or "dimensions differ, so no conversion exists",
                         )
                     )
         if conv == (1.0, 0.0):
@@ -221,6 +221,17 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
     if problems:
         raise InputError(problems)
     return Boundary(conversions, integer, rigid_units)
+
+
+def _offset_hint(found: UType, expected: UType) -> str | None:
+    """Why two units of one dimension do not convert: an absolute offset unit against a difference."""
+    if found.unit.dimensionality != expected.unit.dimensionality:
+        return None
+    return (
+        f"{found} and {expected} measure the same dimension, but one is an absolute reading with an "
+        "offset (degC, degF) and the other a difference: pass absolute data in a unit without offset "
+        "(K), or differences (delta_degC)"
+    )
 
 
 def _convert(found: UType, expected: UType) -> tuple[float, float] | None:
