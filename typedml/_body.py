@@ -28,6 +28,7 @@ from jax import export
 from ._cost import check_budget
 from ._errors import Diagnostic, Location
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
+from ._runtime import is_key_dtype
 from ._shapes import Anon, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec, return_location
 
@@ -561,7 +562,7 @@ class _Checker:
     def _compare_dtype(self, port: Port, value: jax.ShapeDtypeStruct) -> None:
         assert port.type is not None
         allowed = _canonical(port.type.dtypes)
-        computed = str(value.dtype)
+        computed = "prng_key" if is_key_dtype(value.dtype) else str(value.dtype)
         if allowed is not None and computed not in allowed:
             self._error(
                 "TM303",
@@ -816,11 +817,18 @@ def _same_seq(a: Any, b: list[Size]) -> bool:
 def _input_dtype(name: str, dtypes: tuple[str, ...] | None) -> Any:
     if dtypes is None:
         return jnp.float32
+    if dtypes == ("prng_key",):  # jaxtyping's Key: the dtype of a typed PRNG key array
+        return _key_dtype()
     preferred = next((d for d in _PREFERRED_DTYPES if d in dtypes), dtypes[0])
     try:
         return jax.dtypes.canonicalize_dtype(jnp.dtype(preferred))
     except TypeError:
         raise _Skip(f"input {name!r} has dtype {preferred}, which JAX cannot build") from None
+
+
+@functools.cache
+def _key_dtype() -> Any:
+    return jax.eval_shape(jax.random.key, 0).dtype  # pyright: ignore[reportUnknownMemberType]
 
 
 def _canonical(dtypes: tuple[str, ...] | None) -> set[str] | None:

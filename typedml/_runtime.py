@@ -20,7 +20,7 @@ from ._shapes import Conflict, Lin, SeqItem, ShapeStore, namespaced
 from ._spec import Port, Spec
 from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, solve_unit_vars
 
-__all__ = ["Boundary", "Executable", "check_inputs", "split_value"]
+__all__ = ["Boundary", "Executable", "check_inputs", "is_key_dtype", "split_value"]
 
 _INTEGER_KINDS = ("i", "u", "b")
 # pint's Quantity and typedml's own: both keep ``_magnitude`` and a UnitsContainer ``_units``
@@ -84,7 +84,9 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
                 mag = np.asarray(mag)
             except Exception:  # noqa: BLE001
                 mag = None
-        if mag is None or getattr(getattr(mag, "dtype", None), "kind", "O") in ("O", "U", "S", "V"):
+        if mag is None or (
+            getattr(getattr(mag, "dtype", None), "kind", "O") in ("O", "U", "S", "V") and not _is_key(mag)
+        ):
             problems.append(
                 _diag(
                     "TM208",
@@ -200,7 +202,7 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
             )
         conversions.append(conv)
         # dtype
-        dtype = str(mag.dtype)
+        dtype = "prng_key" if _is_key(mag) else str(mag.dtype)
         if t.dtypes is not None and dtype not in t.dtypes:
             problems.append(
                 _diag(
@@ -221,6 +223,21 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
     if problems:
         raise InputError(problems)
     return Boundary(conversions, integer, rigid_units)
+
+
+def is_key_dtype(dtype: Any) -> bool:
+    """The dtype of a typed PRNG key array (``jax.random.key``), which jaxtyping's ``Key`` annotates."""
+    import jax
+    import jax.numpy as jnp
+
+    try:
+        return dtype is not None and bool(jnp.issubdtype(dtype, jax.dtypes.prng_key))
+    except TypeError:
+        return False
+
+
+def _is_key(value: Any) -> bool:
+    return is_key_dtype(getattr(value, "dtype", None))
 
 
 def _offset_hint(found: UType, expected: UType) -> str | None:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ._runtime import is_key_dtype
 from ._units import UType, conversion, get_registry
 
 __all__ = ["Comparison", "RunReport", "ValueSummary"]
@@ -54,6 +55,11 @@ class ValueSummary:
 
     @classmethod
     def of(cls, name: str, value: Any, unit: str | None) -> ValueSummary:
+        if is_key_dtype(getattr(value, "dtype", None)):  # PRNG keys: no numbers to summarise, only their shape
+            shape = tuple(int(d) for d in value.shape)
+            nan = math.nan
+            quantiles = (nan,) * len(QUANTILES)
+            return cls(name, unit, shape, "prng_key", math.prod(shape), 0, 0, nan, nan, nan, nan, quantiles, ((), ()))
         array = np.asarray(value)
         if array.dtype.kind == "b":
             array = array.astype(np.int8)
