@@ -17,6 +17,7 @@ from ._errors import Diagnostic as Diagnostic
 from ._errors import InputError as InputError
 from ._errors import Location as Location
 from ._errors import NonFiniteError as NonFiniteError
+from ._errors import Related as Related
 from ._errors import StageDefinitionError as StageDefinitionError
 from ._errors import TypedMLError as TypedMLError
 from ._errors import WiringError as WiringError
@@ -68,6 +69,7 @@ __all__ = [
     "Q",
     "Quantity",
     "Refinement",
+    "Related",
     "RunReport",
     "ShardedPipeline",
     "Shift",

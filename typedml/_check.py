@@ -46,6 +46,11 @@ class CheckReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
     @property
+    def infos(self) -> list[Diagnostic]:
+        """Facts worth knowing that need no change (e.g. a body trusted, not checked)."""
+        return [d for d in self.diagnostics if d.severity == "info"]
+
+    @property
     def ok(self) -> bool:
         """True when there is no error (warnings allowed)."""
         return not self.errors
@@ -91,7 +96,7 @@ def check_graph(
     # (A body check's error, TM3xx, leaves the graph whole.)
     checker.run(report_unused=not any(d.severity == "error" and not d.code.startswith("TM3") for d in pre or []))
     diagnostics = list(pre or []) + checker.diagnostics
-    order = {"error": 0, "warning": 1}
+    order = {"error": 0, "warning": 1, "info": 2}
     diagnostics.sort(key=lambda d: order[d.severity])
     return CheckReport(diagnostics), Plan(checker.conversions, checker.int_edges, checker.node_bindings)
 

@@ -17,19 +17,27 @@ from types import CodeType, FrameType
 from typing import Literal
 
 __all__ = [
+    "DOCS_URL",
     "BodyError",
     "ContractError",
     "Diagnostic",
     "InputError",
     "Location",
     "NonFiniteError",
+    "Related",
     "Severity",
     "StageDefinitionError",
     "TypedMLError",
     "WiringError",
 ]
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
+"""``error``: the pipeline cannot run; ``warning``: something could not be verified or looks
+wrong; ``info``: a fact worth knowing that needs no change (e.g. a body that is trusted, not
+checked)."""
+
+DOCS_URL = "https://typedml.readthedocs.io/en/latest/"
+"""Where the documentation lives; each diagnostic code has an anchor on its errors page."""
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,9 +49,25 @@ class Location:
     path: str
     line: int
     col: int = 1
+    end_line: int | None = None
+    end_col: int | None = None
+    """Where the place ends (1-based, exclusive column), when known: the range an editor marks."""
 
     def __str__(self) -> str:
         return f"{_display_path(self.path)}:{self.line}:{self.col}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Related:
+    """A second place that explains a diagnostic: the annotation that fixed a size or a unit,
+    the producing stage's return annotation, the other use of a shared name."""
+
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        place = f"{self.location}: " if self.location is not None else ""
+        return f"{place}note: {self.message}"
 
 
 def _display_path(path: str) -> str:
@@ -112,8 +136,10 @@ def _frame_location(frame: FrameType) -> Location:
 class Diagnostic:
     """One problem found by a check, printed like a compiler message.
 
-    ``code`` is documented in ``docs/errors.md``; ``notes`` are the facts (expected, found,
-    where each came from, current shape bindings); ``hint`` suggests the fix.
+    ``code`` is documented in ``docs/errors.md`` (:attr:`url`); ``notes`` are the facts
+    (expected, found, where each came from, current shape bindings); ``hint`` suggests the fix;
+    ``related`` are other places that explain it (one cause gives one diagnostic, with the
+    places it touches here).
     """
 
     code: str
@@ -124,11 +150,18 @@ class Diagnostic:
     hint: str | None = None
     stage: str | None = None
     port: str | None = None
+    related: tuple[Related, ...] = ()
+
+    @property
+    def url(self) -> str:
+        """The documentation of this diagnostic's code."""
+        return f"{DOCS_URL}errors/#{self.code.lower()}"
 
     def __str__(self) -> str:
         place = f"{self.location}: " if self.location is not None else ""
         lines = [f"{place}{self.severity}[{self.code}] {self.message}"]
         lines.extend(f"    {note}" for note in self.notes)
+        lines.extend(f"    {related}" for related in self.related)
         if self.hint:
             lines.append(f"    hint: {self.hint}")
         return "\n".join(lines)
@@ -143,10 +176,22 @@ class Diagnostic:
             "path": loc.path if loc else None,
             "line": loc.line if loc else None,
             "col": loc.col if loc else None,
+            "end_line": loc.end_line if loc else None,
+            "end_col": loc.end_col if loc else None,
             "stage": self.stage,
             "port": self.port,
             "notes": list(self.notes),
             "hint": self.hint,
+            "related": [
+                {
+                    "message": r.message,
+                    "path": r.location.path if r.location else None,
+                    "line": r.location.line if r.location else None,
+                    "col": r.location.col if r.location else None,
+                }
+                for r in self.related
+            ],
+            "url": self.url,
         }
 
 
@@ -219,5 +264,6 @@ for _cls in (
     ContractError,
     Diagnostic,
     Location,
+    Related,
 ):
     _cls.__module__ = "typedml"
