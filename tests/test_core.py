@@ -196,9 +196,9 @@ def test_executable_cached_per_input_signature(q):
 
     p(q([1.0, 2.0], "m"))
     p(q([3.0, 4.0], "m"))
-    assert len(p._executables) == 1
+    assert len(p._caller.executables) == 1
     out = p(q([1.0, 2.0], "km"))  # another unit: another validated signature
-    assert len(p._executables) == 2
+    assert len(p._caller.executables) == 2
     np.testing.assert_allclose(np.asarray(out.magnitude), [1e6, 4e6])
 
 

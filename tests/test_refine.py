@@ -231,10 +231,10 @@ def test_pipelines_without_contracts_compile_as_before():
         return double(x)
 
     twice(quantity([1.0], "m"))
-    (exe,) = twice._executables.values()
+    (exe,) = twice._caller.executables.values()
     assert hasattr(exe.fn, "lower")  # the jitted function itself, no Python wrapper around it
     guarded(quantity([1.0], "degC"))
-    (exe,) = guarded._executables.values()
+    (exe,) = guarded._caller.executables.values()
     assert not hasattr(exe.fn, "lower")
 
 
@@ -242,8 +242,10 @@ def test_contracts_are_carried_along_edges_and_shown_on_them():
     from typedml._contracts import stage_contracts
 
     def checked_ports(p):
-        graph, plan = p._annotated({})
-        return {(c.node, c.port, c.output) for cs in stage_contracts(graph, plan, {}).values() for c in cs}
+        plan = p._planner.ready()
+        return {
+            (c.node, c.port, c.output) for cs in stage_contracts(plan.graph, plan.resolved, {}).values() for c in cs
+        }
 
     # logit.p needs a Probability, and to_fraction promises one: only the promise is checked;
     # guarded's own input contract (in degC) implies to_fraction's (in K) after the conversion

@@ -66,7 +66,7 @@ def test_streamed_moments_equal_the_in_memory_ones_and_compile_once():
     assert str(result.mean.units) == "meter" and str(result.variance.units) == "meter ** 2"
     assert (stats.chunks, stats.rows, stats.padded_rows) == (11, 1030, 70)  # the last 30 rows padded to 100
     runner = sums_update.as_pipeline()
-    (exe,) = runner._executables.values()  # one executable...
+    (exe,) = runner._caller.executables.values()  # one executable...
     assert exe.fn._cache_size() == 1  # ...traced for one shape only: the ragged chunk was padded
 
 

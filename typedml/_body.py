@@ -25,7 +25,6 @@ import jax.numpy as jnp
 import networkx as nx
 from jax import export
 
-from ._cost import check_budget
 from ._errors import Diagnostic, Location
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._runtime import is_key_dtype
@@ -68,8 +67,14 @@ def check_stage(
     return diagnostics
 
 
-def check_bodies(graph: nx.MultiDiGraph[str]) -> list[Diagnostic]:
-    """Body-check every stage node of a traced pipeline graph, once per (stage, static)."""
+def check_bodies(
+    graph: nx.MultiDiGraph[str], budget: Callable[[Any, dict[str, Any]], list[Diagnostic]] | None = None
+) -> list[Diagnostic]:
+    """Body-check every stage node of a traced pipeline graph, once per (stage, static).
+
+    ``budget(stage, static)``, if given, adds the cost check of each stage whose body passed
+    (``typedml._cost.check_budget``: it compiles the stage, so it runs after the body check).
+    """
     found: list[Diagnostic] = []
     seen: set[tuple[Any, ...]] = set()
     abstract: dict[tuple[str, str], Any] = {}
@@ -98,8 +103,8 @@ def check_bodies(graph: nx.MultiDiGraph[str]) -> list[Diagnostic]:
         if key not in seen:
             seen.add(key)
             found.extend(result.diagnostics)
-            if not any(d.severity == "error" for d in result.diagnostics):
-                found.extend(check_budget(data["callee"], static))
+            if budget is not None and not any(d.severity == "error" for d in result.diagnostics):
+                found.extend(budget(data["callee"], static))
     return found
 
 

@@ -218,8 +218,6 @@ def _sarif(diagnostics: list[Diagnostic]) -> dict[str, Any]:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ._show import to_dot, to_html, to_mermaid
-
     target: str = args.target
     module_part, _, attr = target.rpartition(":")
     if not module_part:
@@ -249,9 +247,9 @@ def _show(args: argparse.Namespace) -> int:
         print(f"typedml show: {attr!r} in {module_part} is not a pipeline or stage (found: {names})", file=sys.stderr)
         return EXIT_USAGE
     pipeline = cast("Pipeline[..., Any]", obj)
-    render = {"dot": to_dot, "mermaid": to_mermaid, "html": to_html}[args.format]
+    render = {"dot": pipeline.to_dot, "mermaid": pipeline.to_mermaid, "html": pipeline.to_html}[args.format]
     with contextlib.redirect_stdout(sys.stderr):
-        text = render(pipeline)
+        text = render()
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)

@@ -1,11 +1,9 @@
-"""What a pipeline costs, from XLA's own analysis of the compiled code, without data.
+"""What code costs, from XLA's own analysis of the compiled code, without data.
 
-``pipeline.cost(n=10_000)`` gives every shape variable a size, derives each stage's input
-shapes by evaluating the pipeline abstractly, compiles each stage alone and the whole fused
-pipeline once, and reads XLA's cost analysis (FLOPs, bytes accessed) and memory analysis
-(arguments + outputs + temporaries: the stage's peak memory when it runs alone). The total is
-the fused pipeline's own figures, usually less than the sum of the stages (fusion keeps
-intermediates out of memory).
+:func:`compile_cost` compiles a function at abstract shapes and reads XLA's cost analysis
+(FLOPs, bytes accessed) and memory analysis (arguments + outputs + temporaries: the peak
+memory of the function when it runs alone). ``pipeline.cost(...)`` (``typedml._measure``)
+reports it per stage and for the fused whole.
 
 A stage may declare a :class:`Budget`, ``@tm.stage(budget=tm.Budget(per="n",
 bytes_per_item=64))``; ``check()`` compiles it at a sample size and reports a breach (TM307).
@@ -21,10 +19,11 @@ from typing import Any, cast
 
 import jax
 
-from ._errors import Diagnostic, InputError, TypedMLError, user_location
+from ._body import abstract_inputs_at
+from ._errors import Diagnostic, TypedMLError
 from ._spec import Spec
 
-__all__ = ["Budget", "CostReport", "StageCost", "check_budget", "compile_cost", "pipeline_cost", "si"]
+__all__ = ["Budget", "CostReport", "StageCost", "check_budget", "compile_cost", "si"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,97 +116,10 @@ def compile_cost(name: str, fn: Callable[..., Any], kwargs: Mapping[str, Any]) -
     return StageCost(name, float(figures.get("flops", 0.0)), float(figures.get("bytes accessed", 0.0)), peak)
 
 
-def abstract_inputs(spec: Spec, sizes: Mapping[str, int], owner: str) -> dict[str, Any]:
-    """Abstract input values of ``spec`` with every shape variable at its size in ``sizes``."""
-    from ._body import abstract_inputs_at
-
-    try:
-        return abstract_inputs_at(spec, sizes)
-    except KeyError as err:
-        axis = str(err.args[0])
-        raise InputError(
-            Diagnostic(
-                "TM215",
-                f"{owner}: no size for axis {axis!r}",
-                user_location(),
-                hint=f"give every shape variable of the inputs a size, e.g. {axis}=1000",
-                stage=spec.name,
-            )
-        ) from None
-    except ValueError:
-        pytrees = ", ".join(repr(p.name) for p in spec.inputs if p.type is None)
-        raise InputError(
-            Diagnostic(
-                "TM215",
-                f"{owner}: input {pytrees} is a pytree value, whose shapes no size determines",
-                user_location(),
-                hint="cost() needs array inputs; cost the stages around the pytree in a pipeline of their own",
-                stage=spec.name,
-            )
-        ) from None
-
-
-def pipeline_cost(
-    spec: Spec,
-    whole: Callable[..., Any],
-    observed: Callable[[Callable[[str, dict[str, Any], Any], None]], Callable[..., Any]],
-    stage_fn: Callable[[str], Callable[..., Any]],
-    sizes: Mapping[str, int],
-) -> CostReport:
-    """Cost of each stage (compiled alone at the shapes it sees) and of the fused whole."""
-    owner = f"{spec.name}.cost()"
-    for name, size in sizes.items():
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise InputError(
-                Diagnostic(
-                    "TM215",
-                    f"{owner}: size of axis {name!r} must be a non-negative int, got {size!r}",
-                    user_location(),
-                    stage=spec.name,
-                )
-            )
-    unused = sorted(set(sizes) - spec.shape_vars)
-    if unused:
-        raise InputError(
-            Diagnostic(
-                "TM215",
-                f"{owner}: {', '.join(map(repr, unused))} is not an axis of the inputs",
-                user_location(),
-                notes=(f"axes of the inputs: {', '.join(sorted(spec.shape_vars)) or 'none'}",),
-                stage=spec.name,
-            )
-        )
-    inputs = abstract_inputs(spec, sizes, owner)
-    seen: dict[str, dict[str, Any]] = {}
-
-    def record(node: str, kwargs: dict[str, Any], result: Any) -> None:
-        seen[node] = {
-            k: jax.ShapeDtypeStruct(v.shape, v.dtype) if hasattr(v, "shape") else v for k, v in kwargs.items()
-        }
-
-    names = [p.name for p in spec.inputs]
-    traced = observed(record)
-
-    def call_traced(**kw: Any) -> Any:
-        return traced(*[kw[n] for n in names])
-
-    def call_whole(**kw: Any) -> Any:
-        return whole(*[kw[n] for n in names])
-
-    jax.eval_shape(call_traced, **inputs)  # pyright: ignore[reportUnknownMemberType]
-    stages: list[StageCost] = []
-    for node, kwargs in seen.items():
-        stages.append(compile_cost(node, stage_fn(node), kwargs))
-    total = compile_cost("total (fused)", call_whole, inputs)
-    return CostReport(spec.name, dict(sizes), tuple(stages), total)
-
-
 _budget_costs: dict[tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, int], ...]], StageCost] = {}
 
 
 def _budget_cost(stage: Any, static: Mapping[str, Any], budget: Budget) -> StageCost:
-    from ._body import abstract_inputs_at
-
     spec: Spec = stage.spec
     sizes = budget.sizes(spec.shape_vars)
     key = (id(stage.fn), tuple(sorted((k, repr(v)) for k, v in static.items())), tuple(sorted(sizes.items())))

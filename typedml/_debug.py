@@ -1,46 +1,47 @@
-"""Debug runs: a pipeline stage by stage, every value checked and kept, NaN/Inf traced to its origin.
+"""Debug and record runs: a pipeline stage by stage, every value checked and kept.
 
-``pipeline.debug(**inputs)`` runs the checked graph eagerly (no ``jax.jit``), checks each
+``pipeline.debug(**inputs)`` runs the checked plan eagerly (no ``jax.jit``), checks each
 stage's inputs and outputs against its own signature at run time (shapes, shape bindings
 shared by a stage's inputs and outputs, dtypes), and keeps every intermediate value, by edge
 name, as a quantity in its unit. The first non-finite value is reported as
 :class:`NonFiniteError` naming the stage that produced it from finite inputs.
 
-``pipeline.checked(**inputs)`` keeps the fused ``jax.jit`` run and adds one boolean per stage
-output (finite?) and per contracted port (kept?), returned with the outputs. When one is false,
-the first false one names the place, and the run is repeated eagerly, stage by stage, to
-raise the same error ``debug`` would, with the offending values and their indices.
+``pipeline.record(**inputs)`` is the compiled run with every stage output added to its
+results: the same :class:`DebugRun`, without the per-stage checks.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_violation
-from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError, TypedMLError, user_location
+from ._arguments import Arguments, converters
+from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_contracts, stage_violation
+from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError, user_location
 from ._graph import value_label
-from ._refine import Bounds, violations
-from ._runtime import check_inputs
+from ._plan import CheckedPlan
+from ._runtime import Boundary, check_inputs, make_quantity, split_value
 from ._spec import Port, Spec
+from ._units import get_registry, unit_text
 
 if TYPE_CHECKING:
     from ._summary import RunReport
 
 __all__ = [
     "DebugRun",
-    "Flag",
-    "flag_observer",
+    "all_finite",
+    "as_arrays",
+    "debug_inputs",
     "input_contracts_kept",
-    "input_flags",
     "input_nonfinite",
+    "nonfinite_facts",
+    "observed_run",
     "stage_observer",
-    "unreproduced",
 ]
 
 
@@ -57,7 +58,7 @@ class DebugRun:
     outputs: Any
     values: Mapping[str, Any]
     units: Mapping[str, str | None]
-    pipeline: Any = dataclasses.field(default=None, repr=False, compare=False)
+    plan: Any = dataclasses.field(default=None, repr=False, compare=False)  # the CheckedPlan it ran
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -70,10 +71,10 @@ class DebugRun:
         from ._summary import RunReport
 
         title, picture = "run", None
-        if self.pipeline is not None:
+        if self.plan is not None:
             from ._show import graph_svg
 
-            title, picture = f"run of pipeline {self.pipeline.spec.name}", graph_svg(self.pipeline)
+            title, picture = f"run of pipeline {self.plan.spec.name}", graph_svg(self.plan)
         return RunReport.from_values(
             {name: _magnitude_of(value) for name, value in self.values.items()},
             dict(self.units),
@@ -82,23 +83,119 @@ class DebugRun:
         )
 
 
+def debug_inputs(checked: CheckedPlan, values: list[Any]) -> tuple[list[Any], Boundary]:
+    """The inputs checked against the signature, as arrays in their declared units."""
+    spec = checked.spec
+    pairs = [split_value(v) for v in values]
+    boundary = check_inputs(spec, pairs, f"{spec.name}()")
+    mags: list[Any] = [
+        jnp.asarray(m) if port.type is not None else m  # pyright: ignore[reportUnknownMemberType]
+        for (m, _), port in zip(pairs, spec.inputs, strict=True)
+    ]
+    return [c(m) if c is not None else m for c, m in zip(converters(boundary), mags, strict=True)], boundary
+
+
+def observed_run(
+    checked: CheckedPlan, arguments: Arguments, args: tuple[Any, ...], kwargs: dict[str, Any], *, compiled: bool
+) -> DebugRun:
+    """``debug`` (eager, every stage call checked) or ``record`` (compiled): every value kept."""
+    values = arguments.values(args, kwargs)
+    checked.ready()
+    spec = checked.spec
+    mags, boundary = debug_inputs(checked, values)
+    if not compiled:
+        input_nonfinite(spec, mags, user_location())
+    input_contracts_kept(spec, mags, boundary.rigid_units, user_location())
+    plan = checked.for_units(boundary.rigid_units)
+    graph = plan.graph
+    registry = get_registry()
+    keep: dict[str, Any] = {}
+    units: dict[str, str | None] = {}
+
+    def unit_of(port_spec: Spec, node: str, port: str) -> Any:
+        declared = next(p for p in port_spec.outputs + port_spec.inputs if p.name == port).type
+        if declared is None or declared.unit is None:
+            return None
+        return declared.unit.substitute(registry, plan.resolved.node_bindings.get(node, boundary.rigid_units)).unit
+
+    def units_of(node: str, port: str) -> Callable[[Any], Any]:
+        unit = unit_of(graph.nodes[node]["spec"], node, port)
+        units[value_label(node, port)] = None if unit is None else unit_text(unit)
+        return _identity if unit is None else make_quantity(registry, unit)
+
+    for port, mag in zip(spec.inputs, mags, strict=True):
+        unit = None
+        if port.type is not None and port.type.unit is not None:
+            unit = port.type.unit.substitute(registry, boundary.rigid_units).unit
+        units[port.name] = None if unit is None else unit_text(unit)
+        keep[port.name] = mag if unit is None else make_quantity(registry, unit)(mag)
+    if compiled:
+        out = _recorded(plan, mags, keep, units_of)
+    else:
+        impl = plan.function(
+            stage_observer(graph, units_of, keep, stage_contracts(graph, plan.resolved, boundary.rigid_units))
+        )
+        with jax.disable_jit():
+            out = impl(*mags)
+    outputs = plan.wrapper()(out[0] if spec.output_tuple is None else out)
+    return DebugRun(outputs, keep, units, checked)
+
+
+def _recorded(
+    plan: CheckedPlan, mags: list[Any], keep: dict[str, Any], units_of: Callable[[str, str], Callable[[Any], Any]]
+) -> Any:
+    """The compiled run with every stage output as an extra result, kept by edge name."""
+    jitted, ports = plan.memo("record", lambda: _recorder(plan))
+    out, values = jitted(*mags)
+    for (node, port), value in zip(ports, values, strict=True):
+        keep[value_label(node, port)] = units_of(node, port)(value)
+    return out
+
+
+def _recorder(plan: CheckedPlan) -> tuple[Callable[..., Any], list[tuple[str, str]]]:
+    graph = plan.graph
+    ports: list[tuple[str, str]] = []
+    found: list[Any] = []
+
+    def collect(node: str, kwargs: dict[str, Any], result: Any) -> None:
+        spec: Spec = graph.nodes[node]["spec"]
+        outs = result if spec.output_tuple is not None else (result,)
+        for port, value in zip(spec.outputs, outs, strict=True):
+            ports.append((node, port.name))
+            found.append(value)
+
+    impl = plan.function(collect)
+
+    def fn(*args: Any) -> Any:
+        ports.clear()
+        found.clear()
+        out = impl(*args)
+        return out, list(found)
+
+    return cast("Callable[..., Any]", jax.jit(fn)), ports  # pyright: ignore[reportUnknownMemberType]
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
 def _magnitude_of(value: Any) -> Any:
     return getattr(value, "magnitude", value)
 
 
-def _as_arrays(value: Any) -> list[Any]:
+def as_arrays(value: Any) -> list[Any]:
     leaves: list[Any] = jax.tree_util.tree_leaves(value)
     return [leaf for leaf in leaves if hasattr(leaf, "dtype")]
 
 
-def _all_finite(value: Any) -> bool:
-    for leaf in _as_arrays(value):
+def all_finite(value: Any) -> bool:
+    for leaf in as_arrays(value):
         if jnp.issubdtype(leaf.dtype, jnp.inexact) and not bool(jnp.all(jnp.isfinite(leaf))):
             return False
     return True
 
 
-def _nonfinite_facts(value: Any) -> tuple[str, ...]:
+def nonfinite_facts(value: Any) -> tuple[str, ...]:
     array = np.asarray(value)
     if array.dtype.kind not in "fc":
         return ()
@@ -135,20 +232,20 @@ def stage_observer(
         for contract, value in pairs:  # what it was given first: then the fault is upstream
             if not contract.output and not bool(np.all(contract.bounds.ok(np.asarray(value), np))):
                 raise stage_violation(graph, contract, np.asarray(value))
-        inputs_finite = all(_all_finite(kwargs[p.name]) for p in spec.inputs if p.name in kwargs)
+        inputs_finite = all(all_finite(kwargs[p.name]) for p in spec.inputs if p.name in kwargs)
         for port, value in zip(spec.outputs, outputs, strict=True):
             keep[value_label(node, port.name)] = units_of(node, port.name)(value)
         if not inputs_finite:
             return
         for port, value in zip(spec.outputs, outputs, strict=True):
-            if not _all_finite(value):
+            if not all_finite(value):
                 name = value_label(node, port.name)
                 raise NonFiniteError(
                     Diagnostic(
                         "TM501",
                         f"stage {data['name']!r} produced non-finite values in {name!r} from finite inputs",
                         location,
-                        notes=(*_nonfinite_facts(_magnitude_of(value)), "every input of this call was finite"),
+                        notes=(*nonfinite_facts(_magnitude_of(value)), "every input of this call was finite"),
                         hint="the NaN/Inf starts in this stage: guard its divisions, logs and square roots",
                         stage=node,
                         port=port.name,
@@ -205,113 +302,15 @@ def input_contracts_kept(spec: Spec, values: list[Any], rigid_units: Any, locati
 def input_nonfinite(spec: Spec, values: list[Any], location: Location | None) -> None:
     """A pipeline input that already holds NaN/Inf: the problem is upstream of the pipeline."""
     for port, value in zip(spec.inputs, values, strict=True):
-        if port.type is not None and not _all_finite(value):
+        if port.type is not None and not all_finite(value):
             raise NonFiniteError(
                 Diagnostic(
                     "TM502",
                     f"input {port.name!r} of {spec.name}() holds non-finite values",
                     location,
-                    notes=_nonfinite_facts(value),
+                    notes=nonfinite_facts(value),
                     hint="the NaN/Inf comes from the data: clean or impute it before the pipeline",
                     stage=spec.name,
                     port=port.name,
                 )
             )
-
-
-# -- checked jit ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Flag:
-    """What one boolean of a checked run says is fine: a port's values finite, or in contract."""
-
-    kind: str  # "finite" or "contract"
-    node: str  # "" for the pipeline's own inputs
-    port: str
-    output: bool
-
-
-def _finite(value: Any) -> Any:
-    ok: Any = jnp.array(True)  # pyright: ignore[reportUnknownMemberType]
-    for leaf in _as_arrays(value):
-        if jnp.issubdtype(leaf.dtype, jnp.inexact):
-            ok = ok & jnp.all(jnp.isfinite(leaf))
-    return ok
-
-
-def input_flags(
-    spec: Spec, values: list[Any], contracts: list[tuple[int, Port, Bounds]], flags: list[Any], order: list[Flag]
-) -> None:
-    """Inside a checked run: one flag per input (finite), then one per input contract."""
-    for port, value in zip(spec.inputs, values, strict=True):
-        if port.type is not None:
-            flags.append(_finite(value))
-            order.append(Flag("finite", "", port.name, False))
-    for i, port, bounds in contracts:
-        flags.append(violations(values[i], bounds) == 0)
-        order.append(Flag("contract", "", port.name, False))
-
-
-def flag_observer(
-    graph: Any, contracts: dict[str, list[PortContract]], flags: list[Any], order: list[Flag]
-) -> Callable[[str, dict[str, Any], Any], None]:
-    """The per-step hook of a checked run: flags for a stage's input contracts, its outputs'
-    finiteness, then its output contracts (the first false flag is where things went wrong)."""
-
-    def observe(node: str, kwargs: dict[str, Any], result: Any) -> None:
-        spec: Spec = graph.nodes[node]["spec"]
-        found = contracts.get(node)
-        pairs = port_values(graph, found, kwargs, result) if found else []
-        for contract, value in pairs:
-            if not contract.output:
-                flags.append(violations(value, contract.bounds) == 0)
-                order.append(Flag("contract", node, contract.port, False))
-        outputs = result if spec.output_tuple is not None else (result,)
-        for port, value in zip(spec.outputs, outputs, strict=True):
-            flags.append(_finite(value))
-            order.append(Flag("finite", node, port.name, True))
-        for contract, value in pairs:
-            if contract.output:
-                flags.append(violations(value, contract.bounds) == 0)
-                order.append(Flag("contract", node, contract.port, True))
-
-    return observe
-
-
-def unreproduced(flag: Flag, graph: Any, spec: Spec, contracts: dict[str, list[PortContract]]) -> TypedMLError:
-    """The error of a failed checked run that the eager re-run did not reproduce."""
-    note = (
-        "found by the compiled, checked run; an eager re-run did not reproduce it "
-        "(XLA's fused arithmetic can round differently)"
-    )
-    if flag.kind == "contract":
-        if flag.node == "":
-            _, port, bounds = next(c for c in input_contracts(spec, {}) if c[1].name == flag.port)
-            return input_violation(spec, port, bounds, None, user_location(), note=note)
-        contract = next(c for c in contracts[flag.node] if c.port == flag.port and c.output == flag.output)
-        return stage_violation(graph, contract, None, note=note)
-    if flag.node == "":
-        return NonFiniteError(
-            Diagnostic(
-                "TM502",
-                f"input {flag.port!r} of {spec.name}() holds non-finite values",
-                user_location(),
-                notes=(note,),
-                hint="the NaN/Inf comes from the data: clean or impute it before the pipeline",
-                stage=spec.name,
-                port=flag.port,
-            )
-        )
-    data = graph.nodes[flag.node]
-    return NonFiniteError(
-        Diagnostic(
-            "TM501",
-            f"stage {data['name']!r} produced non-finite values in {value_label(flag.node, flag.port)!r} from finite inputs",
-            data.get("location"),
-            notes=(note, "every input of this call was finite"),
-            hint="the NaN/Inf starts in this stage: guard its divisions, logs and square roots",
-            stage=flag.node,
-            port=flag.port,
-        )
-    )

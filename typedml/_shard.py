@@ -12,21 +12,19 @@ many hosts.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import jax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from ._arguments import Arguments, converters
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
 from ._graph import value_label
+from ._plan import CheckedPlan
 from ._runtime import check_inputs, split_value
 from ._shapes import Dim, Item, Variadic
-from ._spec import Port
-
-if TYPE_CHECKING:
-    from ._pipeline import Pipeline
+from ._spec import Port, Spec
 
 __all__ = ["ShardedPipeline"]
 
@@ -46,12 +44,13 @@ class ShardedPipeline:
     pipeline's own ports'.
     """
 
-    def __init__(self, pipeline: Pipeline[..., Any], mesh: Mesh, axes: Mapping[str, str]) -> None:
-        self.pipeline = pipeline
+    def __init__(self, plan: CheckedPlan, arguments: Arguments, mesh: Mesh, axes: Mapping[str, str]) -> None:
+        self.plan = plan
+        self.arguments = arguments
         self.mesh = mesh
         self.axes = dict(axes)
         self._compiled: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any]]] = {}
-        spec = pipeline.spec
+        spec = plan.spec
         owner = f"{spec.name}.sharded()"
         known = spec.shape_vars
         for axis, mesh_axis in self.axes.items():
@@ -70,18 +69,18 @@ class ShardedPipeline:
         self.edge_specs: dict[str, PartitionSpec] = self._edge_specs()
 
     @property
-    def spec(self) -> Any:
+    def spec(self) -> Spec:
         """The pipeline's parsed signature (so ``tm.stream`` can fold chunks through a sharded update)."""
-        return self.pipeline.spec
+        return self.plan.spec
 
     def _error(self, message: str, notes: tuple[str, ...] = (), hint: str | None = None) -> InputError:
         return InputError(
-            Diagnostic("TM216", message, user_location(), notes=notes, hint=hint, stage=self.pipeline.spec.name)
+            Diagnostic("TM216", message, user_location(), notes=notes, hint=hint, stage=self.plan.spec.name)
         )
 
     def _edge_specs(self) -> dict[str, PartitionSpec]:
         found: dict[str, PartitionSpec] = {}
-        for u, _, data in self.pipeline.graph.edges(data=True):
+        for u, _, data in self.plan.graph.edges(data=True):
             text = data.get("shape")
             if not isinstance(text, str) or not text.startswith("("):
                 continue
@@ -103,11 +102,11 @@ class ShardedPipeline:
 
     @property
     def input_specs(self) -> dict[str, PartitionSpec]:
-        return {p.name: self._port_spec(p, len(p.type.dims) if p.type else 0) for p in self.pipeline.spec.inputs}
+        return {p.name: self._port_spec(p, len(p.type.dims) if p.type else 0) for p in self.plan.spec.inputs}
 
     @property
     def output_specs(self) -> dict[str, PartitionSpec]:
-        return {p.name: self._port_spec(p, len(p.type.dims) if p.type else 0) for p in self.pipeline.spec.outputs}
+        return {p.name: self._port_spec(p, len(p.type.dims) if p.type else 0) for p in self.plan.spec.outputs}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -116,23 +115,17 @@ class ShardedPipeline:
             raise err.with_traceback(None) from None
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        from ._pipeline import _input_converter  # pyright: ignore[reportPrivateUsage]
-
-        p = self.pipeline
-        spec = p.spec
-        values = p._values(args, kwargs)  # pyright: ignore[reportPrivateUsage]
-        p._ready()  # pyright: ignore[reportPrivateUsage]
+        spec = self.plan.spec
+        values = self.arguments.values(args, kwargs)
+        checked = self.plan.ready()
         pairs = [split_value(v) for v in values]
         boundary = check_inputs(spec, pairs, f"{spec.name}()")
-        mags = p._magnitudes(values)  # pyright: ignore[reportPrivateUsage]
+        mags = self.arguments.magnitudes(values)
         self._check_divisible(mags)
         key = (tuple(u for _, u in pairs), tuple(getattr(m, "ndim", -1) for m in mags))
         entry = self._compiled.get(key)
         if entry is None:
-            impl_graph, plan = p._annotated(boundary.rigid_units)  # pyright: ignore[reportPrivateUsage]
-            from ._compile import build_function
-            from ._pipeline import _node_impl  # pyright: ignore[reportPrivateUsage]
-
+            plan = checked.for_units(boundary.rigid_units)
             mesh, specs = self.mesh, self.edge_specs
 
             def constrain(node: str, port: str, value: Any) -> Any:
@@ -141,12 +134,12 @@ class ShardedPipeline:
                     return value
                 return jax.lax.with_sharding_constraint(value, NamedSharding(mesh, wanted))  # pyright: ignore[reportUnknownMemberType]
 
-            impl = build_function(impl_graph, spec, plan, functools.partial(_node_impl, plan), constrain=constrain)
-            converters = [_input_converter(c, i) for c, i in zip(boundary.conversions, boundary.integer, strict=True)]
+            impl = plan.function(constrain=constrain)
+            convert = converters(boundary)
             single = spec.output_tuple is None
 
             def fn(*inputs: Any) -> Any:
-                out = impl(*[c(a) if c is not None else a for c, a in zip(converters, inputs, strict=True)])
+                out = impl(*[c(a) if c is not None else a for c, a in zip(convert, inputs, strict=True)])
                 return out[0] if single else out
 
             in_shardings = tuple(
@@ -155,13 +148,13 @@ class ShardedPipeline:
             )
             outs = [NamedSharding(mesh, s) for s in self.output_specs.values()]
             jitted = jax.jit(fn, in_shardings=in_shardings, out_shardings=outs[0] if single else tuple(outs))  # pyright: ignore[reportUnknownMemberType]
-            entry = (cast("Callable[..., Any]", jitted), p._wrapper(boundary.rigid_units))  # pyright: ignore[reportPrivateUsage]
+            entry = (cast("Callable[..., Any]", jitted), plan.wrapper())
             self._compiled[key] = entry
         jitted, wrap = entry
         return wrap(jitted(*mags))
 
     def _check_divisible(self, mags: list[Any]) -> None:
-        for port, mag in zip(self.pipeline.spec.inputs, mags, strict=True):
+        for port, mag in zip(self.plan.spec.inputs, mags, strict=True):
             shape = getattr(mag, "shape", None)
             if port.type is None or shape is None:
                 continue

@@ -21,7 +21,7 @@ from ._layout import Layout, layout
 
 if TYPE_CHECKING:
     from ._cost import CostReport
-    from ._pipeline import Pipeline
+    from ._plan import CheckedPlan
 
 __all__ = ["LEGEND_CSS", "LEGEND_HTML", "graph_svg", "to_dot", "to_html", "to_mermaid"]
 
@@ -80,9 +80,9 @@ class _Model:
     diagnostics: list[Diagnostic]  # the whole report
 
 
-def _model(pipeline: Pipeline[..., Any]) -> _Model:
-    report = pipeline.check()
-    graph = pipeline.graph
+def _model(plan: CheckedPlan) -> _Model:
+    report = plan.report
+    graph = plan.graph
     on_edges: set[int] = set()
     edges: list[_Edge] = []
     for u, v, key, data in graph.edges(keys=True, data=True):
@@ -124,7 +124,7 @@ def _model(pipeline: Pipeline[..., Any]) -> _Model:
                 inner = callee.configure(**static) if static else callee
                 diags += [d for d in inner.check().errors if d not in diags]
         nodes.append(_Node(node, kind, data["name"] if kind in ("input", "output") else node, subtitle, diags))
-    return _Model(pipeline.spec.name, nodes, edges, list(report.diagnostics))
+    return _Model(plan.spec.name, nodes, edges, list(report.diagnostics))
 
 
 def _edge_text(data: dict[str, Any]) -> str:
@@ -166,9 +166,9 @@ def _dot_attrs(**attrs: str | int | float) -> str:
     return "[" + ", ".join(f"{k}={_dot_quote(str(v))}" for k, v in attrs.items()) + "]"
 
 
-def to_dot(pipeline: Pipeline[..., Any]) -> str:
+def to_dot(plan: CheckedPlan) -> str:
     """Graphviz DOT: stages as boxes, inputs and outputs as (double) ellipses, failing edges red."""
-    model = _model(pipeline)
+    model = _model(plan)
     ids = {n.id: f"n{i}" for i, n in enumerate(model.nodes)}
     lines = [
         f"digraph {_dot_quote(model.name)} {{",
@@ -230,9 +230,9 @@ def _mermaid_text(lines: Sequence[str]) -> str:
     return "<br/>".join(escape(line) for line in lines)
 
 
-def to_mermaid(pipeline: Pipeline[..., Any]) -> str:
+def to_mermaid(plan: CheckedPlan) -> str:
     """A Mermaid ``flowchart LR``: paste it into Markdown (GitHub, mkdocs-material) to draw it."""
-    model = _model(pipeline)
+    model = _model(plan)
     ids = {n.id: f"n{i}" for i, n in enumerate(model.nodes)}
     lines = ["flowchart LR", f"  %% pipeline {model.name}: {_summary(model)}"]
     for node in model.nodes:
@@ -260,9 +260,9 @@ def to_mermaid(pipeline: Pipeline[..., Any]) -> str:
 # -- HTML ----------------------------------------------------------------------------------
 
 
-def graph_svg(pipeline: Pipeline[..., Any]) -> str:
+def graph_svg(plan: CheckedPlan) -> str:
     """The checked graph as an inline SVG element (what ``to_html`` and run reports show)."""
-    return _placed_svg(_model(pipeline))
+    return _placed_svg(_model(plan))
 
 
 def _placed_svg(model: _Model) -> str:
@@ -274,9 +274,9 @@ def _placed_svg(model: _Model) -> str:
     return _svg(model, placed)
 
 
-def to_html(pipeline: Pipeline[..., Any], cost: CostReport | None = None) -> str:
+def to_html(plan: CheckedPlan, cost: CostReport | None = None) -> str:
     """A self-contained page: the graph as inline SVG, a legend, and every diagnostic."""
-    model = _model(pipeline)
+    model = _model(plan)
     if cost is not None:
         figures = {c.name: c for c in cost.stages}
         for node in model.nodes:

@@ -1,0 +1,126 @@
+"""A call's arguments: bound to a pipeline's inputs, stripped to magnitudes, converted.
+
+Shared by every run mode that takes data (a plain call, ``debug``, ``record``, ``checked``,
+``sharded``). What is precomputed from the signature lives in :class:`Arguments`, so a call
+pays for a few attribute reads, not for a walk of the spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._errors import Diagnostic, InputError, user_location
+from ._runtime import QUANTITY_TYPE, Boundary
+from ._spec import Spec
+
+__all__ = ["Arguments", "converters", "input_converter", "magnitude"]
+
+
+class Arguments:
+    """How the arguments of a call map onto one signature's inputs."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.count = len(spec.inputs)
+        self.names = spec.input_names
+        self.static_names = frozenset(spec.static_names)
+        ports = tuple(p.type is not None for p in spec.inputs)
+        self.array_ports: tuple[bool, ...] | None = None if all(ports) else ports  # None: all arrays
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        """The values in input order; every unknown, repeated or missing input is reported."""
+        if not kwargs and len(args) == self.count:
+            return list(args)
+        names = self.names
+        spec = self.spec
+        problems: list[Diagnostic] = []
+        location = user_location()
+        if len(args) > len(names):
+            problems.append(
+                Diagnostic(
+                    "TM202",
+                    f"{spec.name}() takes {len(names)} inputs but {len(args)} were given",
+                    location,
+                    notes=(f"inputs: {', '.join(names)}",),
+                    stage=spec.name,
+                )
+            )
+        bound = dict(zip(names, args, strict=False))
+        for k, v in kwargs.items():
+            if k not in names or k in bound:
+                problems.append(
+                    Diagnostic(
+                        "TM202",
+                        f"{spec.name}() got an unexpected input {k!r}"
+                        if k not in names
+                        else f"{spec.name}() got several values for {k!r}",
+                        location,
+                        notes=(f"inputs: {', '.join(names)}",),
+                        stage=spec.name,
+                        port=k,
+                    )
+                )
+            else:
+                bound[k] = v
+        for n in names:
+            if n not in bound:
+                problems.append(
+                    Diagnostic(
+                        "TM201",
+                        f"{spec.name}() is missing input {n!r}",
+                        location,
+                        notes=(f"expected: {spec.input(n).describe()}",),
+                        stage=spec.name,
+                        port=n,
+                    )
+                )
+        if problems:
+            raise InputError(problems)
+        return [bound[n] for n in names]
+
+    def values(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        """Like :meth:`bind`, for the modes that take no static configuration (debug, checked...)."""
+        if self.static_names and any(k in self.static_names for k in kwargs):
+            raise InputError(
+                Diagnostic(
+                    "TM202",
+                    f"static configuration cannot be passed to {self.spec.name}.debug() or .checked()",
+                    user_location(),
+                    hint=f"use {self.spec.name}.configure(...).debug(...)",
+                    stage=self.spec.name,
+                )
+            )
+        return self.bind(args, kwargs)
+
+    def magnitudes(self, values: Sequence[Any]) -> list[Any]:
+        """The arrays to give the compiled function: magnitudes, and pytree values as they are."""
+        if self.array_ports is None:
+            return [magnitude(v) for v in values]
+        return [magnitude(v) if is_array else v for v, is_array in zip(values, self.array_ports, strict=True)]
+
+
+def magnitude(value: Any) -> Any:
+    if isinstance(value, QUANTITY_TYPE):
+        return value._magnitude
+    if hasattr(value, "shape"):
+        return value
+    return np.asarray(value)
+
+
+def input_converter(conv: tuple[float, float] | None, is_int: bool) -> Callable[[Any], Any] | None:
+    """Multiply (and add, for affine units) into the declared unit; None when nothing changes."""
+    if conv is None:
+        return None
+    scale, offset = conv
+    if is_int:
+        s, o = int(scale), int(offset)
+        return lambda x: x * s + o if o else x * s
+    return lambda x: x * scale + offset if offset else x * scale
+
+
+def converters(boundary: Boundary) -> list[Callable[[Any], Any] | None]:
+    """One converter per input of a validated signature."""
+    return [input_converter(c, i) for c, i in zip(boundary.conversions, boundary.integer, strict=True)]

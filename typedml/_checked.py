@@ -1,0 +1,184 @@
+"""Checked runs: the fused, compiled pipeline with a flag per stage output and contracted port.
+
+``pipeline.checked(**inputs)`` keeps the fused ``jax.jit`` run and adds one boolean per stage
+output (finite?) and per contracted port (kept?), returned with the outputs. When one is false,
+the first false one names the place, and the run is repeated eagerly, stage by stage, to
+raise the same error ``debug`` would, with the offending values and their indices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, cast
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._arguments import Arguments, converters
+from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_contracts, stage_violation
+from ._debug import as_arrays, observed_run
+from ._errors import Diagnostic, NonFiniteError, TypedMLError, user_location
+from ._graph import value_label
+from ._plan import CheckedPlan
+from ._refine import Bounds, violations
+from ._runtime import check_inputs, split_value
+from ._spec import Port, Spec
+
+__all__ = ["CheckedRunner", "Flag", "flag_observer", "input_flags", "unreproduced"]
+
+_Explain = Callable[[int, tuple[Any, ...], dict[str, Any]], None]  # raises why a checked run failed
+
+
+class CheckedRunner:
+    """Runs a plan compiled with its flags, once per input units."""
+
+    def __init__(self, arguments: Arguments, ready: Callable[[], CheckedPlan]) -> None:
+        self.arguments = arguments
+        self.ready = ready
+        self.compiled: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], _Explain]] = {}
+
+    def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        values = self.arguments.values(args, kwargs)
+        key = tuple(split_value(v)[1] for v in values)
+        entry = self.compiled.get(key)
+        if entry is None:
+            entry = self._prepare(values)
+            self.compiled[key] = entry
+        jitted, wrap, explain = entry
+        out, flags = jitted(*self.arguments.magnitudes(values))
+        ok = np.asarray(flags)
+        if not ok.all():
+            explain(int(np.flatnonzero(~ok)[0]), args, kwargs)
+        return wrap(out)
+
+    def forget(self) -> None:
+        self.compiled.clear()
+
+    def _prepare(self, values: list[Any]) -> tuple[Callable[..., Any], Callable[[Any], Any], _Explain]:
+        checked = self.ready()
+        spec = checked.spec
+        pairs = [split_value(v) for v in values]
+        boundary = check_inputs(spec, pairs, f"{spec.name}()")
+        plan = checked.for_units(boundary.rigid_units)
+        graph = plan.graph
+        contracts = stage_contracts(graph, plan.resolved, boundary.rigid_units)
+        inputs = input_contracts(spec, boundary.rigid_units)
+        flags: list[Any] = []
+        order: list[Flag] = []
+        impl = plan.function(flag_observer(graph, contracts, flags, order))
+        convert = converters(boundary)
+        single = spec.output_tuple is None
+        arguments = self.arguments
+
+        def fn(*args: Any) -> Any:
+            converted = [c(a) if c is not None else a for c, a in zip(convert, args, strict=True)]
+            flags.clear()
+            order.clear()
+            input_flags(spec, converted, inputs, flags, order)
+            out = impl(*converted)
+            found: Any = jnp.stack(flags) if flags else jnp.ones(0, dtype=bool)  # pyright: ignore[reportUnknownMemberType]
+            return (out[0] if single else out), found
+
+        def explain(first: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            observed_run(checked, arguments, args, kwargs, compiled=False)  # raises what debug() raises
+            raise unreproduced(order[first], graph, spec, contracts)
+
+        jitted = cast("Callable[..., Any]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
+        return jitted, plan.wrapper(), explain
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """What one boolean of a checked run says is fine: a port's values finite, or in contract."""
+
+    kind: str  # "finite" or "contract"
+    node: str  # "" for the pipeline's own inputs
+    port: str
+    output: bool
+
+
+def _finite(value: Any) -> Any:
+    ok: Any = jnp.array(True)  # pyright: ignore[reportUnknownMemberType]
+    for leaf in as_arrays(value):
+        if jnp.issubdtype(leaf.dtype, jnp.inexact):
+            ok = ok & jnp.all(jnp.isfinite(leaf))
+    return ok
+
+
+def input_flags(
+    spec: Spec, values: list[Any], contracts: list[tuple[int, Port, Bounds]], flags: list[Any], order: list[Flag]
+) -> None:
+    """Inside a checked run: one flag per input (finite), then one per input contract."""
+    for port, value in zip(spec.inputs, values, strict=True):
+        if port.type is not None:
+            flags.append(_finite(value))
+            order.append(Flag("finite", "", port.name, False))
+    for i, port, bounds in contracts:
+        flags.append(violations(values[i], bounds) == 0)
+        order.append(Flag("contract", "", port.name, False))
+
+
+def flag_observer(
+    graph: Any, contracts: dict[str, list[PortContract]], flags: list[Any], order: list[Flag]
+) -> Callable[[str, dict[str, Any], Any], None]:
+    """The per-step hook of a checked run: flags for a stage's input contracts, its outputs'
+    finiteness, then its output contracts (the first false flag is where things went wrong)."""
+
+    def observe(node: str, kwargs: dict[str, Any], result: Any) -> None:
+        spec: Spec = graph.nodes[node]["spec"]
+        found = contracts.get(node)
+        pairs = port_values(graph, found, kwargs, result) if found else []
+        for contract, value in pairs:
+            if not contract.output:
+                flags.append(violations(value, contract.bounds) == 0)
+                order.append(Flag("contract", node, contract.port, False))
+        outputs = result if spec.output_tuple is not None else (result,)
+        for port, value in zip(spec.outputs, outputs, strict=True):
+            flags.append(_finite(value))
+            order.append(Flag("finite", node, port.name, True))
+        for contract, value in pairs:
+            if contract.output:
+                flags.append(violations(value, contract.bounds) == 0)
+                order.append(Flag("contract", node, contract.port, True))
+
+    return observe
+
+
+def unreproduced(flag: Flag, graph: Any, spec: Spec, contracts: dict[str, list[PortContract]]) -> TypedMLError:
+    """The error of a failed checked run that the eager re-run did not reproduce."""
+    note = (
+        "found by the compiled, checked run; an eager re-run did not reproduce it "
+        "(XLA's fused arithmetic can round differently)"
+    )
+    if flag.kind == "contract":
+        if flag.node == "":
+            _, port, bounds = next(c for c in input_contracts(spec, {}) if c[1].name == flag.port)
+            return input_violation(spec, port, bounds, None, user_location(), note=note)
+        contract = next(c for c in contracts[flag.node] if c.port == flag.port and c.output == flag.output)
+        return stage_violation(graph, contract, None, note=note)
+    if flag.node == "":
+        return NonFiniteError(
+            Diagnostic(
+                "TM502",
+                f"input {flag.port!r} of {spec.name}() holds non-finite values",
+                user_location(),
+                notes=(note,),
+                hint="the NaN/Inf comes from the data: clean or impute it before the pipeline",
+                stage=spec.name,
+                port=flag.port,
+            )
+        )
+    data = graph.nodes[flag.node]
+    return NonFiniteError(
+        Diagnostic(
+            "TM501",
+            f"stage {data['name']!r} produced non-finite values in {value_label(flag.node, flag.port)!r} from finite inputs",
+            data.get("location"),
+            notes=(note, "every input of this call was finite"),
+            hint="the NaN/Inf starts in this stage: guard its divisions, logs and square roots",
+            stage=flag.node,
+            port=flag.port,
+        )
+    )

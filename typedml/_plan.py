@@ -1,0 +1,255 @@
+"""The checked plan: a pipeline's graph with everything a run needs, resolved once.
+
+Data flows one way through typedml's core::
+
+    annotations (_annotations, _units, _shapes) -> specs (_spec)
+    -> graph (_trace, _graph) -> checks (_body, _check) -> checked plan (this module)
+    -> run modes (_call, _debug, _checked, _shard, _cost, _show, _stream)
+
+A :class:`CheckedPlan` holds the traced graph (annotated by the checks), the report, and
+what the checks resolved: a conversion per edge, the unit-variable bindings of every node.
+Run modes take a plan and never the :class:`~typedml.Pipeline` that made it; the pipeline is a
+thin face that asks its :class:`Planner` for the plan (built once, on first use, under a lock)
+and hands it to the run mode a method names.
+
+A plan with unit variables in the pipeline's own signature is specialised per call
+(:meth:`CheckedPlan.for_units`), once per set of bindings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import networkx as nx
+
+from ._body import check_bodies, check_pipeline_whole
+from ._check import CheckReport, Plan, check_graph
+from ._compile import build_function
+from ._cost import check_budget
+from ._errors import Diagnostic, TypedMLError
+from ._runtime import make_quantity
+from ._spec import Spec
+from ._trace import trace_pipeline
+from ._units import UType, get_registry
+
+__all__ = ["CheckedPlan", "Planner", "planner_of", "units_key"]
+
+Observe = Callable[[str, dict[str, Any], Any], None]
+Constrain = Callable[[str, str, Any], Any]
+
+# One lock for every build: a pipeline's build checks the pipelines it calls (recursively, in
+# the same thread), and two threads making the first call of one pipeline build it once.
+_BUILD_LOCK = threading.RLock()
+
+
+def units_key(rigid_units: Mapping[str, UType]) -> tuple[tuple[str, str], ...]:
+    """A hashable key for a set of unit-variable bindings."""
+    return tuple(sorted((k, str(v)) for k, v in rigid_units.items()))
+
+
+class CheckedPlan:
+    """A checked graph and what its checks resolved: everything the run modes need.
+
+    ``graph`` is the traced graph, annotated by the checks (see ``docs/reference/graph.md``);
+    ``report`` every diagnostic found; ``resolved`` the conversion on each edge and the unit
+    bindings of each node; ``rigid_units`` the bindings of the pipeline's own unit variables
+    this plan was specialised to (empty for the plan as checked).
+    """
+
+    def __init__(
+        self,
+        spec: Spec,
+        graph: nx.MultiDiGraph[str],
+        report: CheckReport,
+        resolved: Plan,
+        rigid_units: Mapping[str, UType] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.graph = graph
+        self.report = report
+        self.resolved = resolved
+        self.rigid_units: dict[str, UType] = dict(rigid_units or {})
+        self._variants: dict[tuple[tuple[str, str], ...], CheckedPlan] = {}
+        self._memo: dict[str, Any] = {}
+        self._contracted: bool | None = None
+
+    def __repr__(self) -> str:
+        state = "ok" if self.report.ok else f"{len(self.report.errors)} errors"
+        return f"<CheckedPlan {self.spec.name} ({self.graph.number_of_nodes()} nodes, {state})>"
+
+    def ready(self) -> CheckedPlan:
+        """This plan, or the error its report holds (a mis-wired pipeline does not run)."""
+        self.report.raise_for_errors()
+        return self
+
+    def for_units(self, rigid_units: Mapping[str, UType]) -> CheckedPlan:
+        """This plan with the pipeline's own unit variables bound (checked anew, once per binding)."""
+        if not rigid_units:
+            return self
+        key = units_key(rigid_units)
+        variant = self._variants.get(key)
+        if variant is None:
+            graph = self.graph.copy()
+            report, resolved = check_graph(graph, self.spec, rigid_units)
+            report.raise_for_errors()
+            variant = CheckedPlan(self.spec, graph, report, resolved, rigid_units)
+            self._variants[key] = variant
+        return variant
+
+    def function(self, observe: Observe | None = None, constrain: Constrain | None = None) -> Callable[..., Any]:
+        """The plan as a pure function over magnitudes (see :func:`typedml._compile.build_function`)."""
+        return build_function(self.graph, self.spec, self.resolved, self.node_impl, observe, constrain)
+
+    @property
+    def impl(self) -> Callable[..., tuple[Any, ...]]:
+        """The pure function ``f(*magnitudes) -> tuple(magnitudes)``, built once."""
+        return self.memo("impl", self.function)
+
+    def memo(self, name: str, make: Callable[[], Any]) -> Any:
+        """What ``make()`` returns, made once per plan (run modes keep their artefacts here)."""
+        found = self._memo.get(name)
+        if found is None:
+            found = self._memo[name] = make()
+        return found
+
+    def forget(self) -> None:
+        """Drop what holds units of the registry in use (it was switched)."""
+        self._variants.clear()
+        self._memo.clear()
+
+    def wrapper(self) -> Callable[[Any], Any]:
+        """Outputs (one, or a tuple) to quantities in their declared units, as bound here."""
+        registry = get_registry()
+        makers: list[Callable[[Any], Any]] = []
+        for port in self.spec.outputs:
+            t = port.type
+            if t is None or t.unit is None:
+                makers.append(_identity)
+            else:
+                makers.append(make_quantity(registry, t.unit.substitute(registry, self.rigid_units).unit))
+        out_tuple = self.spec.output_tuple
+        if out_tuple is None:
+            return makers[0]
+        return lambda out: out_tuple(*[m(o) for m, o in zip(makers, out, strict=False)])
+
+    @property
+    def has_contracts(self) -> bool:
+        """Whether any input of the pipeline or port of its stages declares a value contract."""
+        if self._contracted is None:
+            stages = [d["spec"] for _, d in self.graph.nodes(data=True) if d["kind"] == "stage"]
+            ports = [p for s in stages for p in (*s.inputs, *s.outputs)] + list(self.spec.inputs)
+            self._contracted = any(p.type is not None and p.type.refinements for p in ports)
+        return self._contracted
+
+    def node_impl(self, node: str, data: dict[str, Any]) -> Callable[..., Any]:
+        """The magnitude-level callable of a stage or nested pipeline node (keyword arguments)."""
+        callee = data["callee"]
+        if data["kind"] == "pipeline":
+            inner = planner_of(callee, data["static"]).ready().for_units(self.resolved.node_bindings.get(node, {}))
+            impl = inner.impl
+            names = inner.spec.input_names
+            several = inner.spec.output_tuple
+
+            def call(**kwargs: Any) -> Any:
+                out = impl(*[kwargs[n] for n in names])
+                return out if several is not None else out[0]
+
+            return call
+        return callee.fn
+
+
+class Planner:
+    """Builds one pipeline's checked plan on first use: trace, check, resolve."""
+
+    def __init__(self, fn: Callable[..., Any], spec: Spec, static: Mapping[str, Any]) -> None:
+        self.fn = fn
+        self.spec = spec
+        self.static = dict(static)
+        self.building = False
+        self._plan: CheckedPlan | None = None
+
+    def plan(self) -> CheckedPlan:
+        """The checked plan (built now if it was not); never raises for the problems it holds."""
+        plan = self._plan
+        if plan is None:
+            with _BUILD_LOCK:
+                plan = self._plan
+                if plan is None:
+                    plan = self._plan = self._build()
+        return plan
+
+    def ready(self) -> CheckedPlan:
+        """The checked plan, or the error its report holds."""
+        return self.plan().ready()
+
+    def forget(self) -> None:
+        if self._plan is not None:
+            self._plan.forget()
+
+    def _build(self) -> CheckedPlan:
+        spec = self.spec
+        graph, diagnostics = trace_pipeline(self.fn, spec, self.static)
+        self.building = True
+        try:
+            for node, data in graph.nodes(data=True):
+                if data["kind"] != "pipeline":
+                    continue
+                callee = planner_of(data["callee"], data["static"])
+                if callee.building:
+                    diagnostics.append(
+                        Diagnostic(
+                            "TM119",
+                            f"pipeline {spec.name!r} calls {callee.spec.name!r}, which is being built: a cycle",
+                            data.get("location"),
+                            notes=("a pipeline is a finite graph; it cannot call itself, directly or through another",),
+                            hint="unroll the repetition with a Python loop over static configuration, or loop inside a stage",
+                            stage=node,
+                        )
+                    )
+                    continue
+                diagnostics.extend(
+                    callee.plan().report.diagnostics
+                )  # warnings too: unverified inside is unverified here
+        finally:
+            self.building = False
+        pre = diagnostics + check_bodies(graph, check_budget)
+        report, resolved = check_graph(graph, spec, pre=pre)
+        plan = CheckedPlan(spec, graph, report, resolved)
+        # Proven bodies joined by proven edges make a proven pipeline; the end-to-end evaluation
+        # settles what the edge check could only mark unverified (and costs a trace of it all).
+        if report.ok and any(d.code in ("TM150", "TM151") for d in report.warnings):
+            wrong, proven = self._check_whole(plan)
+            report.diagnostics.extend(wrong)
+            if proven:  # every output shape proven for every size: its edge is no longer unverified
+                report.diagnostics[:] = [
+                    d for d in report.diagnostics if not (d.code == "TM151" and (d.stage or "").startswith("output:"))
+                ]
+        return plan
+
+    def _check_whole(self, plan: CheckedPlan) -> tuple[list[Diagnostic], bool]:
+        """The whole pipeline evaluated symbolically end to end (what no edge check can settle)."""
+        try:
+            impl = plan.function()
+        except TypedMLError:  # unit variables in its own signature: bound per call only
+            return [], False
+        names = [p.name for p in self.spec.inputs]
+        output_tuple = self.spec.output_tuple
+
+        def whole(**inputs: Any) -> Any:
+            outputs = impl(*[inputs[name] for name in names])
+            return outputs[0] if output_tuple is None else output_tuple(*outputs)
+
+        return check_pipeline_whole(whole, self.spec, self.fn)
+
+
+def planner_of(callee: Any, static: Mapping[str, Any]) -> Planner:
+    """The planner of a nested pipeline node's callee, with the node's static configuration."""
+    inner = callee.configure(**static) if static else callee
+    planner: Planner = inner._planner  # the one place the face is opened
+    return planner
+
+
+def _identity(x: Any) -> Any:
+    return x
