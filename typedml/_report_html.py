@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._summary import Comparison, RunReport, ValueSummary
 
-__all__ = ["histogram_svg", "report_html"]
+__all__ = ["REPORT_CSS", "histogram_svg", "report_html", "values_table"]
 
 _W, _H, _PAD = 180.0, 44.0, 2.0
 
@@ -65,6 +65,20 @@ def report_html(
     With a comparison (this run against a reference), each row also shows the standardized
     mean difference and the quantile distance, and the values that moved are marked.
     """
+    graph = f'{legend}<div class="canvas">{picture}</div>' if picture else ""
+    return _PAGE.format(
+        title=html.escape(title),
+        graph=graph,
+        count=len(report.values),
+        table=values_table(report, comparison),
+        legend_css=legend_css,
+        report_css=REPORT_CSS,
+    )
+
+
+def values_table(report: RunReport, comparison: Comparison | None = None) -> str:
+    """The values part of a report (notes and one table row per value, with its histogram);
+    the page above and the notebook display show the same table."""
     rows: list[str] = []
     shifts = {s.name: s for s in comparison.shifts} if comparison is not None else {}
     for v in report.values.values():
@@ -85,27 +99,40 @@ def report_html(
             f"<td>{_num(v.min)}</td><td>{_num(v.max)}</td><td>{_num(v.mean)}</td><td>{_num(v.std)}</td>"
             f"<td>{quantiles}</td><td>{v.nan}</td><td>{v.inf}</td>{extra}<td>{histogram_svg(v)}</td></tr>"
         )
-    graph = f'{legend}<div class="canvas">{picture}</div>' if picture else ""
     if comparison is not None:
         moved = ", ".join(comparison.shifted) or "none"
         note = (
             f'<p class="note drift">Compared with a reference run: moved: <strong>{html.escape(moved)}</strong>. '
             "SMD: standardized mean difference (flagged above 0.2); quantile distance: the largest gap "
-            "between the 5–95 % quantiles, in reference IQRs (flagged above 0.5).</p>"
+            "between the 5–95 % quantiles, in reference IQRs (flagged above 0.5).</p>\n"
         )
         head = "<th>SMD</th><th>quantile dist.</th>"
     else:
         note, head = "", ""
-    return _PAGE.format(
-        title=html.escape(title),
-        graph=graph,
-        rows="\n".join(rows),
-        count=len(rows),
-        note=note,
-        compare_head=head,
-        legend_css=legend_css,
-    )
+    return _TABLE.format(note=note, compare_head=head, rows="\n".join(rows))
 
+
+# The report's table styles, shared by the page and the notebook display.
+REPORT_CSS = """table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #eceff1; text-align: right; vertical-align: middle; }
+th { text-align: left; font-family: ui-monospace, Menlo, monospace; }
+thead th { font-family: inherit; border-bottom: 2px solid #b0bec5; }
+tr.nonfinite { background: #ffebee; }
+tr.shifted { background: #fff3e0; }
+tr.shifted th::after { content: " ⚠ moved"; color: #ef6c00; font-family: system-ui, sans-serif; font-size: 0.8rem; }
+td.unit { text-align: left; }
+svg.histogram rect.bar:hover { fill: #ef6c00; }
+.note { font-size: 0.85rem; color: #546e7a; }"""
+
+_TABLE = """{note}<p class="note">Statistics over each value's finite elements, in its unit; quantiles at 5, 25, 50, 75 and 95 %.
+Rows with NaN or Inf are highlighted; hover a bar for its range and count.</p>
+<table>
+<thead><tr><th>value</th><th>unit</th><th>shape, dtype</th><th>count</th><th>min</th><th>max</th><th>mean</th><th>std</th>
+<th>quantiles</th><th>NaN</th><th>Inf</th>{compare_head}<th>histogram</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>"""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -118,32 +145,14 @@ body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1
 h1 {{ font-size: 1.25rem; margin: 0 0 0.75rem; }}
 h2 {{ font-size: 1.05rem; margin: 1.25rem 0 0.5rem; }}
 {legend_css}
-table {{ border-collapse: collapse; font-size: 0.85rem; }}
-th, td {{ padding: 0.3rem 0.6rem; border-bottom: 1px solid #eceff1; text-align: right; vertical-align: middle; }}
-th {{ text-align: left; font-family: ui-monospace, Menlo, monospace; }}
-thead th {{ font-family: inherit; border-bottom: 2px solid #b0bec5; }}
-tr.nonfinite {{ background: #ffebee; }}
-tr.shifted {{ background: #fff3e0; }}
-tr.shifted th::after {{ content: " ⚠ moved"; color: #ef6c00; font-family: system-ui, sans-serif; font-size: 0.8rem; }}
-td.unit {{ text-align: left; }}
-svg.histogram rect.bar:hover {{ fill: #ef6c00; }}
-.note {{ font-size: 0.85rem; color: #546e7a; }}
+{report_css}
 </style>
 </head>
 <body>
 <h1>{title}</h1>
 {graph}
 <h2>Values ({count})</h2>
-{note}
-<p class="note">Statistics over each value's finite elements, in its unit; quantiles at 5, 25, 50, 75 and 95 %.
-Rows with NaN or Inf are highlighted; hover a bar for its range and count.</p>
-<table>
-<thead><tr><th>value</th><th>unit</th><th>shape, dtype</th><th>count</th><th>min</th><th>max</th><th>mean</th><th>std</th>
-<th>quantiles</th><th>NaN</th><th>Inf</th>{compare_head}<th>histogram</th></tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
+{table}
 </body>
 </html>
 """
