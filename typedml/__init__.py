@@ -21,6 +21,8 @@ from ._errors import Related as Related
 from ._errors import StageDefinitionError as StageDefinitionError
 from ._errors import TypedMLError as TypedMLError
 from ._errors import WiringError as WiringError
+from ._ipython import load_ipython_extension as load_ipython_extension
+from ._ipython import unload_ipython_extension as unload_ipython_extension
 from ._pipeline import Pipeline as Pipeline
 from ._pipeline import pipeline as pipeline
 from ._quantity import Quantity as Quantity
@@ -82,12 +84,14 @@ __all__ = [
     "ValueSummary",
     "WiringError",
     "get_registry",
+    "load_ipython_extension",
     "npy_chunks",
     "pipeline",
     "set_registry",
     "stage",
     "stdlib",
     "stream",
+    "unload_ipython_extension",
     "use_registry",
 ]
 

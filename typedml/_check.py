@@ -36,6 +36,8 @@ class CheckReport:
     """The result of ``pipeline.check()``: every diagnostic found, errors and warnings."""
 
     diagnostics: list[Diagnostic]
+    plan: Any = dataclasses.field(default=None, repr=False, compare=False)
+    """The checked plan the report belongs to (``pipeline.check()``'s): a notebook draws its graph."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -67,6 +69,11 @@ class CheckReport:
         if not self.diagnostics:
             return "ok: no problems found"
         return "\n".join(str(d) for d in self.diagnostics)
+
+    def _repr_html_(self) -> str:
+        from ._display_graph import check_html
+
+        return check_html(self)
 
 
 CheckReport.__module__ = "typedml"

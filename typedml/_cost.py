@@ -87,6 +87,11 @@ class CostReport:
     def __str__(self) -> str:
         return self.table()
 
+    def _repr_html_(self) -> str:
+        from ._display import cost_html
+
+        return cost_html(self, si)
+
 
 def si(x: float) -> str:
     """``1.23 M``: three significant digits and an SI prefix (then the unit)."""

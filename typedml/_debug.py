@@ -66,6 +66,11 @@ class DebugRun:
     def __iter__(self) -> Iterator[str]:
         return iter(self.values)
 
+    def _repr_html_(self) -> str:
+        from ._display_graph import debug_html
+
+        return debug_html(self)
+
     def summary(self) -> RunReport:
         """Per-value statistics (count, min, max, mean, std, NaN/Inf counts) in each value's unit."""
         from ._summary import RunReport

@@ -229,6 +229,13 @@ class TypedMLError(Exception):
     def __reduce__(self) -> tuple[type[TypedMLError], tuple[list[Diagnostic]]]:
         return (type(self), (self.diagnostics,))
 
+    def _repr_html_(self) -> str:
+        """An error shown as a value in a notebook: its diagnostics as a table (``%load_ext
+        typedml`` shows the same table when one is raised in a cell)."""
+        from ._display import error_html
+
+        return error_html(self)
+
 
 class StageDefinitionError(TypedMLError, TypeError):
     """A stage or pipeline is malformed: raised when its decorator runs."""

@@ -78,6 +78,12 @@ class Pipeline(Generic[P, R]):
     def __repr__(self) -> str:
         return f"<typedml.Pipeline {self.spec.name} ({len(self.spec.inputs)} inputs, {len(self.spec.outputs)} outputs)>"
 
+    def _repr_html_(self) -> str:
+        """What a notebook shows: the signature, the checked graph and its diagnostics."""
+        from ._display_graph import pipeline_html
+
+        return pipeline_html(self._planner.plan(), self.__doc__)
+
     # -- the checked plan -------------------------------------------------------------------
     @property
     def graph(self) -> nx.MultiDiGraph[str]:

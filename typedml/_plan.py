@@ -69,6 +69,7 @@ class CheckedPlan:
         self.spec = spec
         self.graph = graph
         self.report = report
+        report.plan = self  # a report shown in a notebook draws the graph it was found on
         self.resolved = resolved
         self.rigid_units: dict[str, UType] = dict(rigid_units or {})
         self._variants: dict[tuple[tuple[str, str], ...], CheckedPlan] = {}

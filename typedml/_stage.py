@@ -39,6 +39,12 @@ class Stage(Generic[P, R]):
     def __repr__(self) -> str:
         return f"<typedml.Stage {self.spec.name}>"
 
+    def _repr_html_(self) -> str:
+        """What a notebook shows: the signature, and the stage alone as a graph."""
+        from ._display_graph import stage_html
+
+        return stage_html(self)
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         tracer = current_tracer()
         if tracer is not None:

@@ -114,6 +114,8 @@ class Comparison:
     shifts: tuple[Shift, ...]
     only_in_reference: tuple[str, ...]
     only_in_other: tuple[str, ...]
+    reference: RunReport | None = dataclasses.field(default=None, repr=False, compare=False)
+    other: RunReport | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def shifted(self) -> list[str]:
@@ -133,6 +135,11 @@ class Comparison:
 
     def __str__(self) -> str:
         return self.table()
+
+    def _repr_html_(self) -> str:
+        from ._display import comparison_html
+
+        return comparison_html(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,6 +177,11 @@ class RunReport:
 
     def __getitem__(self, name: str) -> ValueSummary:
         return self.values[name]
+
+    def _repr_html_(self) -> str:
+        from ._display_graph import run_html
+
+        return run_html(self)
 
     def table(self) -> str:
         """A plain-text table, one row per value."""
@@ -223,6 +235,8 @@ class RunReport:
             tuple(shifts),
             tuple(n for n in self.values if n not in other.values),
             tuple(n for n in other.values if n not in self.values),
+            reference=self,
+            other=other,
         )
 
 
