@@ -21,6 +21,7 @@ PAGES = [
     "howto/units.md",
     "howto/shapes.md",
     "howto/scaling.md",
+    "howto/notebooks.md",
     "explanation/checking.md",
 ]
 
