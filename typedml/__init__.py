@@ -7,6 +7,9 @@ private: their contents may change without notice.
 from ._annotations import Q as Q
 from ._annotations import Unit as Unit
 from ._check import CheckReport as CheckReport
+from ._checkfile import FileReport as FileReport
+from ._checkfile import check_file as check_file
+from ._checkfile import check_source as check_source
 from ._cost import Budget as Budget
 from ._cost import CostReport as CostReport
 from ._cost import StageCost as StageCost
@@ -14,6 +17,7 @@ from ._debug import DebugRun as DebugRun
 from ._errors import BodyError as BodyError
 from ._errors import ContractError as ContractError
 from ._errors import Diagnostic as Diagnostic
+from ._errors import Fix as Fix
 from ._errors import InputError as InputError
 from ._errors import Location as Location
 from ._errors import NonFiniteError as NonFiniteError
@@ -26,6 +30,7 @@ from ._ipython import unload_ipython_extension as unload_ipython_extension
 from ._pipeline import Pipeline as Pipeline
 from ._pipeline import pipeline as pipeline
 from ._quantity import Quantity as Quantity
+from ._quantity import QuantityLike as QuantityLike
 from ._refine import Bounded as Bounded
 from ._refine import Finite as Finite
 from ._refine import Integer as Integer
@@ -59,7 +64,9 @@ __all__ = [
     "CostReport",
     "DebugRun",
     "Diagnostic",
+    "FileReport",
     "Finite",
+    "Fix",
     "InputError",
     "Integer",
     "Location",
@@ -70,6 +77,7 @@ __all__ = [
     "Probability",
     "Q",
     "Quantity",
+    "QuantityLike",
     "Refinement",
     "Related",
     "RunReport",
@@ -83,6 +91,8 @@ __all__ = [
     "Unit",
     "ValueSummary",
     "WiringError",
+    "check_file",
+    "check_source",
     "get_registry",
     "load_ipython_extension",
     "npy_chunks",

@@ -18,14 +18,18 @@ from typing import Any
 import networkx as nx
 
 from ._annotations import ArrayType
-from ._errors import BodyError, Diagnostic, Location, WiringError
+from ._errors import BodyError, Diagnostic, Location, Related, WiringError
 from ._graph import value_label
 from ._shapes import Conflict, Dim, SeqItem, ShapeStore, namespaced
+from ._source import annotation_at, argument_at
 from ._spec import Port, Spec
 from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, is_affine, solve_unit_vars
 
 __all__ = ["CheckReport", "Plan", "check_graph"]
 
+# edge diagnostics that point at both declarations: what the value is declared as where it is
+# produced, and what the port receiving it declares (shape conflicts explain their own origins)
+_DECLARATIONS = frozenset({"TM101", "TM102", "TM106", "TM107", "TM108", "TM117"})
 _INT_DTYPES = frozenset(f"{p}int{b}" for p in ("", "u") for b in (2, 4, 8, 16, 32, 64)) | {"bool", "bool_"}
 
 EdgeKey = tuple[str, str, str]
@@ -127,6 +131,7 @@ class _Checker:
         self._fresh = itertools.count()
         self.affine_misuse: set[str] = set()
         self.unsolved_nodes: set[str] = set()
+        self.edge_by_label: dict[str, tuple[EdgeKey, dict[str, Any]]] = {}
 
     def fresh(self) -> str:
         return f"...{next(self._fresh)}"
@@ -226,8 +231,11 @@ class _Checker:
         notes: tuple[str, ...] = (),
         hint: str | None = None,
         severity: str = "error",
+        related: tuple[Related, ...] = (),
     ) -> None:
         loc: Location | None = edata.get("location")
+        if code in _DECLARATIONS:
+            related = self._declarations(ekey, edata) + related
         diag = Diagnostic(
             code,
             message,
@@ -237,6 +245,7 @@ class _Checker:
             hint=hint,
             stage=ekey[1],
             port=edata["dst_port"],
+            related=related,
         )
         self.diagnostics.append(diag)
         edata.setdefault("diagnostics", []).append(diag)
@@ -244,6 +253,39 @@ class _Checker:
             edata["status"] = "error"
         elif edata.get("status") != "error":
             edata["status"] = "unverified"
+
+    def _declarations(self, ekey: EdgeKey, edata: dict[str, Any]) -> tuple[Related, ...]:
+        """Where the value on an edge is declared (a pipeline input's annotation, the producing
+        stage's return annotation) and where the receiving port is declared."""
+        u, v, _ = ekey
+        src, dst = self.graph.nodes[u], self.graph.nodes[v]
+        found: list[Related] = []
+        if src["kind"] == "input":
+            where = annotation_at(self.spec.location, src["name"])
+            what = f"pipeline input {src['name']!r} is declared here"
+        else:
+            where = annotation_at(src["spec"].location, "return")
+            port = edata["src_port"]
+            what = f"{src['name']} declares its {'result' if port == 'return' else 'output ' + repr(port)} here"
+        if where is not None:
+            found.append(Related(what, where))
+        if dst["kind"] == "output":
+            where = annotation_at(self.spec.location, "return")
+            what = f"pipeline {self.spec.name!r} declares its {'result' if dst['name'] == 'return' else 'output ' + repr(dst['name'])} here"
+        else:
+            where = annotation_at(dst["spec"].location, edata["dst_port"])
+            what = f"{dst['name']}.{edata['dst_port']} is declared here"
+        if where is not None:
+            found.append(Related(what, where))
+        return tuple(found)
+
+    def _argument(self, ekey: EdgeKey, edata: dict[str, Any]) -> Location | None:
+        """The argument expression that passes the edge's value (else the call site)."""
+        loc: Location | None = edata.get("location")
+        spec: Spec | None = self.graph.nodes[ekey[1]].get("spec")
+        if loc is None or spec is None:
+            return loc
+        return argument_at(loc, spec.param_order, edata["dst_port"]) or loc
 
     def _kind_dtype_shape(self, ekey: EdgeKey, edata: dict[str, Any], prefix: str) -> None:
         u = ekey[0]
@@ -397,6 +439,7 @@ class _Checker:
             found = src_unit if src_unit is not None else UType(self.registry.dimensionless)
             where = self._where(ekey, edata)
             edges_by_origin[where] = (ekey, edata)
+            self.edge_by_label[where] = (ekey, edata)
             eqs.append((found, dst.unit, where))
         bindings, unsolved = solve_unit_vars(eqs, self.registry)
         for _, expr, where in unsolved:
@@ -498,10 +541,15 @@ class _Checker:
                 + (f" = {expected}" if dst.unit is not None and str(dst.unit) != str(expected) else "")
                 + f" ({expected.dimension_text()})",
             ]
+            related: list[Related] = []
             if dst.unit is not None:
                 for var in dst.unit.var_names:
                     if var in bindings:
                         notes.append(f"'{var} bound to {bindings[var][0]} by {bindings[var][1]}")
+                        binder = self.edge_by_label.get(bindings[var][1])
+                        place = None if binder is None else self._argument(*binder)
+                        if place is not None and binder is not None and binder[0] != ekey:
+                            related.append(Related(f"'{var} is bound to {bindings[var][0]} here", place))
             self._report(
                 ekey,
                 edata,
@@ -509,6 +557,7 @@ class _Checker:
                 f"unit mismatch on edge {where}",
                 tuple(notes),
                 hint="dimensions differ, so no conversion exists; did you wire the wrong value?",
+                related=tuple(related),
             )
             return
         scale, offset = conv

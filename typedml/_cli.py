@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from ._discover import Found, Loaded, expand_targets, find_objects, iter_python_files, load
+from ._discover import Found, Loaded, check_found, expand_targets, find_objects, iter_python_files, load
 from ._errors import Diagnostic
 from ._pipeline import Pipeline
 from ._stage import Stage
@@ -98,7 +98,7 @@ def _check(args: argparse.Namespace) -> int:
     diagnostics = [d for item in loaded for d in item.diagnostics]
     with contextlib.redirect_stdout(sys.stderr):
         for entry in found:
-            diagnostics.extend(_check_one(entry))
+            diagnostics.extend(check_found(entry))
     diagnostics = list(dict.fromkeys(diagnostics))  # a nested pipeline's errors reach its callers too
     failed_imports = any(d.code == "TM401" for d in diagnostics)
     errors = sum(d.severity == "error" for d in diagnostics)
@@ -159,16 +159,6 @@ def _load_all(targets: list[str], *, skip: bool) -> list[Loaded]:
                     if sub.module is not None:
                         done.add(sub.module.__name__)
     return loaded
-
-
-def _check_one(entry: Found) -> list[Diagnostic]:
-    obj = entry.obj
-    if isinstance(obj, Stage):
-        spec = obj.spec
-        if any(p.name not in spec.defaults for p in spec.static):
-            return []  # its configuration is only known where it is called: checked in those pipelines
-        return obj.check().diagnostics  # its body, checked for every size
-    return obj.check().diagnostics
 
 
 def _plural(count: int, word: str) -> str:

@@ -24,10 +24,21 @@ from types import ModuleType, TracebackType
 from typing import Any, cast
 
 from ._errors import Diagnostic, Location, TypedMLError
+from ._fresh import module_name_for
 from ._pipeline import Pipeline
 from ._stage import Stage
 
-__all__ = ["Found", "Loaded", "find_objects", "is_excluded", "iter_python_files", "load"]
+__all__ = [
+    "Found",
+    "Loaded",
+    "check_found",
+    "find_objects",
+    "import_failure",
+    "is_excluded",
+    "iter_python_files",
+    "load",
+    "module_name_for",
+]
 
 SKIP_COMMENT = re.compile(r"^[ \t]*#[ \t]*typedml:[ \t]*skip-file\b", re.M)
 EXCLUDE_FLAG = "__typedml_exclude__"
@@ -84,17 +95,6 @@ def is_excluded(module: ModuleType) -> bool:
         return True
     path = getattr(module, "__file__", None)
     return isinstance(path, str) and has_skip_comment(Path(path))
-
-
-def module_name_for(path: Path) -> tuple[str, Path]:
-    """The dotted name of a file and the folder to put on ``sys.path`` to import it by that name."""
-    path = path.resolve()
-    parts = [] if path.stem == "__init__" else [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").exists():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts), folder
 
 
 def load(target: str, *, skip: bool = True) -> Loaded:
@@ -200,6 +200,9 @@ def _short(path: Path) -> str:
 def _deepest_frame(tb: TracebackType | None, path: Path) -> tuple[str, int] | None:
     found: tuple[str, int] | None = None
     for summary in traceback.extract_tb(tb):
+        if os.path.abspath(summary.filename) == os.path.abspath(path):  # also a text not saved yet
+            found = (summary.filename, summary.lineno or 1)
+            continue
         with contextlib.suppress(OSError):
             if os.path.samefile(summary.filename, path):
                 found = (summary.filename, summary.lineno or 1)
@@ -234,3 +237,14 @@ def expand_targets(targets: Sequence[str]) -> tuple[list[str], list[str]]:
         else:
             missing.append(target)
     return list(dict.fromkeys(out)), missing
+
+
+def check_found(entry: Found) -> list[Diagnostic]:
+    """The checks of one pipeline (build time and bodies) or stage (its body, when it needs no configuration)."""
+    obj = entry.obj
+    if isinstance(obj, Stage):
+        spec = obj.spec
+        if any(p.name not in spec.defaults for p in spec.static):
+            return []  # its configuration is only known where it is called: checked in those pipelines
+        return obj.check().diagnostics  # its body, checked for every size
+    return obj.check().diagnostics

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import linecache
 import os
 import sys
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ __all__ = [
     "BodyError",
     "ContractError",
     "Diagnostic",
+    "Fix",
     "InputError",
     "Location",
     "NonFiniteError",
@@ -70,11 +72,26 @@ class Related:
         return f"{place}note: {self.message}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Fix:
+    """A suggested edit: replace the text at ``location`` (a range) with ``replacement``.
+
+    An editor offers it as a quick fix (``title``); e.g. a misspelt port name and the port it
+    most likely means.
+    """
+
+    title: str
+    location: Location
+    replacement: str
+
+
 def _display_path(path: str) -> str:
     try:
         rel = os.path.relpath(path)
     except ValueError:  # different drive on Windows
         return path
+    if rel.startswith("..") and os.path.abspath(path).startswith(_PACKAGE_DIR + os.sep):
+        return os.path.relpath(path, os.path.dirname(_PACKAGE_DIR))  # typedml's own: typedml/stdlib/...
     return path if rel.startswith("..") else rel
 
 
@@ -119,17 +136,37 @@ def _positions(code: CodeType) -> tuple[tuple[int | None, int | None, int | None
 
 
 def _frame_location(frame: FrameType) -> Location:
-    line = frame.f_lineno
-    col = 1
+    filename = frame.f_code.co_filename
     try:
-        pos = _positions(frame.f_code)[frame.f_lasti // 2]
-        if pos[0] is not None:
-            line = pos[0]
-        if pos[2] is not None:
-            col = pos[2] + 1
+        line, end_line, col, end_col = _positions(frame.f_code)[frame.f_lasti // 2]
     except (IndexError, AttributeError):  # pragma: no cover - defensive
-        pass
-    return Location(frame.f_code.co_filename, line, col)
+        return Location(filename, frame.f_lineno)
+    if line is None:
+        return Location(filename, frame.f_lineno)
+    if col is None:
+        return Location(filename, line)
+    end = end_line if end_line is not None and end_col is not None else None
+    return Location(
+        filename,
+        line,
+        char_column(filename, line, col) + 1,
+        end,
+        None if end is None or end_col is None else char_column(filename, end, end_col) + 1,
+    )
+
+
+def char_column(filename: str, line: int, byte_col: int) -> int:
+    """The 0-based character column of ``byte_col``, a UTF-8 byte offset into ``line``.
+
+    Python's code positions and ``ast`` offsets count bytes; editors, SARIF and compiler-style
+    messages count characters (``é`` is one column, not two).
+    """
+    if byte_col <= 0:
+        return 0
+    text = linecache.getline(filename, line)
+    if not text or text.isascii():
+        return byte_col
+    return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,6 +188,7 @@ class Diagnostic:
     stage: str | None = None
     port: str | None = None
     related: tuple[Related, ...] = ()
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def url(self) -> str:
@@ -188,8 +226,22 @@ class Diagnostic:
                     "path": r.location.path if r.location else None,
                     "line": r.location.line if r.location else None,
                     "col": r.location.col if r.location else None,
+                    "end_line": r.location.end_line if r.location else None,
+                    "end_col": r.location.end_col if r.location else None,
                 }
                 for r in self.related
+            ],
+            "fixes": [
+                {
+                    "title": f.title,
+                    "path": f.location.path,
+                    "line": f.location.line,
+                    "col": f.location.col,
+                    "end_line": f.location.end_line,
+                    "end_col": f.location.end_col,
+                    "replacement": f.replacement,
+                }
+                for f in self.fixes
             ],
             "url": self.url,
         }
@@ -270,6 +322,7 @@ for _cls in (
     NonFiniteError,
     ContractError,
     Diagnostic,
+    Fix,
     Location,
     Related,
 ):

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._checked import CheckedRunner
     from ._cost import CostReport
     from ._debug import DebugRun
+    from ._quantity import QuantityLike
     from ._shard import ShardedPipeline
 
 __all__ = ["Pipeline", "pipeline"]
@@ -183,10 +184,11 @@ class Pipeline(Generic[P, R]):
             raise err.with_traceback(None) from None  # the user's call is the place to see
 
     if TYPE_CHECKING:
-        # Editors see the pipeline's own parameters (port names and counts are checked); the
-        # result is Any: a quantity of the kind the inputs were (pint or typedml), which
-        # differs from the array type the signature declares for the body.
-        def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any: ...
+        # Editors see the pipeline's own parameters (port names and counts are checked). The
+        # result is a quantity of the kind the inputs were (pint or typedml), not the array the
+        # signature declares for the body: array code that would drop its unit is flagged.
+        # (Several outputs come back as a NamedTuple of quantities: its fields are Any.)
+        def __call__(self, *args: P.args, **kwargs: P.kwargs) -> QuantityLike: ...
 
     else:
         __call__ = _call

@@ -24,7 +24,7 @@ from ._refine import problems_with
 from ._shapes import Dim, parse_dims
 from ._units import UnitExpr, UnitParseError, get_registry, parse_unit_expr
 
-__all__ = ["Port", "Spec", "StaticParam", "parse_spec"]
+__all__ = ["Port", "Spec", "StaticParam", "annotation_location", "node_location", "parse_spec"]
 
 _STATIC_TYPES: tuple[type, ...] = (int, float, str, bool, complex, bytes, type(None))
 
@@ -112,7 +112,54 @@ def return_location(fn: Callable[..., Any], base: Location) -> Location:
     indent = len(lines[0]) - len(lines[0].lstrip())
     value = last.value
     assert value is not None
-    return Location(base.path, start + value.lineno - 1, value.col_offset + indent + 1)
+    return node_location(base.path, lines, start, indent, value)
+
+
+def node_location(path: str, lines: list[str], start: int, indent: int, node: ast.AST) -> Location:
+    """Where ``node`` (parsed from ``lines`` dedented by ``indent``) is, as a range in characters.
+
+    ``start`` is the file line of ``lines[0]``; ``ast`` offsets are UTF-8 bytes into the
+    dedented lines (the dedent is whitespace: as many bytes as characters).
+    """
+
+    def column(line: int, offset: int) -> int:
+        index = line - 1
+        text = lines[index] if 0 <= index < len(lines) else ""
+        byte = offset + indent
+        return len(text.encode("utf-8")[:byte].decode("utf-8", errors="ignore")) + 1
+
+    line: int = getattr(node, "lineno", 1)
+    col = column(line, getattr(node, "col_offset", 0))
+    end_line: int | None = getattr(node, "end_lineno", None)
+    end_offset: int | None = getattr(node, "end_col_offset", None)
+    if end_line is None or end_offset is None:
+        return Location(path, start + line - 1, col)
+    return Location(path, start + line - 1, col, start + end_line - 1, column(end_line, end_offset))
+
+
+def annotation_location(fn: Callable[..., Any], name: str) -> Location | None:
+    """Where the annotation of parameter ``name`` (``"return"``: the return annotation) is written.
+
+    The place a related location points to: the declaration that fixed a unit or a size.
+    None when the source cannot be read or the parameter has no annotation.
+    """
+    try:
+        lines, start = inspect.getsourcelines(fn)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    func = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
+    if func is None:
+        return None
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    path = definition_location(fn).path
+    if name == "return":
+        return None if func.returns is None else node_location(path, lines, start, indent, func.returns)
+    args = func.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        if arg.arg == name and arg.annotation is not None:
+            return node_location(path, lines, start, indent, arg.annotation)
+    return None
 
 
 def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Location:
@@ -135,12 +182,10 @@ def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Locati
             if arg is not None and arg.arg == name:
                 node = arg
                 break
-    line = getattr(node, "lineno", 1)
-    col = getattr(node, "col_offset", 0) + indent
-    if node is func:
-        line = func.lineno
-        col = func.col_offset + indent
-    return Location(base.path, start + line - 1, col + 1)
+    if node is func:  # the `def` line: the name, not the whole function
+        where = node_location(base.path, lines, start, indent, func)
+        return Location(base.path, where.line, where.col)
+    return node_location(base.path, lines, start, indent, node)
 
 
 def not_a_function(fn: object, kind: str) -> NoReturn:

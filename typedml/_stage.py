@@ -49,9 +49,10 @@ class Stage(Generic[P, R]):
         tracer = current_tracer()
         if tracer is not None:
             return tracer.call(self, "stage", args, kwargs)
-        return self.as_pipeline(**{k: v for k, v in kwargs.items() if k in self.spec.static_names})(
+        result: Any = self.as_pipeline(**{k: v for k, v in kwargs.items() if k in self.spec.static_names})(
             *args, **{k: v for k, v in kwargs.items() if k not in self.spec.static_names}
         )
+        return result  # a quantity at run time; typed R, what the next stage of a pipeline body takes
 
     def check(self, **static: Any) -> CheckReport:
         """Check this stage's body without data (``jax.eval_shape`` with symbolic sizes).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import assert_type
 
+import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
@@ -41,7 +42,11 @@ def run() -> None:
     raw, gain = ureg.Quantity(np.ones((2, 3)), "V"), ureg.Quantity(np.ones(3), "K/mV")
     # calling a pipeline with pint quantities is not a false editor error
     out = sensor(raw=raw, gain=gain)
-    print(out.to("degC"))  # the result is the quantity typedml returns (typed Any), not an array
+    assert_type(out, tm.QuantityLike)  # a quantity, not an array and not Any
+    print(out.to("degC"), out.magnitude, out.units, out.m_as("K"))  # pint's API is allowed
+    print(np.asarray(out), (out * 2).to("mK"), -out, out[0], [row for row in out])
+    jnp.sum(out)  # type: ignore[arg-type]  # array code would drop the unit: flagged
+    jnp.sum(out.magnitude)  # the magnitude, in the unit out.units names, is what array code takes
     sensor(raw, gain)  # positional, as the signature allows
     # the pipeline's own parameters are checked at its call too
     sensor(raw=raw, gian=gain)  # type: ignore[call-arg]  # a misspelt port is flagged
