@@ -99,16 +99,20 @@ def bin_index(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u"]) 
 class PCAFit(NamedTuple):
     """A fitted PCA: mean ``'u``, components (dimensionless unit rows), explained variance ``delta('u)**2`` and its share."""
 
-    mean: Q[Float[Array, "d"], "'u"]
-    components: Float[Array, "k d"]
+    mean: Q[Float[Array, "k+more"], "'u"]  # d features, written k+more: at least k
+    components: Float[Array, "k k+more"]
     explained_variance: Q[Float[Array, "k"], "delta('u)**2"]
     explained_variance_ratio: Float[Array, "k"]
 
 
 @tm.stage
-def pca_fit(x: Q[Float[Array, "n d"], "'u"], k: int) -> PCAFit:
+def pca_fit(x: Q[Float[Array, "k+rows k+more"], "'u"], k: int) -> PCAFit:
     """Principal components of ``x``: the ``k`` leading unit directions (dimensionless rows of
     ``components``), their variances (``delta('u)**2``, with the n-1 denominator) and shares.
+
+    ``x`` has n rows and d features, declared ``k+rows`` and ``k+more``: the signature says
+    that n and d are at least ``k`` (the data boundary refuses less), so every output has
+    exactly ``k`` rows.
 
     Features must share one unit: standardize features of different units first (then every
     output is dimensionless). Each component's sign is fixed so its largest entry in absolute
@@ -144,8 +148,10 @@ class Split(NamedTuple):
 
 
 @tm.stage
-def train_test_split(key: UInt32[Array, "2"], like: Float[Array, "n *rest"], n_test: int) -> Split:
+def train_test_split(key: UInt32[Array, "2"], like: Float[Array, "n_train+n_test *rest"], n_test: int) -> Split:
     """Row indices of a random train/test split of ``like``'s rows (only its size is read).
+
+    ``like`` has ``n_train+n_test`` rows: the signature says it has at least ``n_test``.
 
     ``n_test`` rows go to ``test``; both index arrays are sorted. Seeded by ``key``.
     """

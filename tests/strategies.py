@@ -4,7 +4,9 @@ A :class:`Program` is a small module (stages, optional inner pipelines, one ``ma
 kept as data and rendered to Python source, so a failing example prints as code that can be
 pasted into a file. :func:`programs` draws well-typed ones: random signatures with shared
 shape variables and fixed sizes, concrete units and unit variables, conversions on edges
-(``m`` into a ``km`` port), reductions, products and pipelines nested in pipelines.
+(``m`` into a ``km`` port), reductions, products, pipelines nested in pipelines, and the size
+forms: an axis named after a static ``int`` parameter (``repeat(x, m=3) -> "... m"``), doubled
+and halved axes (``"2*a"``), and output axes no input determines (a fresh size per call).
 :func:`mutations` draws one program plus a single change that makes it ill-typed (a unit of
 another dimension, a size, a dropped axis, a dtype) and the diagnostic it must produce.
 """
@@ -49,9 +51,12 @@ class StageDef:
     params: tuple[Param, ...]
     result: Param
     body: str
+    static: str = ""  # e.g. "m: int = 2"
 
     def source(self) -> str:
-        params = ", ".join(f"{p.name}: {p.annotation()}" for p in self.params)
+        params = ", ".join(
+            [*(f"{p.name}: {p.annotation()}" for p in self.params), *([self.static] if self.static else [])]
+        )
         return f"@tm.stage\ndef {self.name}({params}) -> {self.result.annotation()}:\n    return {self.body}\n"
 
 
@@ -92,7 +97,7 @@ class Program:
 
     def source(self) -> str:
         # postponed annotations: a malformed jaxtyping shape reaches typedml, not the def statement
-        head = "from __future__ import annotations\n\nfrom jaxtyping import Array, Bool, Float, Int, Shaped\nimport typedml as tm\nfrom typedml import Q\n"
+        head = "from __future__ import annotations\n\nimport jax.numpy as jnp\nfrom jaxtyping import Array, Bool, Float, Int, Shaped\nimport typedml as tm\nfrom typedml import Q\n"
         parts = [head, *(s.source() for s in self.stages), *(i.source() for i in self.inners)]
         params = ", ".join(f"{p.name}: {p.annotation()}" for p in self.inputs)
         body = "".join(f"    {r} = {c}({', '.join(args)})\n" for r, c, args in self.calls)
@@ -162,6 +167,22 @@ def _local_dims(shape: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _doubled(axis: str) -> str:
+    """The pipeline-level size of an axis twice as long."""
+    if axis.isdigit():
+        return str(2 * int(axis))
+    return f"2*{axis}" if "*" not in axis else f"2*({axis})"
+
+
+def _size_code(axis: str) -> str:
+    """The code that a wrong fixed size (7, or FIXED+1) on an axis of this pipeline-level size gets."""
+    if axis.isdigit():
+        return "TM103"
+    if axis.startswith("2*"):
+        return "TM120"  # 7 is not a multiple of 2
+    return "TM105"
+
+
 @st.composite
 def _shape(draw: st.DrawFn) -> tuple[str, ...]:
     return tuple(draw(st.lists(st.sampled_from((*PIPELINE_VARS, str(FIXED))), min_size=1, max_size=2)))
@@ -188,9 +209,16 @@ def programs(draw: st.DrawFn, max_calls: int = 4) -> Program:
         c += 1
         # consume inputs not used yet first, so no input is left dangling
         first = next((v for v in values if v.name in unused), None) or draw(st.sampled_from(values[::-1]))
-        kind = draw(st.sampled_from(("convert", "power", "product", "reduce", "nested")))
+        kind = draw(st.sampled_from(("convert", "power", "product", "reduce", "nested", "sizes")))
+        if kind == "sizes":  # the size forms: static-named, doubled, halved, made-up
+            kind = draw(st.sampled_from(("repeat", "double", "halve", "fresh")))
         partners = [v for v in values if v.shape == first.shape and v.name != first.name]
-        if (kind == "product" and not partners) or (kind == "reduce" and not first.shape):
+        if (
+            (kind == "product" and not partners)
+            or (kind in ("reduce", "double") and not first.shape)
+            or (kind == "halve" and not (first.shape and first.shape[0].startswith("2*")))
+            or (kind == "repeat" and len(first.shape) > 2)
+        ):
             kind = "convert"
         name = f"s{c}"
         dims = _local_dims(first.shape)
@@ -222,13 +250,44 @@ def programs(draw: st.DrawFn, max_calls: int = 4) -> Program:
             result = Value(result_name, first.shape, actual)
             if second.name in unused:
                 unused.remove(second.name)
+        elif kind == "repeat":  # an axis named after a static int parameter takes the call's value
+            stage = StageDef(
+                name,
+                (Param("x", dims, "'u"),),
+                Param("return", (*dims, "m"), "'u"),
+                "jnp.repeat(x[..., None], m, axis=-1)",
+                "m: int = 2",
+            )
+            args = (first.name, f"m={FIXED}")
+            result = Value(result_name, (*first.shape, str(FIXED)), first.unit)
+        elif kind == "double":
+            stage = StageDef(
+                name,
+                (Param("x", dims, "'u"),),
+                Param("return", (f"2*{dims[0]}", *dims[1:]), "'u"),
+                "jnp.concatenate([x, x], axis=0)",
+            )
+            result = Value(result_name, (_doubled(first.shape[0]), *first.shape[1:]), first.unit)
+        elif kind == "halve":
+            inner = first.shape[0][2:].strip("()")
+            local = _local_dims((inner, *first.shape[1:]))
+            stage = StageDef(
+                name,
+                (Param("x", (f"2*{local[0]}", *local[1:]), "'u"),),
+                Param("return", local, "'u"),
+                "x.reshape((2, -1) + x.shape[1:]).sum(axis=0)",
+            )
+            result = Value(result_name, (inner, *first.shape[1:]), first.unit)
+        elif kind == "fresh":  # an output axis no input determines: a fresh size per call
+            stage = StageDef(name, (Param("x", dims, "'u"),), Param("return", ("u",), "'u"), "x.reshape(-1)[:1]")
+            result = Value(result_name, (f"u{c}",), first.unit)
         else:  # reduce over the first axis
             stage = StageDef(name, (Param("x", dims, "'u"),), Param("return", dims[1:], "'u"), "x.sum(axis=0)")
             result = Value(result_name, first.shape[1:], first.unit)
         stages.append(stage)
         callee = name
         if kind == "nested":
-            inner_dims = tuple(d if d.isdigit() else d.upper() * 2 for d in first.shape)
+            inner_dims = tuple(d if d.isdigit() else d.upper() * 2 for d in _local_dims(first.shape))
             inner_in = draw(st.sampled_from(_family(first.unit)))
             inner_out = draw(st.sampled_from(_family(first.unit)))
             callee = f"inner{c}"
@@ -284,7 +343,7 @@ def _sites(program: Program) -> dict[tuple[str, str], Value]:
             found[(inner.stage, "x")] = Value("x", inner.param.dims, inner.param.unit)
             continue
         stage = next(s for s in program.stages if s.name == callee)
-        for param, arg in zip(stage.params, args, strict=True):
+        for param, arg in zip(stage.params, args, strict=False):  # static arguments follow the ports
             found[(callee, param.name)] = values[arg]
     found[("output", "return")] = values[program.returned]
     return found
@@ -310,9 +369,9 @@ def mutations(draw: st.DrawFn) -> Mutation:
         i = draw(st.integers(0, len(param.dims) - 1))
         fixed = value.shape[i].isdigit()
         dims = list(param.dims)
-        dims[i] = str(FIXED + 1) if fixed else "7"
+        dims[i] = str(int(value.shape[i]) + 1) if fixed else "7"
         new = dataclasses.replace(param, dims=tuple(dims))
-        code = "TM103" if fixed else "TM105"
+        code = _size_code(value.shape[i])
     elif kind == "axis":
         i = draw(st.integers(0, len(param.dims) - 1))
         new = dataclasses.replace(param, dims=param.dims[:i] + param.dims[i + 1 :])

@@ -27,7 +27,7 @@ import typedml as tm
 from typedml import Q
 
 _SOURCE = Path(__file__).read_text(encoding="utf-8").splitlines()
-_FIRST_LINE = re.compile(r"^[^:]+:\d+:\d+: (error|warning)\[TM\d{3}\] ")
+_FIRST_LINE = re.compile(r"^[^:]+:\d+:\d+: (error|warning|info)\[TM\d{3}\] ")
 
 
 def line_of(tag: str) -> int:

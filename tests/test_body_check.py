@@ -299,8 +299,8 @@ def matmul(a: Float[Array, "n m"], b: Float[Array, "m p"]) -> Float[Array, "n p"
 
 
 @tm.stage
-def head(x: Float[Array, "n"], k: int = 3) -> Float[Array, "k"]:
-    return x[:k]  # k is the output's own size
+def head(x: Float[Array, "k+rest"], k: int = 3) -> Float[Array, "k"]:
+    return x[:k]  # k is the static parameter's value; "k+rest" says the input has at least k
 
 
 @tm.stage
@@ -534,7 +534,7 @@ def test_closures_are_not_confused() -> None:
 
 
 @tm.stage
-def outer_flat(x: Float[Array, "n"]) -> Float[Array, "n*n"]:
+def outer_flat(x: Float[Array, "n"]) -> Float[Array, "n**2"]:
     return jnp.outer(x, x).reshape(-1)
 
 
@@ -544,12 +544,12 @@ def drop_first(y: Float[Array, "k"]) -> Float[Array, "k-1"]:
 
 
 @tm.pipeline
-def squares_minus_one(x: Float[Array, "n"]) -> Float[Array, "n*n"]:
-    return drop_first(outer_flat(x))  # really n*n-1 long: no edge check can prove it (TM151)
+def squares_minus_one(x: Float[Array, "n"]) -> Float[Array, "n**2"]:
+    return drop_first(outer_flat(x))  # really n**2-1 long: no edge check can prove it (TM151)
 
 
 @tm.pipeline
-def squares_minus_one_declared(x: Float[Array, "n"]) -> Float[Array, "n*n-1"]:
+def squares_minus_one_declared(x: Float[Array, "n"]) -> Float[Array, "n**2-1"]:
     return drop_first(outer_flat(x))
 
 
@@ -560,7 +560,7 @@ def test_whole_pipeline_is_evaluated_end_to_end() -> None:
     assert err.code == "TM301"
     assert err.message == (
         "body of pipeline 'squares_minus_one' returns the wrong shape for its return value: "
-        "declared (n*n), computed (n^2-1)"
+        "declared (n**2), computed (n^2-1)"
     )
     assert err.location == return_location(squares_minus_one.fn, squares_minus_one.spec.location)
     assert "checked for every size of n (symbolic, no data)" in err.notes
@@ -571,6 +571,20 @@ def test_whole_pipeline_is_evaluated_end_to_end() -> None:
     good = squares_minus_one_declared.check()
     assert good.ok and good.diagnostics == []
     assert squares_minus_one_declared(jnp.ones(3)).shape == (8,)
+
+
+def test_a_product_of_sizes_is_checked_between_stages() -> None:
+    @tm.stage
+    def outer_product_flat(x: Float[Array, "n"]) -> Float[Array, "n*n"]:
+        return jnp.outer(x, x).reshape(-1)
+
+    @tm.pipeline
+    def wrong(x: Float[Array, "n"]) -> Float[Array, "n*n"]:
+        return drop_first(outer_product_flat(x))
+
+    (err,) = wrong.check().errors
+    assert err.code == "TM103"
+    assert "expected n*n, found (n*n)-1" in err.message
 
 
 def test_sizes_implied_by_the_signature_let_slicing_bodies_be_proven():

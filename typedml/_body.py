@@ -28,8 +28,8 @@ from jax import export
 from ._errors import Diagnostic, Location
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._runtime import is_key_dtype
-from ._shapes import Anon, Dim, Item, Lin, Variadic
-from ._spec import Port, Spec, return_location
+from ._shapes import Anon, Atom, Dim, Item, Lin, Variadic
+from ._spec import Port, Spec, return_location, static_sizes
 
 __all__ = ["check_bodies", "check_pipeline_whole", "check_stage"]
 
@@ -308,6 +308,8 @@ class _Checker:
         self.notes: list[str] = []  # added to every diagnostic of this stage
         self.sizes: dict[str, int] = {}  # symbol -> prime, when checked at concrete sizes only
         self.out_pytrees: dict[str, Any] = {}
+        # axes named like a static int parameter: the call's value, not a symbol
+        self.fixed: dict[str, int] = static_sizes(spec, spec.defaults | static)
         self._lookup: tuple[Mapping[str, Size], dict[str, Size]] | None = None  # env -> sizes by axis name
 
     # -- driver ---------------------------------------------------------------------------
@@ -369,7 +371,7 @@ class _Checker:
                     s.anons.append(s.add("_", "_", "_"))
                 else:
                     for name in _names(item):
-                        if name not in s.dims:
+                        if name not in s.dims and name not in self.fixed:
                             s.dims[name] = s.add(name, name, name)
         seqs = sorted(self.symbols.seqs) + (["..."] if any(a == "..." for a in s.alone.values()) else [])
         if seqs:
@@ -392,20 +394,34 @@ class _Checker:
         Without them JAX cannot simplify ``max(0, n - 2)`` (what ``x[:-2]`` has) to ``n - 2``.
         """
         found: list[str] = []
+        for term in self._implied():
+            lhs = " + ".join(
+                f"{c}*{self.symbols.dims[v]}" if c != 1 else self.symbols.dims[v]
+                for v, c in term.terms
+                if isinstance(v, str)
+            )
+            found.append(f"{lhs} >= {-term.const}")
+        return tuple(sorted(set(found)))
+
+    def _implied(self) -> list[Lin]:
+        """Declared axis terms that are not obviously sizes (``n-2``): each must be ``>= 0``."""
+        found: list[Lin] = []
+        fixed = {k: Lin.fixed(v) for k, v in self.fixed.items()}
         for port in (*self.spec.inputs, *self.spec.outputs):
             for item in port.type.dims if port.type is not None else ():
                 term = item.term if isinstance(item, Dim) else None
-                if term is None or not term.terms or (term.const >= 0 and all(c > 0 for _, c in term.terms)):
+                if term is None:
+                    continue
+                term = term.substitute(fixed.get)
+                if not term.terms or not term.is_affine or term.at_least() >= 0:
                     continue
                 if any(v not in self.symbols.dims for v in term.vars()):
                     continue
-                lhs = " + ".join(
-                    f"{c}*{self.symbols.dims[v]}" if c != 1 else self.symbols.dims[v] for v, c in term.terms
-                )
-                found.append(f"{lhs} >= {-term.const}")
-        return tuple(sorted(set(found)))
+                found.append(term)
+        return found
 
     def _prime_env(self) -> dict[str, Size]:
+        """Distinct primes per axis, large enough for what the signature implies (``t-15``: t >= 15)."""
         fixed: set[int] = {0, 1}
         for port in (*self.spec.inputs, *self.spec.outputs):
             for item in port.type.dims if port.type is not None else ():
@@ -413,6 +429,21 @@ class _Checker:
                     fixed.add(abs(item.term.const))
         primes = (p for p in _primes() if p not in fixed)
         self.sizes = {symbol: next(primes) for symbol in self.symbols.alone}
+        implied = self._implied()
+        for _ in range(64):
+            by_name = {name: self.sizes[symbol] for name, symbol in self.symbols.dims.items()}
+            broken = [t for t in implied if _lin_value(t, by_name) < 0]
+            if not broken:
+                break
+            for term in broken:
+                short = -_lin_value(term, by_name)
+                for v, c in term.terms:
+                    if isinstance(v, str) and c > 0:
+                        symbol = self.symbols.dims[v]
+                        floor = self.sizes[symbol] + -(-short // c)
+                        taken = set(self.sizes.values())
+                        self.sizes[symbol] = next(p for p in _primes() if p >= floor and p not in taken | fixed)
+                        break
         return dict(self.sizes)
 
     def _evaluate(self, kwargs: dict[str, Any], env: dict[str, Size]) -> Any:
@@ -448,7 +479,10 @@ class _Checker:
     def _dim_value(self, item: Dim, env: Mapping[str, Size], bound: Mapping[str, Size] | None = None) -> Size:
         cached = self._lookup
         if cached is None or cached[0] is not env:
-            cached = self._lookup = (env, {name: env[symbol] for name, symbol in self.symbols.dims.items()})
+            cached = self._lookup = (
+                env,
+                {name: env[symbol] for name, symbol in self.symbols.dims.items()} | dict(self.fixed),
+            )
         lookup: dict[str, Size] = cached[1] | dict(bound) if bound else cached[1]
         if item.term is not None:
             return _lin_value(item.term, lookup)
@@ -556,11 +590,17 @@ class _Checker:
         """Bind the output's own shape variables (those no input has) from what was computed."""
         if item.term is None:
             return bound
-        unbound = [(v, c) for v, c in item.term.terms if v not in self.symbols.dims and v not in bound]
+        unbound = [
+            (v, c)
+            for v, c in item.term.terms
+            if isinstance(v, str) and v not in self.symbols.dims and v not in bound and v not in self.fixed
+        ]
         if len(unbound) == 1 and unbound[0][1] in (1, -1):
             var, coef = unbound[0]
             rest = Lin(tuple(t for t in item.term.terms if t[0] != var), item.term.const)
-            lookup = {name: env[symbol] for name, symbol in self.symbols.dims.items()} | bound
+            if var in rest.vars():
+                return bound
+            lookup = {name: env[symbol] for name, symbol in self.symbols.dims.items()} | dict(self.fixed) | bound
             bound[var] = (computed - _lin_value(rest, lookup)) * coef
         return bound
 
@@ -774,6 +814,10 @@ def _names(item: Dim) -> list[str]:
 def _lin_value(term: Lin, lookup: Mapping[str, Size]) -> Size:
     value: Size = term.const
     for var, coef in term.terms:
+        if isinstance(var, Atom):
+            left, right = _lin_value(var.left, lookup), _lin_value(var.right, lookup)
+            value = value + coef * (left * right if var.op == "mul" else left // right)
+            continue
         if var not in lookup:
             raise _Unknown(var)
         value = value + coef * lookup[var]

@@ -70,7 +70,8 @@ class Caller:
         spec = checked.spec
         owner = f"{spec.name}()"
         pairs = [split_value(v) for v in values]
-        boundary = check_inputs(spec, pairs, owner)  # everything, on the real data
+        constraints = checked.resolved.size_constraints
+        boundary = check_inputs(spec, pairs, owner, constraints)  # everything, on the real data
         plan = checked.for_units(boundary.rigid_units)
         if plan.has_contracts:
             return _prepare_contracted(plan, values, boundary)
@@ -80,7 +81,7 @@ class Caller:
 
         def fn(*args: Any) -> Any:
             # Runs once per trace, i.e. per new shape/dtype signature: validate those here.
-            traced = check_inputs(spec, list(zip(args, units, strict=True)), owner)
+            traced = check_inputs(spec, list(zip(args, units, strict=True)), owner, constraints)
             out = impl(*[c(a) if c is not None else a for c, a in zip(converters(traced), args, strict=True)])
             return out[0] if single else out
 
@@ -103,9 +104,10 @@ def _prepare_contracted(plan: CheckedPlan, values: list[Any], boundary: Boundary
     owner = f"{spec.name}()"
     units = [split_value(v)[1] for v in values]
     single = spec.output_tuple is None
+    constraints = plan.resolved.size_constraints
 
     def fn(*args: Any) -> Any:
-        traced = check_inputs(spec, list(zip(args, units, strict=True)), owner)
+        traced = check_inputs(spec, list(zip(args, units, strict=True)), owner, constraints)
         converted = [c(a) if c is not None else a for c, a in zip(converters(traced), args, strict=True)]
         order.clear()
         counts[:] = [violations(converted[i], bounds) for i, _, bounds in inputs]

@@ -20,9 +20,9 @@ import networkx as nx
 from ._annotations import ArrayType
 from ._errors import BodyError, Diagnostic, Location, Related, WiringError
 from ._graph import value_label
-from ._shapes import Conflict, Dim, SeqItem, ShapeStore, namespaced
+from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, item_vars, namespaced
 from ._source import annotation_at, argument_at
-from ._spec import Port, Spec
+from ._spec import Port, Spec, static_sizes
 from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, is_affine, solve_unit_vars
 
 __all__ = ["CheckReport", "Plan", "check_graph"]
@@ -90,6 +90,8 @@ class Plan:
     conversions: dict[EdgeKey, tuple[float, float]]
     int_edges: set[EdgeKey]
     node_bindings: dict[str, dict[str, UType]]
+    # what the stages' signatures imply about the pipeline's input sizes (checked on data)
+    size_constraints: tuple[SizeConstraint, ...] = ()
 
 
 _origin = value_label
@@ -107,9 +109,17 @@ def check_graph(
     # (A body check's error, TM3xx, leaves the graph whole.)
     checker.run(report_unused=not any(d.severity == "error" and not d.code.startswith("TM3") for d in pre or []))
     diagnostics = list(pre or []) + checker.diagnostics
+    seen: set[int] = set()
+    for _, data in graph.nodes(data=True):
+        node_spec: Spec | None = data.get("spec")
+        if node_spec is not None and id(node_spec) not in seen:
+            seen.add(id(node_spec))
+            diagnostics.extend(node_spec.infos)
     order = {"error": 0, "warning": 1, "info": 2}
     diagnostics.sort(key=lambda d: order[d.severity])
-    return CheckReport(diagnostics), Plan(checker.conversions, checker.int_edges, checker.node_bindings)
+    return CheckReport(diagnostics), Plan(
+        checker.conversions, checker.int_edges, checker.node_bindings, tuple(checker.carried)
+    )
 
 
 class _Checker:
@@ -118,7 +128,13 @@ class _Checker:
         self.spec = spec
         self.registry = get_registry()
         self.rigid_units = dict(rigid_units or {})
-        self.store = ShapeStore(rigid=spec.shape_vars)
+        fixed = static_sizes(spec)
+        self.store = ShapeStore(rigid=spec.shape_vars - set(fixed))
+        for name, size in fixed.items():
+            self.store.dims[name] = Lin.fixed(size)
+            self.store.origin[name] = f"static parameter {name}={size}"
+        self.declared: list[tuple[Lin, str, str]] = []  # every declared axis term: (term, port, node)
+        self.carried: list[SizeConstraint] = []
         self.diagnostics: list[Diagnostic] = []
         self.units: dict[tuple[str, str], UType | None] = {}
         self.seqs: dict[tuple[str, str], list[SeqItem]] = {}
@@ -149,6 +165,7 @@ class _Checker:
                 self._consume(node, data, prefix=f"{node}.", outputs=data["spec"].outputs)
         if report_unused:
             self._unused()
+        self._constraints()
         for u, v, key, data in self.graph.edges(keys=True, data=True):
             seq = self.seqs.get((u, data["src_port"]))
             if seq is not None:
@@ -182,6 +199,7 @@ class _Checker:
         spec: Spec | None = data.get("spec")
         in_edges = list(self.graph.in_edges(node, keys=True, data=True))
         if spec is not None:
+            self._fix_static_sizes(node, spec, data.get("static") or {})
             order = {name: i for i, name in enumerate(spec.input_names)}
             in_edges.sort(key=lambda e: order.get(e[2], 0))
         usable: list[tuple[EdgeKey, dict[str, Any]]] = []
@@ -206,6 +224,7 @@ class _Checker:
                 self.dtypes[key] = None
                 continue
             self.seqs[key] = namespaced(t.dims, prefix, self.fresh)[0]
+            self._declare(self.seqs[key], f"{node}.{port.name}", node)
             self.dtypes[key] = t.dtypes
             if node in self.affine_misuse:
                 self.unknown.add(key)
@@ -214,6 +233,86 @@ class _Checker:
             self.units[key] = self._output_unit(node, data, port, bindings)
             if self.units[key] is None and t.unit is not None:
                 self.unknown.add(key)
+
+    def _fix_static_sizes(self, node: str, spec: Spec, static: Mapping[str, Any]) -> None:
+        """Axes named like a static ``int`` parameter take the call's value; output axes that no
+        input and no static parameter determine are fresh sizes of this call (existential)."""
+        inputs = spec.shape_vars
+        fixed = static_sizes(spec, static)
+        for name, size in fixed.items():
+            key = f"{node}.{name}"
+            self.store.dims[key] = Lin.fixed(size)
+            self.store.origin[key] = f"{node}({name}={size})"
+        for port in spec.outputs:
+            if port.type is None:
+                continue
+            for var in sorted(item_vars(port.type.dims) - inputs - set(spec.static_names)):
+                key = f"{node}.{var}"
+                self.store.rigid.add(key)
+                self.store.existential[key] = (
+                    f"`{key}` is a fresh size each call of {spec.name} makes (no input determines it)"
+                )
+
+    def _declare(self, seq: list[SeqItem], port: str, node: str) -> None:
+        for item in seq:
+            if isinstance(item, Lin) and not item.is_const:
+                self.declared.append((item, port, node))
+
+    def _constraints(self) -> None:
+        """Sizes each signature implies (``t-15`` means ``t >= 15``): carried to the data boundary
+        when they depend on the pipeline's inputs only, errors when they cannot hold."""
+        store = self.store
+        own = self.spec.shape_vars
+        seen: set[str] = set()
+        # (declared, resolved, where): every declared term, each variable, each divisibility
+        found: list[tuple[SizeConstraint, SizeConstraint, str | None]] = []
+        for term, port, node in self.declared:
+            c = SizeConstraint(term, None, port)
+            found.append((c, SizeConstraint(store.resolve(term), None, port), node))
+        for c in store.constraints:
+            found.append((c, SizeConstraint(store.resolve(c.term), c.modulus, c.origin), None))
+        for key in list(store.dims):  # every shape variable of a stage is a size ("k+rest": rest >= 0)
+            c = SizeConstraint(Lin.var(key), None, f"`{key}`")
+            found.append((c, SizeConstraint(store.resolve(c.term), None, c.origin), key.split(".")[0]))
+        for declared, c, node in found:
+            term = c.term
+            if c.modulus is None and term.at_least() >= 0:
+                continue
+            text = c.describe(store.name)
+            if text in seen:
+                continue
+            seen.add(text)
+            location = self.graph.nodes[node].get("location") if node is not None and node in self.graph else None
+            if term.is_const:
+                if not c.holds(term.const):
+                    need = declared.describe(store.name)
+                    self.diagnostics.append(
+                        Diagnostic(
+                            "TM121",
+                            f"size constraint cannot hold: {c.origin} needs {need}, but the wiring makes "
+                            f"{declared.term.render(store.name)} = {term.const}",
+                            location or self.spec.location,
+                            hint="a fixed size is too small (or not a multiple) for what this stage declares",
+                            stage=node,
+                        )
+                    )
+                continue
+            if set(term.vars()) <= own:
+                self.carried.append(c)
+                continue
+            if not any(v in store.existential for v in term.vars()):
+                continue  # a size the wiring could not relate: its edge is reported unverified already
+            self.diagnostics.append(
+                Diagnostic(
+                    "TM155",
+                    f"size constraint {text} (from {c.origin}) cannot be checked before data",
+                    location or self.spec.location,
+                    severity="warning",
+                    notes=tuple(store.existential[v] for v in term.vars() if v in store.existential),
+                    hint="name the size after a static parameter, or declare it in the pipeline's signature",
+                    stage=node,
+                )
+            )
 
     # -- per edge -------------------------------------------------------------------------
     def _where(self, ekey: EdgeKey, edata: dict[str, Any]) -> str:
@@ -341,6 +440,7 @@ class _Checker:
         if src_seq is None:
             return
         dst_seq, broadcast = namespaced(dst.dims, prefix, self.fresh)
+        self._declare(dst_seq, f"{ekey[1]}.{edata['dst_port']}" if prefix else f"output {edata['dst_port']!r}", ekey[1])
         origin = where
         for conflict in self.store.unify_seq(src_seq, dst_seq, origin, broadcast):
             self._shape_problem(ekey, edata, conflict, src, dst, dst_seq)
@@ -367,10 +467,21 @@ class _Checker:
         dst_seq: list[SeqItem],
     ) -> None:
         where = self._where(ekey, edata)
+        store = self.store
+        src_label = _origin(ekey[0], edata["src_port"])
         notes = [
-            f"{_origin(ekey[0], edata['src_port'])} declares {src.dim_str!r}, resolved as {self.store.render_seq(self.seqs[(ekey[0], edata['src_port'])])}",
-            f"{edata['dst_port']} expects {dst.dim_str!r}, resolved as {self.store.render_seq(dst_seq)}",
+            f"{src_label} declares {src.dim_str!r}, resolved as {store.render_seq(self.seqs[(ekey[0], edata['src_port'])])}",
+            f"{edata['dst_port']} expects {dst.dim_str!r}, resolved as {store.render_seq(dst_seq)}",
         ]
+        dst_label = edata["dst_port"] if ekey[1].startswith("output:") else f"{ekey[1]}.{edata['dst_port']}"
+        if c.variable and c.other_origin and c.found_side:
+            came = f"{src_label} gives {c.found} (`{store.name(c.variable)}` from {c.other_origin}) but {dst_label} expects {c.expected}"
+        elif c.variable and c.other_origin:
+            came = f"`{store.name(c.variable)}` is {c.expected} from {c.other_origin} but {c.found} from {src_label}"
+        else:
+            came = f"expected {c.expected}, found {c.found}"
+        made_up = [store.existential[k] for k in c.keys if k in store.existential]
+        notes += made_up
         if c.kind == "rank":
             self._report(
                 ekey,
@@ -385,30 +496,53 @@ class _Checker:
                 ekey,
                 edata,
                 "TM103",
-                f"size mismatch on edge {where}: "
-                + (
-                    f"`{self.store.name(c.variable)}` is {c.expected} from {c.other_origin} but {c.found} from {_origin(ekey[0], edata['src_port'])}"
-                    if c.variable and c.other_origin
-                    else f"expected {c.expected}, found {c.found}"
-                ),
+                f"size mismatch on edge {where}: {came}",
                 tuple(notes),
                 hint="a transposed or mis-sized axis; check the axis order of both ports",
             )
-        elif c.kind == "variable":
-            var = self.store.name(c.variable) if c.variable else "?"
-            src_label = _origin(ekey[0], edata["src_port"])
-            if c.other_origin:
-                message = f"shape mismatch on edge {where}: `{var}` is {c.expected} from {c.other_origin} but {c.found} from {src_label}"
-            else:
-                message = f"shape mismatch on edge {where}: expected {c.expected}, found {c.found}"
-            notes.append(f"{c.expected} and {c.found} are independent sizes in the pipeline's signature")
+        elif c.kind == "divisibility":
             self._report(
                 ekey,
                 edata,
-                "TM105",
-                message,
-                tuple(notes),
-                hint="two axes the signatures say are equal come from different sizes: a transposed axis, or one name used for two things",
+                "TM120",
+                f"divisibility conflict on edge {where}: {c.detail or came}",
+                (f"expected {c.expected}, found {c.found}", *notes),
+                hint='declare the size as a multiple where it enters (e.g. "2*k" in the pipeline\'s signature), '
+                "or name it after a static int parameter",
+            )
+        elif c.kind in ("variable", "fixed"):
+            if made_up:
+                kind, hint = (
+                    "a size no input determines",
+                    "nothing proves the two sizes equal; if a static int parameter sets the size, name the "
+                    'output axis after it (e.g. -> "n" for a parameter n: int)',
+                )
+            elif c.kind == "fixed":
+                kind, hint = (
+                    "fixed vs free",
+                    "one port declares a fixed size, the other any size: fix the size where it enters "
+                    "(in the pipeline's signature or a static int parameter), or make the port generic",
+                )
+            else:
+                kind, hint = (
+                    "",
+                    "two axes the signatures say are equal come from different sizes: a transposed axis, "
+                    "or one name used for two things",
+                )
+                notes.append(f"{c.expected} and {c.found} are independent sizes in the pipeline's signature")
+            label = f" ({kind})" if kind else ""
+            self._report(
+                ekey, edata, "TM105", f"shape mismatch{label} on edge {where}: {came}", tuple(notes), hint=hint
+            )
+        elif c.keys:
+            self._report(
+                ekey,
+                edata,
+                "TM154",
+                f"size relation on edge {where} cannot be decided at build time: {c.expected} = {c.found}?",
+                (*notes, "unverified: typedml cannot prove or refute this equality of sizes"),
+                severity="warning",
+                hint='write both sizes in the same form (e.g. both as "2*k"), or fix one with a static int parameter',
             )
         else:
             self._report(

@@ -60,7 +60,7 @@ class CheckedRunner:
         checked = self.ready()
         spec = checked.spec
         pairs = [split_value(v) for v in values]
-        boundary = check_inputs(spec, pairs, f"{spec.name}()")
+        boundary = check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints)
         plan = checked.for_units(boundary.rigid_units)
         graph = plan.graph
         contracts = stage_contracts(graph, plan.resolved, boundary.rigid_units)

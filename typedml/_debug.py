@@ -92,7 +92,7 @@ def debug_inputs(checked: CheckedPlan, values: list[Any]) -> tuple[list[Any], Bo
     """The inputs checked against the signature, as arrays in their declared units."""
     spec = checked.spec
     pairs = [split_value(v) for v in values]
-    boundary = check_inputs(spec, pairs, f"{spec.name}()")
+    boundary = check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints)
     mags: list[Any] = [
         jnp.asarray(m) if port.type is not None else m  # pyright: ignore[reportUnknownMemberType]
         for (m, _), port in zip(pairs, spec.inputs, strict=True)

@@ -22,7 +22,7 @@ from ._check import CheckReport
 from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, user_location
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._plan import Planner
-from ._spec import Spec, not_a_function, parse_spec
+from ._spec import Spec, not_a_function, parse_spec, with_static_sizes
 from ._units import watch_registry
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ class Pipeline(Generic[P, R]):
                 )
             )
         self.static = {p.name: self.spec.defaults.get(p.name) for p in self.spec.static} | dict(static or {})
+        self.spec = with_static_sizes(self.spec, self.static)  # axes named after a static int parameter
         functools.update_wrapper(self, fn)
         self._planner = Planner(fn, self.spec, self.static)
         self._arguments = Arguments(self.spec)

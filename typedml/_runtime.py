@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pint
 
-from ._errors import Diagnostic, InputError
+from ._errors import Diagnostic, InputError, user_location
 from ._quantity import Quantity
-from ._shapes import Conflict, Lin, SeqItem, ShapeStore, namespaced
-from ._spec import Port, Spec
+from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, namespaced
+from ._spec import Port, Spec, static_sizes
 from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, solve_unit_vars
 
 __all__ = ["Boundary", "Executable", "check_inputs", "is_key_dtype", "split_value"]
@@ -59,15 +59,21 @@ def _unit_of(units: Any, registry: Registry) -> UType:
     return UType(registry.Unit(units))
 
 
-def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> Boundary:
+def check_inputs(
+    spec: Spec, values: Sequence[tuple[Any, Any]], owner: str, constraints: Sequence[SizeConstraint] = ()
+) -> Boundary:
     """Check ``(magnitude, units)`` pairs against ``spec``'s inputs.
 
-    Raises :class:`InputError` listing every problem. Magnitudes may be arrays or JAX
-    tracers (only their shape and dtype are read).
+    ``constraints`` are what the stages' signatures imply about the input sizes (the check's
+    ``Plan.size_constraints``). Raises :class:`InputError` listing every problem. Magnitudes
+    may be arrays or JAX tracers (only their shape and dtype are read).
     """
     registry = get_registry()
     problems: list[Diagnostic] = []
     store = ShapeStore()
+    for name, size in static_sizes(spec).items():
+        store.dims[name] = Lin.fixed(size)
+        store.origin[name] = f"static parameter {name}={size}"
     found_units: list[UType | None] = []
     equations: list[tuple[UType, Any, str]] = []
     arrays: list[Any] = []
@@ -220,9 +226,49 @@ def check_inputs(spec: Spec, values: Sequence[tuple[Any, Any]], owner: str) -> B
         declared_seq, broadcast = namespaced(t.dims, "", lambda anon=anon: anon)
         for c in store.unify_seq(actual, declared_seq, port.name, broadcast):
             problems.append(_shape_diag(c, port, spec, owner, mag.shape, store))
+    if not problems:  # sizes are consistent: what the signatures imply about them
+        problems += _broken_constraints(spec, store, owner, constraints)
     if problems:
         raise InputError(problems)
     return Boundary(conversions, integer, rigid_units)
+
+
+def _broken_constraints(
+    spec: Spec, store: ShapeStore, owner: str, constraints: Sequence[SizeConstraint]
+) -> list[Diagnostic]:
+    """TM220: sizes the signatures imply (``n-15`` means ``n >= 15``) that this data breaks."""
+    implied = list(constraints)
+    for port in spec.outputs:
+        t = port.type
+        for item in t.dims if t is not None else ():
+            if isinstance(item, Dim) and item.term is not None and item.term.at_least() < 0:
+                label = "return value" if port.name == "return" else f"output {port.name!r}"
+                shown = t.dim_str if t is not None else ""
+                implied.append(SizeConstraint(item.term, None, f"the {label} of {spec.name} ({shown!r})"))
+    found: list[Diagnostic] = []
+    seen: set[str] = set()
+    for c in implied:
+        value = store.resolve(c.term)
+        if not value.is_const or c.holds(value.const) or c.describe() in seen:
+            continue
+        seen.add(c.describe())
+        sizes = ", ".join(f"{k}={store.render(Lin.var(k))}" for k in sorted(set(c.term.vars())))
+        must = (
+            f"{c.term.render()} must be at least 0"
+            if c.modulus is None
+            else f"{c.term.render()} must be a multiple of {c.modulus}"
+        )
+        found.append(
+            Diagnostic(
+                "TM220",
+                f"input sizes of {owner} break a size constraint: {must}, but it is {value.const} here",
+                user_location() or spec.location,
+                notes=(f"sizes: {sizes}", f"implied by {c.origin}"),
+                hint="the stages cannot work on data this small (or of this size); pass larger data or check the signature",
+                stage=spec.name,
+            )
+        )
+    return found
 
 
 def is_key_dtype(dtype: Any) -> bool:
@@ -273,6 +319,15 @@ def _shape_diag(
             spec,
             tuple(notes),
             "a missing or extra axis; reshape the data or fix the signature",
+        )
+    if c.kind == "divisibility":
+        return _diag(
+            "TM221",
+            f"size of input {port.name!r} of {owner} must be a multiple: {c.detail or c.found}, expected {c.expected}",
+            port,
+            spec,
+            tuple(notes),
+            f"{port.type.dim_str!r} only fits sizes of that form; pad or trim the data",
         )
     if c.variable and c.other_origin:
         msg = f"`{c.variable}` is {c.expected} from {c.other_origin!r} but {c.found} from {port.name!r}"

@@ -1,27 +1,79 @@
 """Shapes: jaxtyping's shape grammar parsed into terms, and unification of shapes.
 
-A shape is a sequence of items: a *dimension term* (an affine expression over shape
-variables, so ``3``, ``n``, ``n+1`` and ``2*n`` all unify), an anonymous ``_``, or a variadic
-(``*name`` or ``...``). Unification binds flexible variables (those of a stage call) and
-records where each binding came from, so a conflict can name both origins. Rigid variables
-(those of the pipeline's own signature) are never bound: they stand for sizes only data
-will tell.
+A shape is a sequence of items: a *dimension term*, an anonymous ``_``, or a variadic
+(``*name`` or ``...``). A term is an integer expression ``const + sum(coef * key)`` where a
+key is a shape variable or an :class:`Atom`, a product (``k*m``) or floor division
+(``n//2``) that becomes an ordinary term once enough of its operands are known. So ``3``,
+``n``, ``n+1``, ``2*k`` and ``k*m`` all unify; ``2*k`` against 7 is a divisibility
+conflict. Unification binds flexible variables (those of a stage call) and records where
+each binding came from, so a conflict can name both origins. Rigid variables (those of the
+pipeline's own signature, and the *existential* sizes a stage's output makes up) are never
+bound: they stand for sizes only data will tell.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import math
 from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["Anon", "Dim", "Lin", "ShapeStore", "Variadic", "parse_dims"]
+__all__ = ["Anon", "Atom", "Dim", "Lin", "ShapeStore", "Variadic", "parse_dims"]
+
+
+def _key_text(key: str | Atom) -> str:
+    return key if isinstance(key, str) else key.render(str)
+
+
+def _norm(out: Mapping[str | Atom, int]) -> tuple[tuple[str | Atom, int], ...]:
+    return tuple(sorted(((k, c) for k, c in out.items() if c), key=lambda t: _key_text(t[0])))
+
+
+@dataclasses.dataclass(frozen=True)
+class Atom:
+    """A product of two terms (``op == "mul"``) or a floor division by a constant (``"floordiv"``)."""
+
+    op: str
+    left: Lin
+    right: Lin
+
+    def vars(self) -> list[str]:
+        return [*self.left.vars(), *self.right.vars()]
+
+    def rename(self, fn: Callable[[str], str]) -> Atom:
+        return Atom(self.op, self.left.rename(fn), self.right.rename(fn))
+
+    def simplify(self) -> Lin:
+        """This atom as a term: an ordinary one when its operands allow it."""
+        a, b = self.left, self.right
+        if self.op == "mul":
+            if a.is_const:
+                return b.scale(a.const)
+            if b.is_const:
+                return a.scale(b.const)
+            if a.render() > b.render():  # one form for k*m and m*k
+                return Lin(((Atom("mul", b, a), 1),), 0)
+        elif b.is_const and b.const > 0:
+            d = b.const
+            if a.is_const:
+                return Lin.fixed(a.const // d)
+            if all(c % d == 0 for _, c in a.terms):  # (d*X + r) // d == X + r // d for every X
+                return Lin(tuple((k, c // d) for k, c in a.terms), a.const // d)
+            inner = a.terms[0][0] if len(a.terms) == 1 and a.terms[0][1] == 1 and a.const == 0 else None
+            if isinstance(inner, Atom) and inner.op == "floordiv" and inner.right.is_const:
+                return Atom("floordiv", inner.left, Lin.fixed(inner.right.const * d)).simplify()  # (x//a)//b
+        return Lin(((self, 1),), 0)
+
+    def render(self, name: Callable[[str], str]) -> str:
+        sym = "*" if self.op == "mul" else "//"
+        return f"{self.left.render(name, nested=True)}{sym}{self.right.render(name, nested=True)}"
 
 
 @dataclasses.dataclass(frozen=True)
 class Lin:
-    """An affine integer expression ``const + sum(coef * var)``; ``text`` is how it was written."""
+    """An integer expression ``const + sum(coef * key)``: affine in its keys (variables, atoms)."""
 
-    terms: tuple[tuple[str, int], ...] = ()
+    terms: tuple[tuple[str | Atom, int], ...] = ()
     const: int = 0
 
     @staticmethod
@@ -36,8 +88,17 @@ class Lin:
     def is_const(self) -> bool:
         return not self.terms
 
+    @property
+    def is_affine(self) -> bool:
+        """No atoms: an affine expression of plain variables."""
+        return all(isinstance(k, str) for k, _ in self.terms)
+
     def vars(self) -> list[str]:
-        return [v for v, _ in self.terms]
+        """Every variable named, atoms' operands included."""
+        out: list[str] = []
+        for k, _ in self.terms:
+            out.extend([k] if isinstance(k, str) else k.vars())
+        return out
 
     def __add__(self, other: Lin) -> Lin:
         return self._combine(other, 1)
@@ -49,17 +110,26 @@ class Lin:
         return Lin(tuple((v, c * k) for v, c in self.terms if c * k), self.const * k)
 
     def _combine(self, other: Lin, sign: int) -> Lin:
-        out = dict(self.terms)
+        out: dict[str | Atom, int] = dict(self.terms)
         for v, c in other.terms:
             out[v] = out.get(v, 0) + sign * c
-        return Lin(tuple(sorted((v, c) for v, c in out.items() if c)), self.const + sign * other.const)
+        return Lin(_norm(out), self.const + sign * other.const)
+
+    def rename(self, fn: Callable[[str], str]) -> Lin:
+        return Lin(_norm({(fn(k) if isinstance(k, str) else k.rename(fn)): c for k, c in self.terms}), self.const)
 
     def substitute(self, lookup: Callable[[str], Lin | None]) -> Lin:
-        out: dict[str, int] = {}
+        out: dict[str | Atom, int] = {}
         const = self.const
         changed = False
         for v, c in self.terms:
-            bound = lookup(v)
+            if isinstance(v, str):
+                bound = lookup(v)
+            else:
+                left, right = v.left.substitute(lookup), v.right.substitute(lookup)
+                bound = Atom(v.op, left, right).simplify()
+                if bound == Lin(((v, 1),), 0):
+                    bound = None
             if bound is None:
                 out[v] = out.get(v, 0) + c
                 continue
@@ -69,16 +139,27 @@ class Lin:
                 out[bv] = out.get(bv, 0) + bc * c
         if not changed:
             return self
-        return Lin(tuple(sorted((v, c) for v, c in out.items() if c)), const)
+        return Lin(_norm(out), const)
 
-    def render(self, name: Callable[[str], str] = str) -> str:
+    def render(self, name: Callable[[str], str] = str, nested: bool = False) -> str:
         parts: list[str] = []
         for v, c in self.terms:
-            n = name(v)
+            n = name(v) if isinstance(v, str) else v.render(name)
+            if not isinstance(v, str) and (c != 1 or len(self.terms) > 1 or self.const):
+                n = f"({n})"
             parts.append(n if c == 1 else f"-{n}" if c == -1 else f"{c}*{n}")
         if self.const or not parts:
             parts.append(str(self.const))
-        return "+".join(parts).replace("+-", "-")
+        text = "+".join(parts).replace("+-", "-")
+        if nested and (len(parts) > 1 or (self.terms and self.terms[0][1] != 1)):
+            return f"({text})"
+        return text
+
+    def at_least(self) -> int:
+        """A lower bound of the value when every variable is a size (>= 0); -inf as a large negative."""
+        if any(c < 0 for _, c in self.terms):
+            return -(10**18)
+        return self.const
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,28 +223,28 @@ def parse_dims(dim_str: str) -> tuple[Item, ...]:
         elif elem.isdigit():
             items.append(Dim(Lin.fixed(int(elem)), token, broadcast))
         else:
-            items.append(Dim(_parse_affine(elem), token, broadcast))
+            items.append(Dim(_parse_term(elem), token, broadcast))
     return tuple(items)
 
 
-def _parse_affine(text: str) -> Lin | None:
+def _parse_term(text: str) -> Lin | None:
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError:
         return None
-    return _affine(tree)
+    return _term(tree)
 
 
-def _affine(node: ast.expr) -> Lin | None:
+def _term(node: ast.expr) -> Lin | None:
     if isinstance(node, ast.Name):
         return Lin.var(node.id)
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return Lin.fixed(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _affine(node.operand)
+        inner = _term(node.operand)
         return inner.scale(-1) if inner is not None else None
     if isinstance(node, ast.BinOp):
-        left, right = _affine(node.left), _affine(node.right)
+        left, right = _term(node.left), _term(node.right)
         if left is None or right is None:
             return None
         if isinstance(node.op, ast.Add):
@@ -171,10 +252,9 @@ def _affine(node: ast.expr) -> Lin | None:
         if isinstance(node.op, ast.Sub):
             return left - right
         if isinstance(node.op, ast.Mult):
-            if left.is_const:
-                return right.scale(left.const)
-            if right.is_const:
-                return left.scale(right.const)
+            return Atom("mul", left, right).simplify()
+        if isinstance(node.op, ast.FloorDiv) and right.is_const and right.const > 0:
+            return Atom("floordiv", left, right).simplify()
     return None
 
 
@@ -217,13 +297,39 @@ SeqItem = Lin | None | SeqVar
 
 @dataclasses.dataclass
 class Conflict:
-    """A failed unification; the checker turns it into a diagnostic."""
+    """A failed unification; the checker turns it into a diagnostic.
 
-    kind: str  # "size", "rank", "variable", "unverifiable"
+    ``kind``: ``"size"`` (two fixed sizes), ``"fixed"`` (a fixed size against a free one),
+    ``"variable"`` (two independent sizes), ``"divisibility"`` (no whole size fits),
+    ``"rank"``, or ``"unverifiable"`` (a relation typedml cannot decide).
+    """
+
+    kind: str
     expected: str
     found: str
     variable: str | None = None
     other_origin: str | None = None
+    detail: str | None = None  # e.g. "must be a multiple of 2"
+    keys: tuple[str, ...] = ()  # the variables involved (namespaced keys)
+    found_side: bool = False  # ``variable`` is one of the found term's (not the expected's)
+
+
+@dataclasses.dataclass(frozen=True)
+class SizeConstraint:
+    """What a signature implies about sizes: ``term >= 0``, or ``term % modulus == 0``."""
+
+    term: Lin
+    modulus: int | None
+    origin: str  # the port or edge that implies it
+
+    def holds(self, value: int) -> bool:
+        return value >= 0 if self.modulus is None else value % self.modulus == 0
+
+    def describe(self, name: Callable[[str], str] = str) -> str:
+        text = self.term.render(name)
+        if self.modulus is None:
+            return f"{text} >= 0"
+        return f"{text} is a multiple of {self.modulus}"
 
 
 class ShapeStore:
@@ -231,10 +337,14 @@ class ShapeStore:
 
     def __init__(self, rigid: set[str] | None = None) -> None:
         self.rigid: set[str] = set(rigid or ())
+        self.existential: dict[str, str] = {}  # rigid key -> what makes it (a stage call)
         self.dims: dict[str, Lin] = {}
         self.seqs: dict[str, list[SeqItem]] = {}
         self.origin: dict[str, str] = {}
         self.display: dict[str, str] = {}
+        self.constraints: list[SizeConstraint] = []
+        self.assumed: set[str] = set()  # equalities reported as unverifiable (rendered ``e - f``)
+        self._fresh = 0
 
     # resolution
     def lookup(self, key: str) -> Lin | None:
@@ -273,6 +383,10 @@ class ShapeStore:
     def render_seq(self, seq: Sequence[SeqItem]) -> str:
         return "(" + ", ".join(self.render(t) for t in self.resolve_seq(seq)) + ")"
 
+    def fresh(self, base: str) -> str:
+        self._fresh += 1
+        return f"{base}'{self._fresh}"
+
     # unification
     def unify_term(self, found: Term, expected: Term, origin: str, broadcast: bool = False) -> Conflict | None:
         if found is None or expected is None:
@@ -281,26 +395,70 @@ class ShapeStore:
         if broadcast and f.is_const and f.const == 1:
             return None
         diff = e - f
+        keys = tuple(sorted(set(diff.vars())))
+        var = _first_var(expected, self) or _first_var(found, self)
+        other = self.origin.get(var) if var else None
         if not diff.terms:
             if diff.const == 0:
                 return None
-            var = _first_var(expected, self)
-            return Conflict("size", self.render(e), self.render(f), var, self.origin.get(var) if var else None)
-        for var, coef in diff.terms:
-            if var not in self.rigid and coef in (1, -1):
-                # var*coef + rest == 0  =>  var = -rest/coef
-                rest = diff - Lin(((var, coef),), 0)
-                self.dims[var] = rest.scale(-coef)
-                self.origin.setdefault(var, origin)
+            side = _first_var(expected, self) is None
+            return Conflict("size", self.render(e), self.render(f), var, other, keys=keys, found_side=side)
+        g = math.gcd(*(c for _, c in diff.terms))
+        if diff.const % g:
+            detail = f"{self.render(f)} must be a multiple of {g}" if f.is_const or e.is_const else None
+            if f.is_const:
+                detail = f"{f.const} is not a multiple of {g}"
+            return Conflict("divisibility", self.render(e), self.render(f), var, other, detail, keys)
+        diff = Lin(tuple((k, c // g) for k, c in diff.terms), diff.const // g)
+        plain = [(k, c) for k, c in diff.terms if isinstance(k, str)]
+        for key, coef in plain:
+            if key in self.rigid or coef not in (1, -1):
+                continue
+            rest = diff - Lin(((key, coef),), 0)
+            if key in rest.vars():  # n = f(n): no solution by substitution
+                continue
+            self.dims[key] = rest.scale(-coef)  # key*coef + rest == 0
+            self.origin.setdefault(key, origin)
+            return None
+        flexible = [(k, c) for k, c in plain if k not in self.rigid]
+        if len(flexible) == 1 and diff.is_affine:
+            # c*k + rest == 0 with |c| > 1 and rest fixed by rigid sizes: rest must be a multiple
+            # of c, which only data can tell (or nothing, when rest involves a made-up size)
+            key, coef = flexible[0]
+            numerator = (diff - Lin(((key, coef),), 0)).scale(-1 if coef > 0 else 1)  # key == numerator / |coef|
+            if any(v in self.existential for v in numerator.vars()):
+                return Conflict(
+                    "divisibility",
+                    self.render(e),
+                    self.render(f),
+                    key,
+                    other,
+                    f"{numerator.render(self.name)} must be a multiple of {abs(coef)}, and nothing proves it",
+                    keys,
+                )
+            self.constraints.append(SizeConstraint(numerator, abs(coef), origin))
+            self.dims[key] = Atom("floordiv", numerator, Lin.fixed(abs(coef))).simplify()
+            self.origin.setdefault(key, origin)
+            return None
+        if len(flexible) == 2 and diff.is_affine and len(plain) == 2 and diff.const == 0:
+            (a, ca), (b, cb) = flexible
+            if (ca > 0) != (cb > 0):  # ca*a == -cb*b: a = |cb|*j, b = |ca|*j
+                j = self.fresh(a)
+                self.dims[a] = Lin(((j, abs(cb)),), 0)
+                self.dims[b] = Lin(((j, abs(ca)),), 0)
+                self.origin.setdefault(a, origin)
+                self.origin.setdefault(b, origin)
                 return None
-        var = _first_var(expected, self) or _first_var(found, self)
-        return Conflict(
-            "variable",
-            self.render(e),
-            self.render(f),
-            var,
-            self.origin.get(var) if var else None,
-        )
+        if flexible or any(k not in self.rigid for k in diff.vars()):
+            # reported unverified once; an edge that relies on the same equality says nothing more
+            text, negated = diff.render(), diff.scale(-1).render()
+            if text in self.assumed or negated in self.assumed:
+                return None
+            self.assumed.add(text)
+            return Conflict("unverifiable", self.render(e), self.render(f), var, other, keys=keys)
+        # only rigid sizes (the pipeline's, or made up by a call): the signatures call them independent
+        kind = "fixed" if e.is_const or f.is_const else "variable"
+        return Conflict(kind, self.render(e), self.render(f), var, other, keys=keys)
 
     def unify_seq(
         self,
@@ -393,5 +551,5 @@ def namespaced(items: Sequence[Item], prefix: str, fresh: Callable[[], str]) -> 
             seq.append(None)
         else:
             broadcast[len(seq)] = item.broadcast
-            seq.append(Lin(tuple((prefix + v, c) for v, c in item.term.terms), item.term.const))
+            seq.append(item.term.rename(lambda v: prefix + v) if prefix else item.term)
     return seq, broadcast

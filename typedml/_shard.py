@@ -119,7 +119,7 @@ class ShardedPipeline:
         values = self.arguments.values(args, kwargs)
         checked = self.plan.ready()
         pairs = [split_value(v) for v in values]
-        boundary = check_inputs(spec, pairs, f"{spec.name}()")
+        boundary = check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints)
         mags = self.arguments.magnitudes(values)
         self._check_divisible(mags)
         key = (tuple(u for _, u in pairs), tuple(getattr(m, "ndim", -1) for m in mags))

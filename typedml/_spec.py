@@ -12,10 +12,11 @@ import ast
 import dataclasses
 import enum
 import inspect
+import re
 import textwrap
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, NoReturn, cast, get_args, get_origin, get_type_hints
 
 from ._annotations import ArrayType, jaxtyping_parts, split_annotation
@@ -65,6 +66,10 @@ class Spec:
     output_tuple: type | None  # the NamedTuple class for several outputs
     param_order: tuple[str, ...]
     defaults: dict[str, Any]
+    # sizes fixed by static configuration: an axis named like a static int parameter
+    sizes: tuple[tuple[str, int], ...] = ()
+    # facts found at definition that need no change (e.g. an output size no input determines)
+    infos: tuple[Diagnostic, ...] = ()
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -82,8 +87,36 @@ class Spec:
                 names |= port.type.shape_vars
         return names
 
+    @property
+    def all_shape_vars(self) -> set[str]:
+        """Shape variables of inputs and outputs."""
+        names = set(self.shape_vars)
+        for port in self.outputs:
+            if port.type is not None:
+                names |= port.type.shape_vars
+        return names
+
     def input(self, name: str) -> Port:
         return next(p for p in self.inputs if p.name == name)
+
+
+def static_sizes(spec: Spec, static: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """The axes named like a static ``int`` parameter, with the value ``static`` gives it
+    (``spec.sizes`` when ``static`` is None)."""
+    if static is None:
+        return dict(spec.sizes)
+    names = spec.all_shape_vars
+    return {
+        p.name: static[p.name]
+        for p in spec.static
+        if p.name in names and type(static.get(p.name)) is int  # bool is not a size
+    }
+
+
+def with_static_sizes(spec: Spec, static: Mapping[str, Any]) -> Spec:
+    """``spec`` with the sizes its static configuration fixes."""
+    sizes = tuple(sorted((dict(spec.sizes) | static_sizes(spec, static)).items()))
+    return spec if sizes == spec.sizes else dataclasses.replace(spec, sizes=sizes)
 
 
 def definition_location(fn: Callable[..., Any]) -> Location:
@@ -292,6 +325,7 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
         _check_unit_vars(kind, name, inputs, outputs, problem)
     if problems:
         raise StageDefinitionError(problems)
+    infos = _existential_infos(kind, name, fn, location, inputs, static, outputs)
     return Spec(
         name=name,
         qualname=getattr(fn, "__qualname__", name),
@@ -302,7 +336,55 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
         output_tuple=output_tuple,
         param_order=tuple(signature.parameters),
         defaults=defaults,
+        infos=infos,
     )
+
+
+def _existential_infos(
+    kind: str,
+    owner: str,
+    fn: Callable[..., Any],
+    location: Location,
+    inputs: list[Port],
+    static: list[StaticParam],
+    outputs: list[Port],
+) -> tuple[Diagnostic, ...]:
+    """TM015: an output axis no input and no static parameter determines (a fresh size per call)."""
+    if kind != "stage":
+        return ()
+    from ._shapes import item_vars
+
+    known: set[str] = set()
+    for port in inputs:
+        if port.type is not None:
+            known |= item_vars(port.type.dims)
+    known |= {p.name for p in static}
+    ints = [p.name for p in static if p.annotation is int]
+    found: list[Diagnostic] = []
+    for port in outputs:
+        if port.type is None:
+            continue
+        for var in sorted(item_vars(port.type.dims) - known):
+            label = "return value" if port.name == "return" else f"output {port.name!r}"
+            hint = (
+                f"if {' or '.join(repr(n) for n in ints)} sets this size, name the axis after it "
+                f"(e.g. {_renamed(port.type.dim_str, var, ints[0])!r})"
+                if ints
+                else "if a static int parameter sets this size, name the axis after it"
+            )
+            found.append(
+                Diagnostic(
+                    "TM015",
+                    f"axis {var!r} of the {label} of stage {owner!r} is determined by no input: "
+                    "each call makes a fresh size, equal to no other",
+                    _param_location(fn, location, port.name),
+                    severity="info",
+                    hint=hint,
+                    stage=owner,
+                    port=port.name,
+                )
+            )
+    return tuple(found)
 
 
 def _is_static(ann: Any) -> bool:
@@ -467,3 +549,7 @@ def _check_unit_vars(
                 notes=(f"inputs bind: {', '.join(sorted(repr(v) for v in bound)) or 'no unit variables'}",),
                 hint=f"an output's unit must follow from the inputs' units; use '{free[0]} in an input or write a concrete unit",
             )
+
+
+def _renamed(dim_str: str, old: str, new: str) -> str:
+    return re.sub(rf"\b{re.escape(old)}\b", new, dim_str)

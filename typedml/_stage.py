@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, overload
 
 from ._graph import current_tracer
-from ._spec import Spec, not_a_function, parse_spec
+from ._spec import Spec, not_a_function, parse_spec, static_sizes
 
 if TYPE_CHECKING:
     from ._check import CheckReport
@@ -67,7 +67,7 @@ class Stage(Generic[P, R]):
         found = check_stage(self, static)
         if not any(d.severity == "error" for d in found):
             found = [*check_budget(self, static), *found]
-        return CheckReport(found)
+        return CheckReport([*found, *self.spec.infos])
 
     def as_pipeline(self, **static: Any) -> Pipeline[..., Any]:
         """This stage alone as a pipeline (static configuration fixed to ``static``)."""
@@ -87,6 +87,7 @@ class Stage(Generic[P, R]):
                 output_tuple=spec.output_tuple,
                 param_order=spec.input_names,
                 defaults={},
+                sizes=tuple(sorted(static_sizes(spec, spec.defaults | static).items())),
             )
             this = self
 

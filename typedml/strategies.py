@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
-from ._errors import StageDefinitionError
+from ._errors import StageDefinitionError, TypedMLError
 from ._refine import resolve
-from ._shapes import Anon, Dim, Item, Lin, Variadic
-from ._spec import Port, Spec, parse_spec
+from ._shapes import Anon, Dim, Item, Lin, SizeConstraint, Variadic
+from ._spec import Port, Spec, parse_spec, static_sizes
 from ._targets import convertible_units, spec_of
 from ._units import OffsetUnitError, UnitParseError, UType, conversion, get_registry, parse_unit_expr
 
@@ -248,7 +248,7 @@ def _lower_bounds(ports: Sequence[Port], min_side: int) -> dict[str, int]:
         for item in port.type.dims:
             if isinstance(item, Dim) and item.term is not None and len(item.term.terms) == 1:
                 var, coef = item.term.terms[0]
-                if coef > 0:
+                if coef > 0 and isinstance(var, str):
                     need = -(-(max(min_side, 0) - item.term.const) // coef)
                     lower[var] = max(lower.get(var, 0), need)
     return lower
@@ -282,7 +282,9 @@ def _bind_from_shape(items: Sequence[Item], shape: tuple[int, ...], sizes: dict[
     for item, size in pairs:
         if isinstance(item, Dim) and not item.broadcast and item.term is not None:
             if item.term.const == 0 and item.term.terms and len(item.term.terms) == 1 and item.term.terms[0][1] == 1:
-                sizes.setdefault(item.term.terms[0][0], size)
+                var = item.term.terms[0][0]
+                if isinstance(var, str):
+                    sizes.setdefault(var, size)
 
 
 def _size_of(draw: st.DrawFn, item: Dim, sizes: Mapping[str, Any]) -> int:
@@ -582,11 +584,23 @@ def _attach_unit(
     return registry.Quantity(magnitude, target)
 
 
-def _draw_inputs(draw: st.DrawFn, ports: Sequence[Port], opts: _Options) -> Inputs:
+def _draw_inputs(
+    draw: st.DrawFn,
+    ports: Sequence[Port],
+    opts: _Options,
+    spec: Spec | None = None,
+    constraints: Sequence[SizeConstraint] = (),
+) -> Inputs:
     values: dict[str, Any] = {name: _draw_value(draw, v) for name, v in opts.overrides.items()}
     sizes: dict[str, Any] = {}
     for name, given in (opts.sizes or {}).items():
         sizes[name] = _draw_value(draw, given)
+    if spec is not None:  # axes named like a static int parameter take its value
+        static = dict(spec.defaults) | {k: v for k, v in values.items() if k in spec.static_names}
+        fixed = static_sizes(spec, static) if spec.static else dict(spec.sizes)
+        for name, size in fixed.items():
+            sizes.setdefault(name, size)
+    given_sizes = set(sizes)
     for port in ports:
         if port.name in values and port.type is not None and hasattr(values[port.name], "shape"):
             _bind_from_shape(
@@ -601,6 +615,7 @@ def _draw_inputs(draw: st.DrawFn, ports: Sequence[Port], opts: _Options) -> Inpu
     for var in sorted(variadic):
         if var not in sizes:
             sizes[var] = tuple(draw(st.lists(st.integers(opts.min_side, opts.max_side), max_size=opts.max_dims)))
+    _keep_constraints(sizes, _implied(ports, spec, constraints), set(given_sizes) | set(variadic))
     bindings = _unit_bindings(draw, ports, opts, _units_from_overrides(ports, values))
     for port in ports:
         if port.name in values:
@@ -618,6 +633,37 @@ def _draw_inputs(draw: st.DrawFn, ports: Sequence[Port], opts: _Options) -> Inpu
     return Inputs(
         ordered, sizes=shown, units={f"'{v}": format(u.unit, "~") or "dimensionless" for v, u in bindings.items()}
     )
+
+
+def _implied(ports: Sequence[Port], spec: Spec | None, constraints: Sequence[SizeConstraint]) -> list[SizeConstraint]:
+    """What the signature (and a pipeline's stages) imply about sizes: each declared axis >= 0."""
+    found = list(constraints)
+    outputs = spec.outputs if spec is not None else ()
+    for port in (*ports, *outputs):
+        for item in port.type.dims if port.type is not None else ():
+            if isinstance(item, Dim) and item.term is not None and item.term.at_least() < 0:
+                found.append(SizeConstraint(item.term, None, port.name))
+    return found
+
+
+def _keep_constraints(sizes: dict[str, Any], implied: Sequence[SizeConstraint], fixed: set[str]) -> None:
+    """Grow drawn sizes until every implied constraint holds (``t-15``: t >= 15, ``n`` even);
+    a constraint only sizes fixed by the caller break rejects the example."""
+    for _ in range(256):
+        broken = None
+        for c in implied:
+            value = c.term.substitute(lambda v: Lin.fixed(sizes[v]) if isinstance(sizes.get(v), int) else None)
+            if value.is_const and not c.holds(value.const):
+                broken = c
+                break
+        if broken is None:
+            return
+        free = [v for v, coef in broken.term.terms if isinstance(v, str) and coef > 0 and v not in fixed]
+        free += [v for v in broken.term.vars() if v not in fixed and v not in free]
+        if not free:
+            reject()
+        sizes[free[0]] += 1
+    reject()
 
 
 # -- public strategies ------------------------------------------------------------------
@@ -668,7 +714,20 @@ def inputs(
         port_overrides,
     )
     _validate(spec, opts)
-    return _draw_inputs(draw, spec.inputs, opts)
+    return _draw_inputs(draw, spec.inputs, opts, spec, _plan_constraints(target))
+
+
+def _plan_constraints(target: Any) -> tuple[SizeConstraint, ...]:
+    """What a pipeline's stages imply about its input sizes (none for a mis-wired one)."""
+    from ._pipeline import Pipeline
+    from ._plan import planner_of
+
+    if not isinstance(target, Pipeline):
+        return ()
+    try:
+        return planner_of(target, {}).ready().resolved.size_constraints
+    except TypedMLError:
+        return ()
 
 
 @st.composite

@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ._quantity import Quantity
-from ._shapes import Anon, Dim, Item, Variadic
+from ._shapes import Anon, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec
 from ._targets import call_target, convertible_units, outputs_by_name, spec_of, target_label
 from ._tolerance import Mismatch, compare, magnitude_of, units_of
@@ -352,8 +352,8 @@ def _expected_shape(dims: Sequence[Item], sizes: Mapping[str, Any]) -> list[int 
         elif item.term is None or any(v not in sizes for v in item.term.vars()) or item.broadcast:
             shape.append(None)
         else:
-            term = item.term
-            shape.append(term.const + sum(c * int(sizes[v]) for v, c in term.terms))
+            value = item.term.substitute(lambda v: Lin.fixed(int(sizes[v])))
+            shape.append(value.const if value.is_const else None)
     return shape
 
 

@@ -1,0 +1,307 @@
+"""Sizes: the reproducers of wrong pipelines that passed (or right ones that were refused),
+each with its strict version: the stage typed precisely, checked, run on data, compared with
+numpy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from jaxtyping import Array, Float, Int
+
+import typedml as tm
+import typedml.strategies as tms
+
+# -- the stages of the reproducers ---------------------------------------------------------
+
+
+@tm.stage
+def counts(ids: Int[Array, "e"], n: int = 5) -> Int[Array, "u"]:
+    return jnp.zeros(n, jnp.int32).at[ids].add(1)
+
+
+@tm.stage
+def counts_n(ids: Int[Array, "e"], n: int = 5) -> Int[Array, "n"]:
+    return jnp.zeros(n, jnp.int32).at[ids].add(1)
+
+
+@tm.stage
+def ratio_of_sums(a: Int[Array, "u"], b: Int[Array, "u"]) -> Float[Array, ""]:
+    return a.sum() / b.sum()
+
+
+@tm.stage
+def halve(x: Float[Array, "2*k"]) -> Float[Array, "k"]:
+    return x.reshape(-1, 2).mean(axis=1)
+
+
+@tm.stage
+def moving_sum16(x: Float[Array, "t"]) -> Float[Array, "t-15"]:
+    return jnp.convolve(x, jnp.ones(16, x.dtype), mode="valid")
+
+
+@tm.stage
+def one_hot(y: Int[Array, "n"], k: int) -> Float[Array, "n k"]:
+    return jnp.eye(k, dtype=jnp.float32)[y]
+
+
+@tm.stage
+def classify12(p: Float[Array, "n 12"]) -> Int[Array, "n"]:
+    return p.argmax(axis=1).astype(jnp.int32)
+
+
+# -- loose versions: each must be reported -------------------------------------------------
+
+
+def loose_existential() -> tm.CheckReport:
+    @tm.pipeline
+    def p(ids: Int[Array, "e"]) -> Float[Array, ""]:
+        return ratio_of_sums(counts(ids), ids)
+
+    return p.check()
+
+
+def loose_one_hot() -> tm.CheckReport:
+    @tm.pipeline
+    def p(y: Int[Array, "n"]) -> Int[Array, "n"]:
+        return classify12(one_hot(y, k=10))
+
+    return p.check()
+
+
+def loose_halve_odd() -> tm.CheckReport:
+    @tm.stage
+    def grid7(x: Float[Array, "n"]) -> Float[Array, "7"]:
+        return jnp.linspace(x.min(), x.max(), 7)
+
+    @tm.pipeline
+    def p(x: Float[Array, "n"]) -> Float[Array, "k"]:
+        return halve(grid7(x))
+
+    return p.check()
+
+
+def loose_fixed_vs_free() -> tm.CheckReport:
+    @tm.pipeline
+    def p(y: Int[Array, "n"], scores: Float[Array, "n c"]) -> Int[Array, "n"]:
+        return classify12(scores)
+
+    return p.check()
+
+
+@dataclasses.dataclass(frozen=True)
+class Loose:
+    name: str
+    report: Callable[[], tm.CheckReport]
+    code: str
+    words: tuple[str, ...]
+
+
+LOOSE = [
+    Loose(
+        "existential-size-unified-with-an-input",
+        loose_existential,
+        "TM105",
+        ("a size no input determines", "`counts.u` is a fresh size each call of counts makes"),
+    ),
+    Loose("static-named-axis-into-a-fixed-port", loose_one_hot, "TM103", ("one_hot gives 10", "expects 12")),
+    Loose("odd-size-into-a-multiple", loose_halve_odd, "TM120", ("7 is not a multiple of 2",)),
+    Loose("fixed-size-against-a-free-one", loose_fixed_vs_free, "TM105", ("(fixed vs free)",)),
+]
+
+
+@pytest.mark.parametrize("case", LOOSE, ids=lambda c: c.name)
+def test_loose_version_is_reported(case: Loose) -> None:
+    report = case.report()
+    hits = [d for d in report.errors if d.code == case.code]
+    assert hits, str(report)
+    text = str(hits[0])
+    for word in case.words:
+        assert word in text, text
+
+
+def test_existential_size_has_a_definition_time_note() -> None:
+    (info,) = counts.check().infos
+    assert info.code == "TM015"
+    assert "axis 'u' of the return value of stage 'counts' is determined by no input" in info.message
+    assert info.hint is not None and "'n'" in info.hint
+    assert counts_n.check().infos == []
+
+
+# -- strict versions: checked, run, compared with numpy ---------------------------------------
+
+
+def test_strict_existential_counts_named_after_the_static_parameter() -> None:
+    @tm.pipeline
+    def p(ids: Int[Array, "e"], other: Int[Array, "f"]) -> Float[Array, ""]:
+        return ratio_of_sums(counts_n(ids), counts_n(other))
+
+    assert p.check().diagnostics == []
+    ids, other = np.array([0, 1, 1, 4], np.int32), np.array([2, 3, 3, 3, 0, 1], np.int32)
+    got = float(np.asarray(p(ids, other)))
+    want = np.bincount(ids, minlength=5).sum() / np.bincount(other, minlength=5).sum()
+    assert got == pytest.approx(want)
+
+
+def test_strict_halve_binds_k_and_refuses_odd_data() -> None:
+    assert halve.check().diagnostics == []
+    x = np.arange(6.0, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(halve(x)), x.reshape(3, 2).mean(axis=1))
+    with pytest.raises(tm.InputError) as info:
+        halve(np.arange(7.0, dtype=np.float32))
+    assert info.value.code == "TM221"
+    assert "7 is not a multiple of 2" in str(info.value)
+
+
+def test_strict_quarter_unifies_2k_with_2n() -> None:
+    @tm.pipeline
+    def quarter(x: Float[Array, "4*m"]) -> Float[Array, "m"]:
+        return halve(halve(x))
+
+    assert quarter.check().diagnostics == []
+    x = np.arange(12.0, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(quarter(x)), x.reshape(3, 4).mean(axis=1))
+    with pytest.raises(tm.InputError):
+        quarter(np.arange(10.0, dtype=np.float32))
+
+
+def test_a_pipeline_input_into_a_multiple_is_carried_to_the_boundary() -> None:
+    @tm.pipeline
+    def p(x: Float[Array, "n"]) -> Float[Array, "k"]:
+        return halve(x)
+
+    assert p.check().ok
+    np.testing.assert_allclose(np.asarray(p(np.ones(4, np.float32))), [1.0, 1.0])
+    with pytest.raises(tm.InputError) as info:
+        p(np.ones(5, np.float32))
+    assert info.value.code == "TM220"
+    assert "n must be a multiple of 2" in str(info.value)
+
+
+def test_strict_moving_sum_is_not_a_false_body_error() -> None:
+    report = moving_sum16.check()
+    assert report.ok, str(report)  # sampled at sizes the signature allows (t >= 15), not t=13
+    assert all("t=13" not in n for d in report.diagnostics for n in d.notes)
+    x = np.arange(20.0, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(moving_sum16(x)), np.convolve(x, np.ones(16), mode="valid"))
+
+
+@tm.pipeline
+def smooth(x: Float[Array, "n"]) -> Float[Array, "n-15"]:
+    return moving_sum16(x)
+
+
+def test_implied_constraint_is_enforced_at_the_boundary() -> None:
+    with pytest.raises(tm.InputError) as info:
+        smooth(np.ones(5, np.float32))
+    assert info.value.code == "TM220"
+    assert "n-15 must be at least 0, but it is -10 here" in str(info.value)
+    with pytest.raises(tm.InputError) as info:
+        smooth.debug(np.ones(5, np.float32))
+    assert info.value.code == "TM220"  # debug() refuses the data too, instead of blaming the body
+    np.testing.assert_allclose(np.asarray(smooth(np.ones(16, np.float32))), [16.0])
+
+
+@settings(max_examples=15)
+@given(tms.inputs(smooth, max_side=20))
+def test_strategies_draw_only_sizes_the_signature_allows(ins: Any) -> None:
+    assert ins.sizes["n"] >= 15
+    np.testing.assert_allclose(
+        np.asarray(smooth(**ins)), np.convolve(np.asarray(ins["x"]), np.ones(16), mode="valid"), rtol=1e-4, atol=1e-2
+    )
+
+
+@settings(max_examples=10)
+@given(tms.inputs(halve.as_pipeline(), max_side=6))
+def test_strategies_draw_multiples(ins: Any) -> None:
+    assert np.shape(ins["x"])[0] % 2 == 0
+
+
+def test_strict_one_hot_width_is_the_static_value() -> None:
+    @tm.pipeline
+    def p(y: Int[Array, "n"]) -> Int[Array, "n"]:
+        return classify12(one_hot(y, k=12))
+
+    assert p.check().ok
+    y = np.array([3, 11, 0], np.int32)
+    np.testing.assert_array_equal(np.asarray(p(y)), y)
+    np.testing.assert_array_equal(np.asarray(one_hot(y, k=12)), np.eye(12, dtype=np.float32)[y])
+    (edge,) = [d for _, _, d in p.graph.edges(data=True) if d["dst_port"] == "p"]
+    assert edge["shape"] == "(n, 12)"
+
+
+def test_static_named_size_in_the_body_check() -> None:
+    @tm.stage
+    def wrong_width(y: Int[Array, "n"], k: int = 4) -> Float[Array, "n k"]:
+        return jnp.zeros((y.shape[0], k + 1), jnp.float32)
+
+    (err,) = wrong_width.check().errors
+    assert err.code == "TM301"
+    assert "declared (n, k), computed (n, 5)" in err.message  # k is 4 here
+
+
+def test_a_product_with_one_side_known_unifies() -> None:
+    @tm.stage
+    def unflatten(x: Float[Array, "r*c"], r: int = 3) -> Float[Array, "r c"]:
+        return x.reshape(r, -1)
+
+    @tm.pipeline
+    def p(x: Float[Array, "3*c"]) -> Float[Array, "3 c"]:
+        return unflatten(x)
+
+    assert p.check().diagnostics == []
+    x = np.arange(12.0, dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(p(x)), x.reshape(3, 4))
+
+
+def test_floor_division_output() -> None:
+    @tm.stage
+    def decimate(x: Float[Array, "n"]) -> Float[Array, "n//2"]:
+        return x[: x.shape[0] // 2 * 2].reshape(-1, 2)[:, 0]
+
+    @tm.pipeline
+    def p(x: Float[Array, "2*k"]) -> Float[Array, "k"]:
+        return decimate(x)
+
+    assert decimate.check().ok
+    assert p.check().diagnostics == []  # (2*k)//2 is k
+    np.testing.assert_array_equal(np.asarray(p(np.arange(6.0, dtype=np.float32))), [0.0, 2.0, 4.0])
+
+
+def test_independent_sizes_written_with_floor_division_are_an_error() -> None:
+    @tm.stage
+    def decimate(x: Float[Array, "n"]) -> Float[Array, "n//2"]:
+        return x[: x.shape[0] // 2 * 2].reshape(-1, 2)[:, 0]
+
+    @tm.stage
+    def pair(a: Float[Array, "m"], b: Float[Array, "m"]) -> Float[Array, "m"]:
+        return a + b
+
+    @tm.pipeline
+    def p(x: Float[Array, "n"], y: Float[Array, "k"]) -> Float[Array, "k"]:
+        return pair(decimate(x), y)
+
+    report = p.check()
+    assert report.errors and {d.code for d in report.errors} == {"TM105"}, str(report)
+    assert "n//2" in report.errors[0].message
+
+
+def test_an_undecidable_size_relation_is_a_warning_not_a_pass() -> None:
+    @tm.stage
+    def spread(x: Float[Array, "r*c"]) -> Float[Array, "r*c"]:
+        return x * 2.0
+
+    @tm.pipeline
+    def p(x: Float[Array, "n"]) -> Float[Array, "n"]:
+        return spread(x)
+
+    report = p.check()
+    assert report.ok
+    assert [d.code for d in report.warnings] == ["TM154"], str(report)
+    assert "cannot be decided" in report.warnings[0].message
