@@ -32,7 +32,7 @@ __all__ = ["ShardedPipeline"]
 def _axis_name(item: Item) -> str | None:
     if isinstance(item, Dim) and item.term is not None and item.term.const == 0 and len(item.term.terms) == 1:
         name, coef = item.term.terms[0]
-        return name if coef == 1 else None
+        return name if coef == 1 and isinstance(name, str) else None
     return None
 
 
