@@ -270,6 +270,24 @@ def test_a_200_stage_pipeline_displays_in_under_a_megabyte() -> None:
     assert len(big.check()._repr_html_().encode()) <= 1_000_000
 
 
+def test_a_big_graph_or_table_is_cut_with_a_note(monkeypatch, runs) -> None:
+    import typedml._display as parts
+    import typedml._display_graph as graphs
+
+    monkeypatch.setattr(graphs, "MAX_NODES", 5)
+    monkeypatch.setattr(parts, "MAX_ROWS", 2)
+    page = dom(sensor._repr_html_())  # 6 nodes
+    assert page.find("svg") == [] and "the graph has 6 nodes, more than a notebook display draws (5)" in page.all_text
+    page = dom(runs[0]._repr_html_())
+    assert len(page.find("tr", class_="value")) == 2 and "the first 2 of 5 values" in page.all_text
+    assert page.find("svg", class_="graph") == [] and "the graph has 6 nodes" in page.all_text
+    assert "run of pipeline sensor" in page.all_text
+    page = dom(sensor_transposed.check()._repr_html_())
+    assert len([a for a in page.find("tr") if "data-code" in a]) == 2 and "and 1 more" in page.all_text
+    monkeypatch.setattr(graphs, "MAX_NODES", 6)
+    assert len(dom(sensor._repr_html_()).find("g", class_="node")) == 6  # at the limit: drawn
+
+
 # -- %load_ext typedml -------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._summary import Comparison
 
 __all__ = [
+    "MAX_ROWS",
     "comparison_html",
     "cost_html",
     "defined_at",
@@ -43,13 +44,18 @@ __all__ = [
 ]
 
 
+MAX_ROWS = 400
+"""A table shows its first ``MAX_ROWS`` rows (values of a run, diagnostics) and says how many
+more there are: a display stays small whatever the pipeline's size."""
+
 # -- displays ------------------------------------------------------------------------------
 
 
 def error_html(error: TypedMLError) -> str:
     """An error that reached a cell: its class and the same diagnostics table as a check."""
     return frame(
-        "error", [head(type(error).__name__, "", status(error.diagnostics), "error"), diagnostics(error.diagnostics)]
+        "error",
+        [head(type(error).__name__, "", status(error.diagnostics), "error"), diagnostics(error.diagnostics, MAX_ROWS)],
     )
 
 
@@ -217,13 +223,15 @@ def _port_row(kind: str, port: Port) -> str:
     return f'<tr class="tm-{kind}"><td class="tm-left">{kind}</td><th>{_e(port.name)}</th>{cells}</tr>'
 
 
-def diagnostics(found: Sequence[Diagnostic]) -> str:
+def diagnostics(found: Sequence[Diagnostic], limit: int | None = None) -> str:
     """The diagnostics table: severity, code linked to its documentation, message, place, notes
-    (and related places) and hint."""
-    rows = [_diagnostic_row(d) for d in found]
+    (and related places) and hint; the first ``limit`` of them, and a note saying how many more."""
+    rows = [_diagnostic_row(d) for d in found[:limit]]
+    more = len(found) - len(rows)
+    note = f'<p class="tm-note">and {more} more: <code>print()</code> shows every one</p>' if more else ""
     return (
         '<table class="tm-diagnostics"><thead><tr><th>severity</th><th>code</th><th>message</th><th>where</th>'
-        "<th>notes and hint</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        "<th>notes and hint</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>" + note
     )
 
 

@@ -9,10 +9,13 @@ edge, conversions in blue, failing edges red with their codes), under its legend
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import itertools
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from . import _display
 from ._display import defined_at, diagnostics, doc, frame, head, signature, status
 from ._show import LEGEND_CSS, LEGEND_HTML, graph_svg
 
@@ -23,7 +26,11 @@ if TYPE_CHECKING:
     from ._stage import Stage
     from ._summary import RunReport
 
-__all__ = ["check_html", "debug_html", "pipeline_html", "run_html", "stage_html"]
+__all__ = ["MAX_NODES", "check_html", "debug_html", "pipeline_html", "run_html", "stage_html"]
+
+MAX_NODES = 400
+"""A bigger graph is not drawn in a notebook (a note says so and names ``to_html()``): the
+layout's time grows faster than the graph, and the output would pass 1 MB."""
 
 
 def pipeline_html(plan: CheckedPlan, docstring: str | None) -> str:
@@ -38,7 +45,7 @@ def pipeline_html(plan: CheckedPlan, docstring: str | None) -> str:
         _graph(plan, f"graph: {stages} stage{'s' * (stages != 1)}, {graph.number_of_edges()} values"),
     ]
     if report.diagnostics:
-        body.append(diagnostics(report.diagnostics))
+        body.append(diagnostics(report.diagnostics, _display.MAX_ROWS))
     return frame("pipeline", body, LEGEND_CSS)
 
 
@@ -64,7 +71,7 @@ def stage_html(stage: Stage[..., Any]) -> str:
     if plan is not None:
         body.append(_graph(plan, "graph: the stage alone", open_=False))
     if report is not None and report.diagnostics:
-        body.append(diagnostics(report.diagnostics))
+        body.append(diagnostics(report.diagnostics, _display.MAX_ROWS))
     return frame("stage", body, LEGEND_CSS)
 
 
@@ -77,26 +84,46 @@ def check_html(report: CheckReport) -> str:
         failing = sum(1 for *_, data in plan.graph.edges(data=True) if data.get("status") == "error")
         title = f"graph: {failing} failing edge{'s' * (failing != 1)}" if failing else "graph"
         body.append(_graph(plan, title, open_=bool(found)))
-    body.append(diagnostics(found) if found else '<p class="tm-ok">No problems found.</p>')
+    body.append(diagnostics(found, _display.MAX_ROWS) if found else '<p class="tm-ok">No problems found.</p>')
     return frame("check", body, LEGEND_CSS)
 
 
-def run_html(report: RunReport) -> str:
-    """A run's report: the graph (folded), then each value's statistics and histogram."""
+def run_html(report: RunReport, undrawn: int = 0) -> str:
+    """A run's report: the graph (folded), then each value's statistics and histogram.
+
+    ``undrawn``: the node count of a graph left out for its size (a note says so)."""
     from ._report_html import values_table
 
     bad = sum(1 for v in report.values.values() if v.nan + v.inf)
     verdict = f"{len(report.values)} values" + (f", {bad} with NaN or Inf" if bad else "")
     body = [head(report.title, "", verdict, "error" if bad else "plain")]
-    if report.picture:
+    nodes = report.picture.count('<g class="node"') if report.picture else undrawn
+    if report.picture and nodes <= MAX_NODES:
         body.append(_picture(report.picture, "graph", open_=False))
-    body.append(values_table(report))
+    elif nodes:
+        body.append(_not_drawn(nodes, "the report's <code>to_html()</code>"))
+    shown, limit = report, _display.MAX_ROWS
+    if len(report.values) > limit:
+        first = dict(itertools.islice(report.values.items(), limit))
+        shown = dataclasses.replace(report, values=first)
+    body.append(values_table(shown))
+    if shown is not report:
+        body.append(
+            f'<p class="tm-note">the first {limit} of {len(report.values)} values; '
+            "<code>to_html()</code> writes a page with all of them</p>"
+        )
     return frame("run", body, LEGEND_CSS)
 
 
 def debug_html(run: DebugRun) -> str:
-    """A debug run shows its summary (every value kept, with a histogram)."""
-    return run_html(run.summary())
+    """A debug run shows its summary (every value kept, with a histogram); a graph too big to
+    show is not drawn for it either."""
+    plan: CheckedPlan | None = run.plan
+    if plan is None or plan.graph.number_of_nodes() <= MAX_NODES:
+        return run_html(run.summary())
+    report = dataclasses.replace(run, plan=None).summary()
+    report = dataclasses.replace(report, title=f"run of pipeline {plan.spec.name}")
+    return run_html(report, undrawn=plan.graph.number_of_nodes())
 
 
 def _e(text: object) -> str:
@@ -104,7 +131,17 @@ def _e(text: object) -> str:
 
 
 def _graph(plan: CheckedPlan, title: str, *, open_: bool = True) -> str:
+    nodes = plan.graph.number_of_nodes()
+    if nodes > MAX_NODES:
+        return _not_drawn(nodes, "the pipeline's <code>to_html()</code>")
     return _picture(graph_svg(plan), title, open_=open_)
+
+
+def _not_drawn(nodes: int, where: str) -> str:
+    return (
+        f'<p class="tm-note">the graph has {nodes} nodes, more than a notebook display draws ({MAX_NODES}): '
+        f"{where} draws it as a page</p>"
+    )
 
 
 def _picture(svg: str, title: str, *, open_: bool) -> str:
