@@ -4,6 +4,7 @@ its size, the ``%load_ext typedml`` exception handler, and the fragments rendere
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -140,6 +141,13 @@ def test_check_report_links_each_code_and_marks_the_failing_edges() -> None:
     assert "gain declares 'c', resolved as (c)" in text  # the notes
     warned = dom(unused.check()._repr_html_()).all_text
     assert "1 warning" in warned and "TM153" in warned
+
+
+def test_a_check_report_pickles_without_its_plan() -> None:
+    report = sensor_transposed.check()
+    assert report.plan is not None
+    again = pickle.loads(pickle.dumps(report))
+    assert again == report and again.plan is None and [d.code for d in again.errors] == ["TM105"] * 3
 
 
 def test_check_report_without_a_pipeline_is_a_table() -> None:

@@ -6,7 +6,9 @@ reads the outputs of that one run.
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +21,24 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.fixture(scope="module")
-def executed() -> list[tuple[str, list[Any]]]:
+def executed(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, list[Any]]]:
     """(source, outputs) of each code cell, after one run of the notebook in a kernel."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
+    # a kernel of this interpreter, under a name no installed kernel has (a system "python3"
+    # would be another Python, without typedml)
+    kernels = tmp_path_factory.mktemp("jupyter")
+    spec = kernels / "kernels" / "typedml-tests"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "typedml tests", "language": "python"}))
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(kernels))
         mp.setenv("JUPYTER_PLATFORM_DIRS", "1")  # jupyter_core's own paths, without its deprecation warning
         client = nbclient.NotebookClient(
-            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+            notebook, timeout=300, kernel_name="typedml-tests", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
         )
         client.execute()
     return [(cell.source, cell.outputs) for cell in notebook.cells if cell.cell_type == "code"]

@@ -74,6 +74,10 @@ class CheckReport:
             return "ok: no problems found"
         return "\n".join(str(d) for d in self.diagnostics)
 
+    def __reduce__(self) -> tuple[type[CheckReport], tuple[list[Diagnostic]]]:
+        # the diagnostics are the report; the plan (graph, compiled code) stays in this process
+        return (CheckReport, (self.diagnostics,))
+
     def _repr_html_(self) -> str:
         from ._display_graph import check_html
 
