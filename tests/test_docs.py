@@ -139,6 +139,7 @@ ERROR_BUILTINS: dict[str, type[BaseException]] = {
     "InputError": ValueError,
     "NonFiniteError": FloatingPointError,
     "ContractError": ValueError,
+    "DistributedError": RuntimeError,
 }
 
 

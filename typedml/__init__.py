@@ -10,6 +10,7 @@ from ._check import CheckReport as CheckReport
 from ._checkfile import FileReport as FileReport
 from ._checkfile import check_file as check_file
 from ._checkfile import check_source as check_source
+from ._compile_cache import enable_compilation_cache as enable_compilation_cache
 from ._cost import Budget as Budget
 from ._cost import CostReport as CostReport
 from ._cost import StageCost as StageCost
@@ -17,6 +18,7 @@ from ._debug import DebugRun as DebugRun
 from ._errors import BodyError as BodyError
 from ._errors import ContractError as ContractError
 from ._errors import Diagnostic as Diagnostic
+from ._errors import DistributedError as DistributedError
 from ._errors import Fix as Fix
 from ._errors import InputError as InputError
 from ._errors import Location as Location
@@ -25,6 +27,8 @@ from ._errors import Related as Related
 from ._errors import StageDefinitionError as StageDefinitionError
 from ._errors import TypedMLError as TypedMLError
 from ._errors import WiringError as WiringError
+from ._files import FileChunks as FileChunks
+from ._files import file_chunks as file_chunks
 from ._ipython import load_ipython_extension as load_ipython_extension
 from ._ipython import unload_ipython_extension as unload_ipython_extension
 from ._pipeline import Pipeline as Pipeline
@@ -64,6 +68,8 @@ __all__ = [
     "CostReport",
     "DebugRun",
     "Diagnostic",
+    "DistributedError",
+    "FileChunks",
     "FileReport",
     "Finite",
     "Fix",
@@ -93,6 +99,8 @@ __all__ = [
     "WiringError",
     "check_file",
     "check_source",
+    "enable_compilation_cache",
+    "file_chunks",
     "get_registry",
     "load_ipython_extension",
     "npy_chunks",

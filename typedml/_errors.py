@@ -22,6 +22,7 @@ __all__ = [
     "BodyError",
     "ContractError",
     "Diagnostic",
+    "DistributedError",
     "Fix",
     "InputError",
     "Location",
@@ -305,6 +306,11 @@ class InputError(TypedMLError, ValueError):
     """Data given to a pipeline or stage does not match its signature."""
 
 
+class DistributedError(TypedMLError, RuntimeError):
+    """Processes running one job under ``jax.distributed`` could not go on together: one did
+    not arrive in time, or failed while the others waited for it."""
+
+
 class NonFiniteError(TypedMLError, FloatingPointError):
     """A stage produced NaN or Inf from finite inputs."""
 
@@ -321,6 +327,7 @@ for _cls in (
     InputError,
     NonFiniteError,
     ContractError,
+    DistributedError,
     Diagnostic,
     Fix,
     Location,

@@ -246,19 +246,21 @@ class Pipeline(Generic[P, R]):
         except TypedMLError as err:
             raise err.with_traceback(None) from None
 
-    def sharded(self, mesh: Mesh, axes: Mapping[str, str]) -> ShardedPipeline:
+    def sharded(self, mesh: Mesh, axes: Mapping[str, str], *, timeout: float | None = 300.0) -> ShardedPipeline:
         """This pipeline with named shape axes placed on a device mesh: ``{"b": "data"}``.
 
         Returns a callable like the pipeline whose inputs, intermediates and outputs carry
         ``NamedSharding``s following the axis names through the checked graph; reductions over
         a sharded axis are correct (XLA adds the collectives). A size the mesh axis's devices
-        do not divide is an :class:`InputError` (TM216). Multi-host: call
-        ``jax.distributed.initialize()`` first and build the mesh over ``jax.devices()``.
+        do not divide is an :class:`InputError` (TM216). Several processes: call
+        ``jax.distributed.initialize()`` first, build the mesh over ``jax.devices()``, and give
+        each process's rows of the sharded axes; every call first agrees with the other
+        processes on its inputs, waiting ``timeout`` seconds for them (TM250, TM515).
         """
         from ._shard import ShardedPipeline
 
         try:
-            return ShardedPipeline(self._planner.plan(), self._arguments, mesh, axes)
+            return ShardedPipeline(self._planner.plan(), self._arguments, mesh, axes, timeout=timeout)
         except TypedMLError as err:
             raise err.with_traceback(None) from None
 

@@ -7,7 +7,9 @@ resolved shape has ``b`` at some position gets a ``NamedSharding`` with ``"data"
 through ``jax.lax.with_sharding_constraint``), and XLA inserts the collectives a reduction over
 a sharded axis needs. Nothing here is hand-made communication: it is JAX's SPMD partitioner,
 so the same code runs on one host's devices or, after ``jax.distributed.initialize()``, on
-many hosts.
+many hosts. There each process passes its own rows of a sharded axis (and the same value for
+an input that is not split); the processes first agree on what they were given (see
+``_distributed``), and the shares become global arrays (``jax.make_array_from_process_local_data``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import jax
+import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from ._arguments import Arguments, converters
+from ._distributed import Agreement, global_inputs, processes
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
 from ._graph import value_label
 from ._plan import CheckedPlan
@@ -44,11 +48,21 @@ class ShardedPipeline:
     pipeline's own ports'.
     """
 
-    def __init__(self, plan: CheckedPlan, arguments: Arguments, mesh: Mesh, axes: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        plan: CheckedPlan,
+        arguments: Arguments,
+        mesh: Mesh,
+        axes: Mapping[str, str],
+        *,
+        timeout: float | None = 300.0,
+    ) -> None:
         self.plan = plan
         self.arguments = arguments
         self.mesh = mesh
         self.axes = dict(axes)
+        # several processes: each call first agrees with the others on its inputs
+        self._agreement = Agreement(f"{plan.spec.name}.sharded()", timeout=timeout) if processes()[1] > 1 else None
         self._compiled: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any]]] = {}
         spec = plan.spec
         owner = f"{spec.name}.sharded()"
@@ -118,6 +132,8 @@ class ShardedPipeline:
         spec = self.plan.spec
         values = self.arguments.values(args, kwargs)
         checked = self.plan.ready()
+        if self._agreement is not None:
+            values = self._global(values)
         pairs = [split_value(v) for v in values]
         boundary = check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints)
         mags = self.arguments.magnitudes(values)
@@ -152,6 +168,20 @@ class ShardedPipeline:
             self._compiled[key] = entry
         jitted, wrap = entry
         return wrap(jitted(*mags))
+
+    def _global(self, values: list[Any]) -> list[Any]:
+        """Each process's share made into global arrays, once every process agreed on them."""
+        assert self._agreement is not None
+        spec = self.plan.spec
+        failure: TypedMLError | None = None
+        try:
+            check_inputs(spec, [split_value(v) for v in values], f"{spec.name}()")
+        except TypedMLError as err:
+            failure = err
+        specs = [
+            self._port_spec(port, int(np.ndim(split_value(v)[0]))) for port, v in zip(spec.inputs, values, strict=True)
+        ]
+        return global_inputs(self._agreement, values, spec.input_names, specs, self.mesh, failure)
 
     def _check_divisible(self, mags: list[Any]) -> None:
         for port, mag in zip(self.plan.spec.inputs, mags, strict=True):

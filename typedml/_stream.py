@@ -22,6 +22,7 @@ from typing import Any, cast
 import jax
 import numpy as np
 
+from ._distributed import StreamAcross
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
 from ._runtime import split_value
 
@@ -59,6 +60,8 @@ def stream(
     init: Iterable[Any],
     finalize: Any = None,
     weights: str | None = None,
+    merge: Any = None,
+    timeout: float | None = 300.0,
     progress: bool = False,
     total_rows: int | None = None,
     stats: StreamStats | None = None,
@@ -69,9 +72,18 @@ def stream(
     update has one data port. Returns ``finalize(*state)`` if given, else the state.
     ``progress=True`` shows a progress bar (chunks, rows, rows per second) on stderr;
     ``stats`` (a :class:`StreamStats`) is filled in as chunks go.
+
+    ``merge`` is the state family's merge stage (``tm.stdlib.moments_merge``...). Under
+    ``jax.distributed`` with several processes, each process folds its share of the files of
+    a :func:`typedml.file_chunks` source (or its own ``chunks``), the processes agree on the
+    job (waiting ``timeout`` seconds for each other at the start), and their states are
+    merged in process order: every process returns the same result. With one process the
+    merge stage is only checked against the initial state.
     """
     try:
-        return _stream(update, chunks, init, finalize, weights, progress, total_rows, stats or StreamStats())
+        return _stream(
+            update, chunks, init, finalize, weights, merge, timeout, progress, total_rows, stats or StreamStats()
+        )
     except TypedMLError as err:
         raise err.with_traceback(None) from None
 
@@ -82,6 +94,8 @@ def _stream(
     init: Iterable[Any],
     finalize: Any,
     weights: str | None,
+    merge: Any,
+    timeout: float | None,
     progress: bool,
     total_rows: int | None,
     stats: StreamStats,
@@ -103,6 +117,8 @@ def _stream(
             f"weights={weights!r} is not a data port of {spec.name}",
             hint=f"its data ports: {', '.join(data_ports)}",
         )
+    chunks, state, across = StreamAcross.start(spec.name, chunks, state, merge, weights, timeout)
+    last = last if merge is None else state
     bar = _bar(total_rows) if progress else None
     chunk_rows: int | None = None
     start = time.perf_counter()
@@ -134,10 +150,17 @@ def _stream(
             if bar is not None:
                 bar.update(rows)
                 bar.set_postfix(chunks=stats.chunks)
+    except BaseException as err:
+        if across is not None:
+            across.fail(err)  # the other processes learn of it instead of waiting
+        raise
     finally:
         stats.seconds = time.perf_counter() - start
         if bar is not None:
             bar.close()
+    if across is not None:
+        last = across.finish(state)
+        state = tuple(last)
     return finalize(*state) if finalize is not None else last
 
 

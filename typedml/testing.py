@@ -38,6 +38,8 @@ from hypothesis import settings as Settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from ._launch import ProcessRun as ProcessRun
+from ._launch import run_processes as run_processes
 from ._quantity import Quantity
 from ._shapes import Anon, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec
@@ -47,6 +49,7 @@ from ._units import get_registry, is_affine
 
 __all__ = [
     "DEFAULT_SCALES",
+    "ProcessRun",
     "assert_batch_consistent",
     "assert_dimensionally_homogeneous",
     "assert_modes_agree",
@@ -55,6 +58,7 @@ __all__ = [
     "assert_shape_polymorphic",
     "assert_unit_invariant",
     "property_test",
+    "run_processes",
 ]
 
 # Two sets of powers of two per base dimension. Powers of two scale floats exactly, so a
