@@ -300,3 +300,20 @@ def test_switching_registry_drops_compiled_caches(q):
         assert again.units == reg.Unit("m**2")  # a quantity of the registry in use
         assert (again + reg.Quantity(1.0, "m**2")).magnitude[0] == pytest.approx(5.0)
     assert square(q([3.0], "m")).units == tm.get_registry().Unit("m**2")
+
+
+def test_a_pipeline_compiled_under_the_name_of_another_text_still_builds(tmp_path, monkeypatch):
+    # code compiled as "notes.md" while a notes.md with other text is found: its "source"
+    # lines are not the function's (an open bracket here), which must not break the build
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.md").write_text("x = (\n" * 10)
+    code = (
+        "import typedml as tm\n"
+        "from jaxtyping import Array, Float\n"
+        "@tm.pipeline\n"
+        "def average(x: Float[Array, 'n c']) -> Float[Array, 'c']:\n"
+        "    return tm.stdlib.mean(x)\n"
+    )
+    namespace: dict[str, object] = {}
+    exec(compile(code, "notes.md", "exec"), namespace)
+    assert namespace["average"].check().ok  # pyright: ignore[reportAttributeAccessIssue]

@@ -14,6 +14,7 @@ import enum
 import inspect
 import re
 import textwrap
+import tokenize
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -126,7 +127,7 @@ def definition_location(fn: Callable[..., Any]) -> Location:
     try:
         path = inspect.getsourcefile(fn) or "<unknown>"
         line = inspect.getsourcelines(fn)[1]
-    except (OSError, TypeError):
+    except (OSError, TypeError, tokenize.TokenError):
         return Location("<unknown>", 0, 1)
     return Location(path, line, 1)
 
@@ -136,7 +137,9 @@ def return_location(fn: Callable[..., Any], base: Location) -> Location:
     try:
         lines, start = inspect.getsourcelines(fn)
         tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError):
+    except (OSError, TypeError, SyntaxError, tokenize.TokenError):
+        # no source, or source lines that are not this function's (code compiled under the
+        # name of a file whose text differs, e.g. a block of a README.md): keep ``base``
         return base
     returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return) and n.value is not None]
     if not returns:
@@ -200,7 +203,9 @@ def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Locati
     try:
         lines, start = inspect.getsourcelines(fn)
         tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError):
+    except (OSError, TypeError, SyntaxError, tokenize.TokenError):
+        # no source, or source lines that are not this function's (code compiled under the
+        # name of a file whose text differs, e.g. a block of a README.md): keep ``base``
         return base
     func = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
     if func is None:
