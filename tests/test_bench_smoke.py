@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -133,6 +134,21 @@ def test_perf_suite_gpu_skips_cleanly_without_a_gpu(tmp_path: Path, capsys) -> N
     assert result["skipped"].startswith("no GPU")
     assert "steady" not in result
     assert "skipped" in capsys.readouterr().out
+
+
+def test_gpu_check_script_skips_cleanly_without_a_gpu(tmp_path: Path) -> None:
+    import subprocess
+
+    import jax
+
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("a GPU is present: the script would run the GPU checks for real")
+    script = SCRIPT.parent / "gpu_check.sh"
+    env = dict(os.environ, PYTHON=sys.executable, GPU_CHECK_OUT=str(tmp_path))
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "gpu_check: skipped, no GPU available to JAX"
+    assert not any(tmp_path.iterdir())  # nothing ran
 
 
 def test_bench_stream_quick_run(tmp_path: Path, capsys) -> None:
