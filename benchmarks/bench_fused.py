@@ -15,6 +15,15 @@ float32, at n = 10^3 (dispatch-bound) and n = 10^6 (compute-bound), in one run:
 (a), (c), (d) and (e) must agree numerically with (b) (compared in the same unit) or the
 script fails: that is the honesty check that the baseline computes the same thing.
 
+Then, in the same run, the **call forms** (``--no-forms`` skips them): the pipeline called
+positionally, with keywords, with three inputs (an array and two scalars, positionally and by
+keyword), with numpy-backed pint Quantities, and with ``tm.Quantity``, each beside the
+hand-written ``jax.jit`` function given the same arrays (numpy arrays for the numpy-backed
+forms), timed in the same interleaved rounds. Reported per form: the paired ratio to its
+baseline and the overhead in µs; and the cost of each extra input (the three-input overhead
+less the one-input overhead, halved). Last, **import time** (``--import-runs``, 0 skips):
+``import typedml`` after ``import jax`` in fresh processes, bytecode caches written first.
+
 Every variant is warmed up first (compilation and typedml's per-signature caches are not
 timed). Then ``--repeat`` rounds are run; in each round every variant is timed in turn with
 ``timeit`` (garbage collection off) over a calibrated number of calls, the variant order
@@ -27,6 +36,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_fused.py
     .venv/bin/python benchmarks/bench_fused.py --sizes 1000 1000000 --repeat 31
     .venv/bin/python benchmarks/bench_fused.py --quick          # fast smoke run
+    .venv/bin/python benchmarks/bench_fused.py --timer cpu      # CPU time: steadier on a loaded machine
 """
 
 import argparse
@@ -36,7 +46,9 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
+import time
 import timeit
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,6 +65,9 @@ from typedml import Q
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "bench_fused.json"
 TARGET_RATIO = 1.05  # (a)/(b), from the issue
+FORM_TARGETS = {1000: 1.2, 1_000_000: 1.02}  # every call form / its jax.jit baseline, by size
+EXTRA_INPUT_TARGET_US = 0.5  # typedml's added cost per extra input
+IMPORT_TARGET_S = 0.15  # import typedml after import jax
 NOISY_SPREAD = 1.25  # median/min of the baseline above this: flag the run as noisy
 
 # -- the pipeline -------------------------------------------------------------------------
@@ -177,6 +192,71 @@ def hand_written(x: jax.Array) -> jax.Array:
     return jnp.mean(x, axis=0) - 273.15  # mean, K -> degC
 
 
+# -- call forms: the same chain with three inputs (an array and two scalars) ---------------
+@tm.stage
+def s01_calibrate(
+    x: Q[Float[Array, "n"], "mV"], gain: Q[Float[Array, ""], ""], offset: Q[Float[Array, ""], "mV"]
+) -> Q[Float[Array, "n"], "mV"]:
+    return x * gain + offset
+
+
+@tm.pipeline
+def chain3(
+    x: Q[Float[Array, "n"], "mV"], gain: Q[Float[Array, ""], ""], offset: Q[Float[Array, ""], "mV"]
+) -> Q[Float[Array, ""], "degC"]:
+    x1 = s01_calibrate(x, gain, offset)
+    x2 = s02_trim(x1)  # mV -> V
+    x3 = s03_thermistor(x2)
+    x4 = s04_offset(x3)  # K -> mK
+    x5 = s05_heat(x4)  # mK -> K
+    x6 = s06_loss(x5)  # J -> kJ
+    x7 = s07_gain(x6)
+    x8 = s08_power(x7)  # kJ -> J
+    x9 = s09_bias(x8)  # W -> mW
+    x10 = s10_sensor(x9)
+    return tm.stdlib.mean(x10)
+
+
+@jax.jit
+def hand_written3(x: jax.Array, gain: jax.Array, offset: jax.Array) -> jax.Array:
+    x = x * gain + offset  # s01 (mV)
+    x = x * 1e-3  # mV -> V
+    x = x * 0.98 + 0.002
+    x = x * 250.0 + 280.0
+    x = x * 1e3
+    x = x * 1.002 - 150.0
+    x = x * 1e-3
+    x = x * 1.38 + 0.1
+    x = x * 1e-3
+    x = x * 0.97 + 0.01
+    x = x * 1.05 - 0.002
+    x = x * 1e3
+    x = x * 0.5 + 3.0
+    x = x * 1e3
+    x = x * 0.999 + 10.0
+    x = x * 0.0015 + 0.2
+    return jnp.mean(x, axis=0) - 273.15
+
+
+# form -> (description, its baseline)
+FORMS = {
+    "positional": ("chain(q), pint on jax", "jit"),
+    "keywords": ("chain(x=q), pint on jax", "jit"),
+    "3 inputs": ("chain3(q, g, o), pint on jax", "jit3"),
+    "3 inputs, keywords": ("chain3(x=q, gain=g, offset=o)", "jit3"),
+    "numpy pint": ("chain(q), pint on numpy", "jit_np"),
+    "numpy pint, 3 inputs": ("chain3(q, g, o), pint on numpy", "jit3_np"),
+    "tm.Quantity": ("chain(tm.Quantity(x, 'mV'))", "jit"),
+    "tm.Quantity, 3 inputs": ("chain3 with tm.Quantity inputs", "jit3"),
+}
+BASELINES = {
+    "jit": "hand_written(x), jax array",
+    "jit3": "hand_written3(x, g, o), jax arrays",
+    "jit_np": "hand_written(x), numpy array",
+    "jit3_np": "hand_written3(x, g, o), numpy arrays",
+}
+
+
 # -- (c) eleven separately jitted calls ----------------------------------------------------
 def _affine(conv: tuple[float, float] | None) -> Callable[[Any], Any]:
     if conv is None:
@@ -236,9 +316,13 @@ VARIANTS = {
 }
 
 
+TIMERS = {"wall": time.perf_counter, "cpu": time.process_time}
+TIMER = TIMERS["wall"]  # set from --timer
+
+
 def calibrate_number(fn: Callable[[], object], min_time: float) -> int:
     """Calls per timing so that one timing lasts at least ``min_time`` seconds (like timeit.autorange)."""
-    timer = timeit.Timer(fn)
+    timer = timeit.Timer(fn, timer=TIMER)
     number = 1
     while True:
         elapsed = timer.timeit(number)
@@ -261,7 +345,7 @@ def measure(
     for r in range(repeat):
         k = r % len(names)
         for name in names[k:] + names[:k]:
-            elapsed = timeit.Timer(variants[name]).timeit(numbers[name])
+            elapsed = timeit.Timer(variants[name], timer=TIMER).timeit(numbers[name])
             samples[name].append(elapsed / numbers[name])
     return numbers, samples
 
@@ -402,6 +486,134 @@ def bench_size(n: int, args: argparse.Namespace, separate: list[Callable[[Any], 
     }
 
 
+def bench_forms(n: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Every call form beside its hand-written jax.jit baseline, in the same interleaved rounds."""
+    ureg = tm.get_registry()
+    host = np.random.default_rng(n).uniform(0.0, 200.0, size=n).astype(np.float32)
+    g_np, o_np = np.float32(1.01), np.float32(0.5)  # gain and offset of s01, so chain3 == chain
+    x, g, o = (jax.device_put(jnp.asarray(v)) for v in (host, g_np, o_np))
+    xq, gq, oq = ureg.Quantity(x, "mV"), ureg.Quantity(g, ""), ureg.Quantity(o, "mV")
+    xn, gn, on = ureg.Quantity(host, "mV"), ureg.Quantity(g_np, ""), ureg.Quantity(o_np, "mV")
+    xt, gt, ot = tm.Quantity(x, "mV"), tm.Quantity(g, ""), tm.Quantity(o, "mV")
+    variants: dict[str, Callable[[], object]] = {
+        "jit": lambda: hand_written(x).block_until_ready(),
+        "jit3": lambda: hand_written3(x, g, o).block_until_ready(),
+        "jit_np": lambda: hand_written(host).block_until_ready(),
+        "jit3_np": lambda: hand_written3(host, g_np, o_np).block_until_ready(),
+        "positional": lambda: chain(xq).magnitude.block_until_ready(),
+        "keywords": lambda: chain(x=xq).magnitude.block_until_ready(),
+        "3 inputs": lambda: chain3(xq, gq, oq).magnitude.block_until_ready(),
+        "3 inputs, keywords": lambda: chain3(x=xq, gain=gq, offset=oq).magnitude.block_until_ready(),
+        "numpy pint": lambda: chain(xn).magnitude.block_until_ready(),
+        "numpy pint, 3 inputs": lambda: chain3(xn, gn, on).magnitude.block_until_ready(),
+        "tm.Quantity": lambda: chain(xt).magnitude.block_until_ready(),
+        "tm.Quantity, 3 inputs": lambda: chain3(xt, gt, ot).magnitude.block_until_ready(),
+    }
+    # honesty: every form computes what the hand-written function computes
+    want = np.asarray(hand_written(x))
+    for name, fn in variants.items():
+        got = fn()
+        got = np.asarray(getattr(got, "magnitude", got))
+        _close(name, got, want, rtol=1e-5, atol=1e-4)
+    numbers, samples = measure(variants, args.repeat, args.min_time, args.warmup)
+    forms: dict[str, Any] = {}
+    for name, (description, base) in FORMS.items():
+        pairs = list(zip(samples[name], samples[base], strict=True))
+        forms[name] = {
+            "description": description,
+            "baseline": base,
+            "median_us": statistics.median(samples[name]) * 1e6,
+            "baseline_median_us": statistics.median(samples[base]) * 1e6,
+            "ratio_paired_median": statistics.median(a / b for a, b in pairs),
+            "overhead_us_paired_median": statistics.median(a - b for a, b in pairs) * 1e6,
+            "calls_per_round": numbers[name],
+            "samples_us": [t * 1e6 for t in samples[name]],
+        }
+    extra = {
+        kind: (forms[three]["overhead_us_paired_median"] - forms[one]["overhead_us_paired_median"]) / 2
+        for kind, one, three in (
+            ("positional", "positional", "3 inputs"),
+            ("keywords", "keywords", "3 inputs, keywords"),
+            ("tm.Quantity", "tm.Quantity", "tm.Quantity, 3 inputs"),
+        )
+    }
+    target = FORM_TARGETS.get(n)
+    worst = max(f["ratio_paired_median"] for f in forms.values())
+    return {
+        "n": n,
+        "forms": forms,
+        "baselines": {
+            k: {"description": v, "median_us": statistics.median(samples[k]) * 1e6} for k, v in BASELINES.items()
+        },
+        "extra_input_us": extra,
+        "worst_ratio": worst,
+        "target_ratio": target,
+        "target_met": None if target is None else worst <= target,
+        "extra_input_target_met": max(extra.values()) <= EXTRA_INPUT_TARGET_US,
+    }
+
+
+def print_forms(result: dict[str, Any]) -> None:
+    n = result["n"]
+    print(f"\ncall forms, n = {n:,} (float32, {jax.default_backend()}; each against its own jax.jit baseline)")
+    header = f"  {'form':<24} {'call':<34} {'median µs':>10} {'jit µs':>8} {'÷jit pair':>9} {'+µs pair':>9}"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    for name, r in result["forms"].items():
+        print(
+            f"  {name:<24} {r['description']:<34} {r['median_us']:>10.1f} {r['baseline_median_us']:>8.1f}"
+            f" {r['ratio_paired_median']:>9.3f} {r['overhead_us_paired_median']:>9.2f}"
+        )
+    extra = ", ".join(f"{k} {v:+.2f}" for k, v in result["extra_input_us"].items())
+    print(f"  per extra input (µs, typedml's overhead only): {extra}; target ≤ {EXTRA_INPUT_TARGET_US}")
+    if result["target_ratio"] is not None:
+        verdict = "met" if result["target_met"] else "NOT met"
+        print(f"  worst ratio {result['worst_ratio']:.3f}; target ≤ {result['target_ratio']}: {verdict}")
+
+
+IMPORT_CODE = (
+    "import time\n"
+    "t0 = time.perf_counter(); import jax; t1 = time.perf_counter()\n"
+    "import typedml; t2 = time.perf_counter()\n"
+    "typedml.get_registry(); t3 = time.perf_counter()\n"
+    "typedml.stdlib.mean; t4 = time.perf_counter()\n"
+    "print(t1 - t0, t2 - t1, t3 - t2, t4 - t3)\n"
+)
+
+
+def import_times(runs: int) -> dict[str, Any]:
+    """``import jax``, then ``import typedml``, in fresh processes (bytecode caches written first)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # a user's install has .pyc
+    subprocess.run([sys.executable, "-c", IMPORT_CODE], env=env, check=True, capture_output=True)  # writes them
+    names = ("jax", "typedml after jax", "first get_registry()", "first tm.stdlib")
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", IMPORT_CODE], env=env, check=True, capture_output=True, text=True)
+        for name, value in zip(names, out.stdout.split(), strict=True):
+            samples[name].append(float(value))
+    medians = {k: statistics.median(v) for k, v in samples.items()}
+    return {
+        "runs": runs,
+        "median_s": medians,
+        "min_s": {k: min(v) for k, v in samples.items()},
+        "samples_s": samples,
+        "typedml_over_jax": medians["typedml after jax"] / medians["jax"],
+        "target_s": IMPORT_TARGET_S,
+        "target_met": medians["typedml after jax"] <= IMPORT_TARGET_S,
+    }
+
+
+def print_imports(result: dict[str, Any]) -> None:
+    print(f"\nimport time, {result['runs']} fresh processes (median, min; seconds)")
+    for name, median in result["median_s"].items():
+        print(f"  {name:<24} {median:>7.3f} {result['min_s'][name]:>7.3f}")
+    verdict = "met" if result["target_met"] else "NOT met"
+    print(
+        f"  typedml adds {result['median_s']['typedml after jax']:.3f} s to jax"
+        f" ({result['typedml_over_jax']:.2f}× jax's own); target ≤ {IMPORT_TARGET_S} s: {verdict}"
+    )
+
+
 def print_table(result: dict[str, Any]) -> None:
     n = result["n"]
     print(f"\nn = {n:,} (float32, {jax.default_backend()})")
@@ -460,6 +672,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--json", type=Path, default=DEFAULT_JSON, help=f"where to write results (default {DEFAULT_JSON})"
     )
     parser.add_argument("--quick", action="store_true", help="few short rounds: a smoke run, not a measurement")
+    parser.add_argument("--no-forms", action="store_true", help="skip the call forms")
+    parser.add_argument(
+        "--import-runs", type=int, default=None, help="fresh processes timing imports (default 10, quick 0)"
+    )
+    parser.add_argument(
+        "--timer", choices=sorted(TIMERS), default="wall", help="wall clock (default) or this process's CPU time"
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     if args.sizes is None:
@@ -470,6 +689,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.min_time = 0.002 if quick else 0.05
     if args.warmup is None:
         args.warmup = 2 if quick else 20
+    if args.import_runs is None:
+        args.import_runs = 0 if quick else 10
     if args.repeat < 1 or args.min_time <= 0 or any(n < 1 for n in args.sizes):
         parser.error("--repeat, --min-time and --sizes must be positive")
     return args
@@ -488,11 +709,24 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(f"  jax {jax.__version__} on {jax.default_backend()} ({', '.join(str(d) for d in jax.devices())})")
     print(f"  rounds={args.repeat}, ≥{args.min_time * 1e3:g} ms per variant per round, quick={args.quick}")
     print("  ÷(b) med: median/median(b); ÷(b) min: min/min(b); ÷(b) pair: median over rounds of (x/(b) in that round)")
+    global TIMER
+    TIMER = TIMERS[args.timer]
+    print(f"  timer: {args.timer}")
     sizes = []
     for n in args.sizes:
         result = bench_size(n, args, separate, pint_run)
         print_table(result)
         sizes.append(result)
+    forms = []
+    if not args.no_forms:
+        for n in args.sizes:
+            result = bench_forms(n, args)
+            print_forms(result)
+            forms.append(result)
+    imports = None
+    if args.import_runs > 0:
+        imports = import_times(args.import_runs)
+        print_imports(imports)
     output = {
         "benchmark": "bench_fused",
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -503,12 +737,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "min_time_s": args.min_time,
             "warmup": args.warmup,
             "quick": args.quick,
+            "timer": args.timer,
         },
         "environment": environment(),
         "edge_conversions": conversions,
         "variants": VARIANTS,
         "target": {"ratio_a_to_b": TARGET_RATIO},
         "results": sizes,
+        "forms": forms,
+        "form_targets": {
+            "ratio_by_n": {str(k): v for k, v in FORM_TARGETS.items()},
+            "extra_input_us": EXTRA_INPUT_TARGET_US,
+        },
+        "imports": imports,
+        "load_average": list(os.getloadavg()),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")

@@ -7,6 +7,8 @@ those under ``if TYPE_CHECKING:`` are left out, as they never run).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -79,8 +81,8 @@ def test_the_reader_sees_every_module_and_known_edges():
 
 def test_no_import_cycles():
     graph = import_graph()
-    # The standard library is a client of the public facade, which loads it last: the one
-    # loop allowed is facade -> stdlib -> facade. Nothing else may import the facade.
+    # The standard library is a client of the public facade (which loads it on first use):
+    # only the standard library may import the facade.
     facade_users = {u for u, v in graph.edges if v == "typedml"}
     assert {u for u in facade_users if not u.startswith("typedml.stdlib")} == set()
     core = graph.copy()
@@ -93,3 +95,15 @@ def test_run_modes_take_the_plan_not_the_pipeline():
     graph = import_graph()
     for mode in ("_call", "_debug", "_checked", "_shard", "_measure", "_show", "_stream", "_plan"):
         assert "typedml._pipeline" not in nx.descendants(graph, f"typedml.{mode}"), mode
+
+
+def test_import_typedml_builds_nothing_it_does_not_need():
+    code = (
+        "import sys, typedml, typedml._units as u\n"
+        "print(sorted(m for m in ('networkx', 'jaxtyping', 'typedml.stdlib') if m in sys.modules))\n"
+        "print(u._registry is None)\n"
+        "typedml.stdlib.mean\n"
+        "print('typedml.stdlib' in sys.modules, u._registry is not None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:3] == ["[]", "True", "True True"]  # nothing loaded or built until the standard library is used

@@ -60,7 +60,23 @@ def test_bench_fused_quick_run(tmp_path: Path, capsys) -> None:
         checks = {c["variant"]: c["ok"] for c in size["correctness"]}
         assert checks == {"a": True, "c": True, "d": True, "e": True}  # (a) computes what (b) computes
         assert size["variants"]["a"]["output_dtype"] == "float32"
-    assert "(a)/(b)" in capsys.readouterr().out
+    assert [f["n"] for f in result["forms"]] == sizes  # the call forms, each honesty-checked against (b)
+    for size in result["forms"]:
+        assert set(size["forms"]) == set(bench.FORMS)
+        for form in size["forms"].values():
+            assert form["median_us"] > 0 and form["baseline_median_us"] > 0 and len(form["samples_us"]) == 1
+        assert set(size["extra_input_us"]) == {"positional", "keywords", "tm.Quantity"}
+    assert result["imports"] is None  # --quick spawns no fresh processes
+    printed = capsys.readouterr().out
+    assert "(a)/(b)" in printed and "call forms" in printed
+
+
+def test_bench_fused_import_times() -> None:
+    bench = load_script()
+    result = bench.import_times(1)
+    assert result["runs"] == 1
+    assert set(result["median_s"]) == {"jax", "typedml after jax", "first get_registry()", "first tm.stdlib"}
+    assert all(v > 0 for v in result["median_s"].values())
 
 
 def test_bench_check_quick_run(tmp_path: Path, capsys) -> None:

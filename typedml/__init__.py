@@ -4,6 +4,8 @@ Public API is what this module exports. Modules whose names start with an unders
 private: their contents may change without notice.
 """
 
+import typing as _typing
+
 from ._annotations import Q as Q
 from ._annotations import Unit as Unit
 from ._check import CheckReport as CheckReport
@@ -113,4 +115,19 @@ __all__ = [
     "use_registry",
 ]
 
-from . import stdlib as stdlib
+if _typing.TYPE_CHECKING:
+    from . import stdlib as stdlib
+
+
+def __getattr__(name: str) -> _typing.Any:
+    # The standard library of stages is loaded on first use: ``import typedml`` then parses no
+    # stage signature and builds no unit registry.
+    if name == "stdlib":
+        import importlib
+
+        return importlib.import_module(".stdlib", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "stdlib"})

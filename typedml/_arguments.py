@@ -8,7 +8,7 @@ pays for a few attribute reads, not for a walk of the spec.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -34,6 +34,17 @@ class Arguments:
         """The values in input order; every unknown, repeated or missing input is reported."""
         if not kwargs and len(args) == self.count:
             return list(args)
+        names = self.names
+        bound = dict(zip(names, args, strict=False))
+        unknown = [k for k in kwargs if k not in names or k in bound]
+        if not unknown and len(args) <= len(names):
+            bound.update(kwargs)
+            if len(bound) == len(names):
+                return [bound[n] for n in names]
+        return self._refuse(args, kwargs)
+
+    def _refuse(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> NoReturn:
+        """Every problem of a call that does not bind (only now is the caller's place looked up)."""
         names = self.names
         spec = self.spec
         problems: list[Diagnostic] = []
@@ -77,9 +88,7 @@ class Arguments:
                         port=n,
                     )
                 )
-        if problems:
-            raise InputError(problems)
-        return [bound[n] for n in names]
+        raise InputError(problems)
 
     def values(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         """Like :meth:`bind`, for the modes that take no static configuration (debug, checked...)."""

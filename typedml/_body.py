@@ -18,11 +18,10 @@ import linecache
 import re
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import jax
 import jax.numpy as jnp
-import networkx as nx
 from jax import export
 
 from ._errors import Diagnostic, Location
@@ -30,6 +29,9 @@ from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivate
 from ._runtime import is_key_dtype
 from ._shapes import Anon, Atom, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec, return_location, static_sizes
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["check_bodies", "check_pipeline_whole", "check_stage"]
 
@@ -78,6 +80,8 @@ def check_bodies(
     found: list[Diagnostic] = []
     seen: set[tuple[Any, ...]] = set()
     abstract: dict[tuple[str, str], Any] = {}
+    import networkx as nx  # imported on first use (see _graph)
+
     order = list(nx.topological_sort(graph))
     _prefetch(
         [

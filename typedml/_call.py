@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._arguments import Arguments, converters
 from ._plan import CheckedPlan
@@ -23,47 +24,84 @@ __all__ = ["Caller"]
 
 
 class Caller:
-    """Runs a plan on data, with an executable per input units (the hot path of a call)."""
+    """Runs a plan on data, with an executable per input units: the hot path of every call.
+
+    The fast path is :meth:`__call__` alone: bind the arguments (positional, keywords, or
+    both, when they name every input once), read each input's units, find the executable made
+    for those units (the last one used first), run it. Anything else, a first call with new
+    units or a call that binds badly, goes to :meth:`_slow`, which checks everything and
+    reports. The fast path checks nothing itself, by design: every check the slow path made
+    is either about the units (the cache key, so other units miss the cache and are checked)
+    or about shapes and dtypes (``jax.jit`` retraces on those, and its trace checks them).
+    """
 
     def __init__(self, arguments: Arguments, ready: Callable[[], CheckedPlan]) -> None:
         self.arguments = arguments
         self.ready = ready  # the checked plan, built on first use, or the error it holds
         self.executables: dict[tuple[Any, ...], Executable] = {}
-        self._last_units: object = _NOTHING
-        self._last_fn: Callable[..., Any] = _identity
-        self._last_wrap: Callable[[Any], Any] = _identity
+        # The units of the last call and their executable, in one tuple: replaced atomically,
+        # so concurrent calls never pair one call's units with another's executable.
+        self._last: tuple[list[Any] | None, Executable | None] = (None, None)
+        self._count = arguments.count
+        self._names = arguments.names
+        self._plain = arguments.array_ports is None  # every input an array port
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        arguments = self.arguments
-        if not kwargs and len(args) == arguments.count:
-            if arguments.count == 1:
-                value = args[0]
-                if isinstance(value, QUANTITY_TYPE) and value._units is self._last_units:
-                    return self._last_wrap(self._last_fn(value._magnitude))
-            key = tuple([v._units if isinstance(v, QUANTITY_TYPE) else None for v in args])
-            exe = self.executables.get(key)
-            if exe is not None:
-                self._remember(key, exe)
-                return exe.wrap(exe.fn(*arguments.magnitudes(args)))
-        values = arguments.bind(args, kwargs)
+        if kwargs:
+            if not args and len(kwargs) == self._count:
+                try:
+                    args = tuple(map(kwargs.__getitem__, self._names))
+                except KeyError:  # an unknown name: the slow path says which
+                    return self._slow(args, kwargs)
+            else:
+                bound = self._mixed(args, kwargs)
+                if bound is None:
+                    return self._slow(args, kwargs)
+                args = bound
+        elif len(args) != self._count:
+            return self._slow(args, kwargs)
+        units: list[Any] = []
+        mags: list[Any] = []
+        for v in args:  # one pass: the cache key (units) and what the executable takes
+            if isinstance(v, QUANTITY_TYPE):
+                units.append(v._units)
+                mags.append(v._magnitude)
+            else:
+                units.append(None)
+                mags.append(v if hasattr(v, "shape") else np.asarray(v))
+        last_units, exe = self._last
+        if units != last_units or exe is None:
+            exe = self.executables.get(tuple(units))
+            if exe is None:
+                return self._slow(args, {})
+            self._last = (units, exe)
+        if not self._plain:  # pytree ports take their value as it is
+            mags = self.arguments.magnitudes(args)
+        return exe.wrap(exe.fn(*mags))
+
+    def _mixed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Positions then names, binding every input once; None when they do not (the slow path says why)."""
+        n = len(args)
+        if n + len(kwargs) != self._count:
+            return None
+        try:
+            return (*args, *map(kwargs.__getitem__, self._names[n:]))
+        except KeyError:  # a name given twice, or unknown
+            return None
+
+    def forget(self) -> None:
+        """Compiled executables hold units of the previous registry: drop them."""
+        self.executables.clear()
+        self._last = (None, None)
+
+    def _slow(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        values = self.arguments.bind(args, kwargs)  # every binding problem, reported
         key = tuple(split_value(v)[1] for v in values)
         exe = self.executables.get(key)
         if exe is None:
             exe = self._prepare(values)
             self.executables[key] = exe
-        self._remember(key, exe)
-        return exe.wrap(exe.fn(*arguments.magnitudes(values)))
-
-    def forget(self) -> None:
-        """Compiled executables hold units of the previous registry: drop them."""
-        self.executables.clear()
-        self._last_units = _NOTHING
-
-    def _remember(self, key: tuple[Any, ...], exe: Executable) -> None:
-        if self.arguments.count == 1 and key[0] is not None:
-            self._last_units = key[0]
-            self._last_fn = exe.fn
-            self._last_wrap = exe.wrap
+        return exe.wrap(exe.fn(*self.arguments.magnitudes(values)))
 
     def _prepare(self, values: list[Any]) -> Executable:
         checked = self.ready()  # a mis-wired pipeline fails as such, whatever the data
@@ -118,10 +156,3 @@ def _prepare_contracted(plan: CheckedPlan, values: list[Any], boundary: Boundary
     jitted = cast("Callable[..., tuple[Any, Any]]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
     run = guarded(jitted, spec, graph, inputs, order, boundary.conversions)
     return Executable(run, plan.wrapper())
-
-
-def _identity(x: Any) -> Any:
-    return x
-
-
-_NOTHING = object()

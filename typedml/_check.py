@@ -13,9 +13,7 @@ import dataclasses
 import itertools
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from ._annotations import ArrayType
 from ._errors import BodyError, Diagnostic, Location, Related, WiringError
@@ -24,6 +22,9 @@ from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, it
 from ._source import annotation_at, argument_at
 from ._spec import Port, Spec, static_sizes
 from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, is_affine, solve_unit_vars
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["CheckReport", "Plan", "check_graph"]
 
@@ -158,6 +159,8 @@ class _Checker:
 
     # -- walk ---------------------------------------------------------------------------
     def run(self, report_unused: bool = True) -> None:
+        import networkx as nx  # imported on first use (see _graph)
+
         for node in nx.topological_sort(self.graph):
             data = self.graph.nodes[node]
             kind = data["kind"]

@@ -9,12 +9,13 @@ add, for affine units) by a Python constant, so XLA folds it into the computatio
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from ._check import EdgeKey, Plan
 from ._spec import Spec
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["build_function"]
 
@@ -74,6 +75,8 @@ def build_function(
             conv = plan.conversions.get(ekey)
             found.append((data["dst_port"], (u, data["src_port"]), _converter(conv, ekey in plan.int_edges)))
         return found
+
+    import networkx as nx  # imported on first use (see _graph)
 
     for node in nx.topological_sort(graph):
         data = graph.nodes[node]

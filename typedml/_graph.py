@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
-from typing import Any, NoReturn, Protocol
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from ._errors import Diagnostic, Location, WiringError, user_location
 from ._spec import Port, Spec
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["Callee", "Symbol", "Tracer", "current_tracer"]
 
@@ -135,6 +136,8 @@ class Tracer:
 
     def __init__(self, owner: str) -> None:
         self.owner = owner
+        import networkx as nx  # on first use: networkx costs more to import than typedml itself
+
         self.graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name=owner)
         self.diagnostics: list[Diagnostic] = []
         self._names: dict[str, int] = {}

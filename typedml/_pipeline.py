@@ -14,8 +14,6 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, overload
 
-import networkx as nx
-
 from ._arguments import Arguments
 from ._call import Caller
 from ._check import CheckReport
@@ -26,6 +24,7 @@ from ._spec import Spec, not_a_function, parse_spec, with_static_sizes
 from ._units import watch_registry
 
 if TYPE_CHECKING:
+    import networkx as nx
     from jax.sharding import Mesh
 
     from ._checked import CheckedRunner

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from ._body import check_bodies, check_pipeline_whole
 from ._check import CheckReport, Plan, check_graph
@@ -33,6 +31,9 @@ from ._runtime import make_quantity
 from ._spec import Spec
 from ._trace import trace_pipeline
 from ._units import UType, get_registry
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["CheckedPlan", "Planner", "planner_of", "units_key"]
 

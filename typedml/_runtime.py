@@ -23,8 +23,9 @@ from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, 
 __all__ = ["Boundary", "Executable", "check_inputs", "is_key_dtype", "split_value"]
 
 _INTEGER_KINDS = ("i", "u", "b")
-# pint's Quantity and typedml's own: both keep ``_magnitude`` and a UnitsContainer ``_units``
-QUANTITY_TYPE: Any = (getattr(pint, "Quantity"), Quantity)  # noqa: B009 - pint types it generically
+# typedml's Quantity and pint's: both keep ``_magnitude`` and a UnitsContainer ``_units``
+# (typedml's first: its exact type matches at once, pint's are per-registry subclasses)
+QUANTITY_TYPE: Any = (Quantity, getattr(pint, "Quantity"))  # noqa: B009 - pint types it generically
 
 
 def split_value(value: Any) -> tuple[Any, Any]:

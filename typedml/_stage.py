@@ -34,6 +34,7 @@ class Stage(Generic[P, R]):
         self.spec: Spec = parse_spec(fn, "stage")
         functools.update_wrapper(self, fn)
         self._runners: dict[tuple[tuple[str, str], ...], Pipeline[..., Any]] = {}
+        self._static_names = frozenset(self.spec.static_names)
         self.budget: Budget | None = None  # set by @tm.stage(budget=...)
 
     def __repr__(self) -> str:
@@ -49,9 +50,15 @@ class Stage(Generic[P, R]):
         tracer = current_tracer()
         if tracer is not None:
             return tracer.call(self, "stage", args, kwargs)
-        result: Any = self.as_pipeline(**{k: v for k, v in kwargs.items() if k in self.spec.static_names})(
-            *args, **{k: v for k, v in kwargs.items() if k not in self.spec.static_names}
-        )
+        result: Any
+        if kwargs and not self._static_names.isdisjoint(kwargs):
+            static = {k: v for k, v in kwargs.items() if k in self._static_names}
+            result = self.as_pipeline(**static)(*args, **{k: v for k, v in kwargs.items() if k not in static})
+        else:
+            runner = self._runners.get(())
+            if runner is None:
+                runner = self.as_pipeline()
+            result = runner(*args, **kwargs)
         return result  # a quantity at run time; typed R, what the next stage of a pipeline body takes
 
     def check(self, **static: Any) -> CheckReport:

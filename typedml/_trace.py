@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, cast
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import Diagnostic, Location, WiringError
 from ._graph import Symbol, Tracer
 from ._spec import Spec, return_location
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["trace_pipeline"]
 
