@@ -13,9 +13,9 @@ import functools
 import linecache
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import CodeType, FrameType
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "DOCS_URL",
@@ -246,6 +246,34 @@ class Diagnostic:
             ],
             "url": self.url,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Diagnostic:
+        """The diagnostic :meth:`to_dict` wrote (e.g. sent back by a worker process)."""
+
+        def place(item: Mapping[str, Any]) -> Location | None:
+            if item.get("path") is None or item.get("line") is None:
+                return None
+            return Location(item["path"], item["line"], item.get("col") or 1, item.get("end_line"), item.get("end_col"))
+
+        fixes: list[Fix] = []
+        for f in data.get("fixes") or ():
+            where = place(f)
+            if where is not None:
+                fixes.append(Fix(f["title"], where, f["replacement"]))
+        severity: Severity = data.get("severity", "error")
+        return cls(
+            data["code"],
+            data["message"],
+            place(data),
+            severity=severity,
+            notes=tuple(data.get("notes") or ()),
+            hint=data.get("hint"),
+            stage=data.get("stage"),
+            port=data.get("port"),
+            related=tuple(Related(r["message"], place(r)) for r in data.get("related") or ()),
+            fixes=tuple(fixes),
+        )
 
 
 class TypedMLError(Exception):

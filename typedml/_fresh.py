@@ -17,6 +17,7 @@ would be imported as (relative imports, ``fn.__module__`` and ``inspect.getsourc
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.machinery
 import linecache
 import os
@@ -49,6 +50,7 @@ def _library_dirs() -> tuple[str, ...]:
 _LIBRARY = _library_dirs()
 
 
+@functools.lru_cache(maxsize=16384)  # asked for every module on each check: realpath is slow
 def _is_library_path(path: str) -> bool:
     real = os.path.realpath(path)
     return real.startswith(_LIBRARY) or real.startswith(_PACKAGE + os.sep) or real == _PACKAGE
