@@ -22,6 +22,7 @@ PAGES = [
     "howto/units.md",
     "howto/shapes.md",
     "howto/scaling.md",
+    "howto/editors.md",
     "howto/notebooks.md",
     "explanation/checking.md",
 ]

@@ -1,4 +1,4 @@
-"""The ``typedml`` command line: ``check``, ``show`` and ``demo``.
+"""The ``typedml`` command line: ``check``, ``show``, ``demo`` and ``lsp`` (the language server).
 
 ``typedml check`` prints diagnostics as ``path:line:col: severity[CODE] message`` (the form
 editors' problem matchers read) and exits 0 (no error), 1 (errors found) or 2 (a usage
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from ._discover import Found, Loaded, check_found, expand_targets, find_objects, iter_python_files, load
-from ._errors import Diagnostic
 from ._pipeline import Pipeline
+from ._sarif import to_sarif
 from ._stage import Stage
 
 __all__ = ["main"]
@@ -31,6 +31,11 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lsp"]:  # the server parses its own options
+        from .lsp import main as lsp_main
+
+        return lsp_main(argv[1:])
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -77,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=("dot", "mermaid", "html"), default="dot")
     show.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     sub.add_parser("demo", help="run the flagship example (from a source checkout)")
+    sub.add_parser("lsp", help="run the language server (LSP over stdio; see `typedml lsp --help`)")
     return parser
 
 
@@ -130,7 +136,7 @@ def _check(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2, ensure_ascii=False))
     elif args.format == "sarif":
-        print(json.dumps(_sarif(diagnostics), indent=2, ensure_ascii=False))
+        print(json.dumps(to_sarif(diagnostics, args.targets[0]), indent=2, ensure_ascii=False))
     else:
         for d in diagnostics:
             print(d)
@@ -170,38 +176,6 @@ def _summary(pipelines: int, stages: int, modules: int, skipped: int, failed: in
     where = _plural(modules, "module") + (f", skipped {skipped}" if skipped else "")
     where += f", {failed} not imported" if failed else ""
     return f"checked {what} in {where}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-
-
-def _sarif(diagnostics: list[Diagnostic]) -> dict[str, Any]:
-    """SARIF 2.1.0, the form code-scanning services (GitHub, GitLab) read."""
-    rules = sorted({d.code for d in diagnostics})
-    results: list[dict[str, Any]] = []
-    for d in diagnostics:
-        text = d.message + "".join(f"\n{note}" for note in d.notes) + (f"\nhint: {d.hint}" if d.hint else "")
-        result: dict[str, Any] = {
-            "ruleId": d.code,
-            "level": d.severity,
-            "message": {"text": text},
-        }
-        if d.location is not None:
-            result["locations"] = [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": Path(os.path.abspath(d.location.path)).as_uri()},
-                        "region": {"startLine": max(d.location.line, 1), "startColumn": max(d.location.col, 1)},
-                    }
-                }
-            ]
-        results.append(result)
-    driver = {
-        "name": "typedml",
-        "rules": [{"id": code, "help": {"text": f"docs/errors.md#{code.lower()}"}} for code in rules],
-    }
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": driver}, "results": results}],
-    }
 
 
 # -- show ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
 
 from ._arguments import Arguments
 from ._call import Caller
@@ -94,6 +94,17 @@ class Pipeline(Generic[P, R]):
     def check(self) -> CheckReport:
         """Check every edge without data; returns the report and never raises for problems."""
         return self._planner.plan().report
+
+    @property
+    def nested(self) -> Callable[P, R]:
+        """This pipeline, typed for a call inside another pipeline's body.
+
+        ``inner.nested(x)`` is ``inner(x)``: the same node in the graph. Only its static type
+        differs: a pipeline called with data returns a quantity (``QuantityLike``), while in a
+        body its result is the value the next stage takes, typed as the array the signature
+        declares, so type checkers accept it there.
+        """
+        return cast("Callable[P, R]", self)
 
     @property
     def jax_fn(self) -> Callable[..., tuple[Any, ...]]:

@@ -37,6 +37,15 @@ def sensor(
     return temps
 
 
+@tm.pipeline
+def outer(raw: Q[Float[Array, "b c"], "V"], gain: Q[Float[Array, "c"], "K/mV"]) -> Q[Float[Array, "b c"], "K"]:
+    # a nested pipeline's result, typed as the body sees it, goes on to a stage
+    inner = sensor.nested(raw, gain)
+    assert_type(inner, Float[Array, "b c"])
+    calibrate(sensor(raw, gain), gain)  # type: ignore[arg-type]  # called directly, it is a quantity
+    return calibrate(inner, gain)
+
+
 def run() -> None:
     ureg = tm.get_registry()
     raw, gain = ureg.Quantity(np.ones((2, 3)), "V"), ureg.Quantity(np.ones(3), "K/mV")
