@@ -41,7 +41,9 @@ def p(distance_é: Q[Float[Array, "n"], "m"], t: Q[Float[Array, "n"], "degC"]) -
 def test_every_documented_code_has_its_title():
     documented = dict(HEADING.findall((ROOT / "docs" / "errors.md").read_text(encoding="utf-8")))
     missing = sorted(set(documented) - set(TITLES))
-    assert not missing, f"add to typedml/_codes.py TITLES: {', '.join(f'{c!r}: {documented[c]!r}' for c in missing)}"
+    assert not missing, (
+        f"run `python tests/test_sarif.py --update`, or add to typedml/_codes.py TITLES: {', '.join(f'{c!r}: {documented[c]!r}' for c in missing)}"
+    )
     assert {code: TITLES[code] for code in documented} == documented
     assert set(TITLES) <= set(documented)
 
@@ -91,3 +93,24 @@ def test_every_result_has_a_location_and_levels_follow_severity(tmp_path):
             "insertedContent": {"text": "gain"},
         }
     ]
+
+
+def _rewrite_titles() -> None:
+    """``python tests/test_sarif.py --update``: rewrite typedml/_codes.py's table from docs/errors.md."""
+    documented = HEADING.findall((ROOT / "docs" / "errors.md").read_text(encoding="utf-8"))
+    path = ROOT / "typedml" / "_codes.py"
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split("TITLES: dict[str, str] = {\n", 1)
+    _, tail = rest.split("\n}\n", 1)
+    rows = "".join(
+        f"    {code!r}: {title!r},\n".replace("'", '"') if '"' not in title else f"    {code!r}: {title!r},\n"
+        for code, title in documented
+    )
+    path.write_text(f"{head}TITLES: dict[str, str] = {{\n{rows}}}\n{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--update"]:
+        _rewrite_titles()
