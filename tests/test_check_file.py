@@ -194,3 +194,27 @@ def test_output_of_user_code_does_not_reach_stdout(tmp_path, capsys):
     tm.check_source("print('hello from the module')\n", tmp_path / "chatty.py")
     captured = capsys.readouterr()
     assert captured.out == "" and "hello from the module" in captured.err
+
+
+def test_nothing_of_a_checked_file_is_kept_alive(tmp_path):
+    # an editor checks the same file thousands of times: caches must not keep old modules
+    import gc
+    import weakref
+
+    text = (
+        HEAD
+        + CALIBRATE
+        + """
+@tm.pipeline
+def sensor(raw: Q[Float[Array, "b c"], "V"], gain: Q[Float[Array, "c"], "K/mV"]) -> Q[Float[Array, "b c"], "K"]:
+    return calibrate(raw, gain)
+"""
+    )
+    refs = []
+    for i in range(3):
+        report = tm.check_source(text + f"# edit {i}\n", tmp_path / "often.py")
+        assert report.ok
+        refs.append(weakref.ref(report.stages["calibrate"].fn))
+        del report
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]

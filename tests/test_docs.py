@@ -89,6 +89,7 @@ def test_every_anchor_is_a_code_heading() -> None:
 
 PUBLIC_MODULES = {"stdlib"}  # submodules that are part of the API (listed in __all__)
 ON_DEMAND_MODULES = {
+    "lsp",  # the language server: `typedml lsp`, with the `lsp` extra
     "pytest_plugin",
     "strategies",
     "testing",

@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import linecache
 import re
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -56,7 +57,49 @@ class _Result:
     pytrees: dict[str, Any]  # abstract values of pytree outputs with fixed shapes, by port
 
 
-_cache: dict[tuple[Any, ...], _Result] = {}
+class _Results:
+    """Body-check results by key, the key's first item being the stage's function.
+
+    Held per function *weakly*: when a module is dropped (an editor checks a file afresh on
+    every save), its functions and their results go with it, so a long-lived process keeps
+    only the results of the code that still exists.
+    """
+
+    def __init__(self) -> None:
+        self._by_fn: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], _Result]] = weakref.WeakKeyDictionary()
+        self._strong: dict[tuple[Any, ...], _Result] = {}  # functions that take no weak reference
+
+    def _table(self, key: tuple[Any, ...], create: bool = False) -> dict[tuple[Any, ...], _Result] | None:
+        fn = key[0]
+        try:
+            table = self._by_fn.get(fn)
+            if table is None and create:
+                table = self._by_fn[fn] = {}
+            return table
+        except TypeError:  # not weakly referenceable
+            return self._strong
+
+    def get(self, key: tuple[Any, ...]) -> _Result | None:
+        table = self._table(key)
+        return None if table is None else table.get(key if table is self._strong else key[1:])
+
+    def __contains__(self, key: tuple[Any, ...]) -> bool:
+        return self.get(key) is not None
+
+    def __setitem__(self, key: tuple[Any, ...], result: _Result) -> None:
+        table = self._table(key, create=True)
+        assert table is not None
+        table[key if table is self._strong else key[1:]] = result  # the function only as the weak key
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self._by_fn.values()) + len(self._strong)
+
+    def clear(self) -> None:
+        self._by_fn.clear()
+        self._strong.clear()
+
+
+_cache = _Results()
 _BATCH = 128  # bodies evaluated together in one abstract trace
 
 
