@@ -27,7 +27,7 @@ def calibrate(raw: Q[Float[Array, "b c"], "mV"], gain: Q[Float[Array, "c"], "K/m
 
 
 @tm.pipeline
-def sensor(raw: Q[Float[Array, "b c"], "V"], gain: Q[Float[Array, "c"], "K/mV"]) -> Q[Float[Array, "c"], "degC"]:
+def sensor(raw: Q[Float[Array, "b c"], "V", tm.Positive], gain: Q[Float[Array, "c"], "K/mV"]) -> Q[Float[Array, "c"], "degC"]:
     temps = calibrate(raw, gain)
     return tm.stdlib.mean(temps)
 """
@@ -90,6 +90,7 @@ def test_an_editor_session(client, tmp_path):
     text = hover["contents"]["value"]
     assert "**raw** — input of pipeline `sensor`" in text
     assert "unit: `V` · shape: `(b, c)` · dtype: `Float (bfloat16, float16, float32, float64)`" in text
+    assert "contracts: Positive" in text
     assert "→ `calibrate.raw`: V → mV, converted ×1000" in text
     assert hover["range"] == {"start": {"line": line, "character": char}, "end": {"line": line, "character": char + 3}}
     line, char = line_of(GOOD, "temps =")

@@ -156,14 +156,23 @@ def _frame_location(frame: FrameType) -> Location:
     )
 
 
+def has_source(filename: str) -> bool:
+    """Whether ``filename``'s text can be read: registered in ``linecache`` or a file here.
+
+    ``linecache`` alone would also search ``sys.path`` for a relative name, and find a namesake
+    (code compiled as ``"README.md"`` is not the README at the root of an installed project).
+    """
+    return filename in linecache.cache or os.path.isfile(filename)
+
+
 def char_column(filename: str, line: int, byte_col: int) -> int:
     """The 0-based character column of ``byte_col``, a UTF-8 byte offset into ``line``.
 
     Python's code positions and ``ast`` offsets count bytes; editors, SARIF and compiler-style
     messages count characters (``é`` is one column, not two).
     """
-    if byte_col <= 0:
-        return 0
+    if byte_col <= 0 or not has_source(filename):
+        return max(byte_col, 0)
     text = linecache.getline(filename, line)
     if not text or text.isascii():
         return byte_col

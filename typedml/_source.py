@@ -12,7 +12,7 @@ import ast
 import functools
 import linecache
 
-from ._errors import Location
+from ._errors import Location, has_source
 
 __all__ = ["annotation_at", "argument_at", "keyword_name_at", "node_range"]
 
@@ -26,6 +26,8 @@ def _parse(text: str) -> ast.Module | None:
 
 
 def _tree(path: str) -> tuple[ast.Module, list[str]] | None:
+    if not has_source(path):
+        return None
     lines = linecache.getlines(path)
     if not lines:
         return None
