@@ -70,6 +70,9 @@ TITLES: dict[str, str] = {
     "TM217": "a stream that cannot fold its chunks",
     "TM220": "input sizes that break what the signatures imply",
     "TM221": "an input size that is not the multiple its port declares",
+    "TM250": "processes of one job disagree on their inputs",
+    "TM251": "a stream that cannot be split or merged across processes",
+    "TM252": "a compilation cache folder that cannot be used",
     "TM301": "a stage body returns the wrong shape",
     "TM302": "a stage body returns the wrong number of axes",
     "TM303": "a stage body returns the wrong dtype",
@@ -86,6 +89,7 @@ TITLES: dict[str, str] = {
     "TM502": "a pipeline input holds NaN or Inf",
     "TM503": "a stage returned values that break its declared contract",
     "TM504": "a stage was given values that break its contract",
+    "TM515": "another process of the job failed or did not come",
 }
 
 
