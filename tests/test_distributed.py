@@ -143,11 +143,21 @@ def test_a_process_that_fails_stops_the_others_with_its_error(reports: list[dict
     assert first["mismatch"]["fold"][2].startswith("process 1 failed at stream(weighted_moments_update): error[TM203]")
 
 
-def test_a_process_that_never_comes_is_a_timeout_not_a_hang(reports: list[dict[str, Any]]) -> None:
-    absent = reports[0]["mismatch"]["absent"]
+def test_a_process_that_comes_too_late_is_a_timeout_on_every_process_not_a_hang(
+    reports: list[dict[str, Any]],
+) -> None:
+    first, last = reports
+    absent = first["mismatch"]["absent"]
     assert absent[:3] == ["DistributedError", "TM515", "process 1 did not reach sensor.sharded() within 1.5 s"]
-    assert absent[3] == ["this is process 0 of 2", "processes not heard from yet: 1"]
-    assert 1.5 <= reports[0]["mismatch"]["absent_seconds"] < 30
+    assert absent[3] == ["this is process 0 of 2", "processes not heard from: 1"]
+    assert 1.5 <= first["mismatch"]["waited_seconds"] < 30
+    # the late one finds that the others stopped waiting: it cannot run the call alone
+    assert last["mismatch"]["late"][:3] == [
+        "DistributedError",
+        "TM515",
+        "process 1 (this one) reached sensor.sharded() after the others had stopped waiting for it",
+    ]
+    assert 3 <= last["mismatch"]["waited_seconds"] < 30
 
 
 # --- the launcher ----------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 Before a sharded pipeline runs across processes, and before and after a stream folds its share
 of the files, every process publishes a *fingerprint* of what it is about to do (units,
 dtypes, shard shapes, a digest of replicated values, the file list, the state's signature) in
-the key-value store of JAX's coordination service, and reads every other process's. They must
-all be equal: a process whose shard has other units or another size would otherwise compile
-another program (a silent wrong answer) or wait in a collective forever. A mismatch, or a
-process that reports its own error, is a typed error on every process; a process that never
-arrives is one after ``timeout`` seconds.
+the key-value store of JAX's coordination service, waits at a barrier of that service, and
+reads every process's (three requests, whatever the number of processes). They must all be
+equal: a process whose shard has other units or another size would otherwise compile another
+program (a silent wrong answer) or wait in a collective forever. A mismatch, or a process that
+reports its own error, is a typed error on every process; a process that does not arrive
+within ``timeout`` seconds is one on the others, and on itself when it comes (a barrier that
+timed out fails for late arrivals too, so no process runs on alone).
 
 The agreement points are numbered in the order each process reaches them, so processes that
 make different typedml calls (one calls the pipeline, the other streams) disagree instead of
@@ -19,9 +21,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import jax
 import numpy as np
@@ -34,7 +35,7 @@ __all__ = ["Agreement", "StreamAcross", "gather_and_merge", "global_inputs", "pr
 
 _RuntimeError = cast("type[Exception]", jax.errors.JaxRuntimeError)  # pyright: ignore[reportUnknownMemberType]
 _PREFIX = "typedml/agree"
-_POLL_MS = 10_000  # without a timeout, wait in slices (a dead process is JAX's to detect)
+_FOREVER_MS = 7 * 24 * 3600 * 1000  # "no limit" (a process that dies is JAX's to detect)
 
 
 def processes() -> tuple[int, int]:
@@ -100,7 +101,7 @@ class Agreement:
     ) -> None:
         """Agree on ``facts`` at ``point`` (``"inputs"``, ``"end"``...), waiting for the others
         ``self.timeout`` seconds (or without a limit). With ``failure``, tell the others (they
-        raise TM515 naming this process) and re-raise it here at once, without waiting."""
+        raise TM515 naming this process) and re-raise it here, without waiting for late ones."""
         index, count = processes()
         if count == 1:
             if failure is not None:
@@ -113,65 +114,83 @@ class Agreement:
             "facts": dict(facts),
             "failed": None if failure is None else _first_line(failure),
         }
-        key = f"{_PREFIX}/{number}/{index}"
-        client.key_value_set(key, json.dumps(mine, sort_keys=True))
+        client.key_value_set(f"{_PREFIX}/{number}/{index}", json.dumps(mine, sort_keys=True))
+        # One barrier and one read, whatever the number of processes. The barrier's deadline is
+        # the first arrival's; once it has passed, the barrier fails at once for late arrivals
+        # too, so no process can go on alone. A failing process does not wait for late ones:
+        # they find its report in the store when the barrier fails for them.
+        if failure is not None:
+            wait_ms = 1
+        elif unlimited or self.timeout is None:
+            wait_ms = _FOREVER_MS
+        else:
+            wait_ms = max(1, int(self.timeout * 1000))
+        missed: Exception | None = None
+        try:
+            client.wait_at_barrier(f"{_PREFIX}/{number}", wait_ms)
+        except _RuntimeError as err:
+            missed = err
+        reports = self._reports(client, number)
         if failure is not None:
             raise failure
-        reports = {index: mine}
-        try:
-            for other in range(count):
-                if other != index:
-                    key_other = f"{_PREFIX}/{number}/{other}"
-                    reports[other] = json.loads(self._get(client, key_other, other, reports, unlimited))
-        except DistributedError:
-            # a process that arrives after this one gave up must not find it ready
-            gave_up = dict(mine, failed=f"gave up waiting at {self.what} {point}")
-            with contextlib.suppress(_RuntimeError):
-                client.key_value_set(key, json.dumps(gave_up, sort_keys=True), allow_overwrite=True)
-            raise
-        # Every process that published point n had read all keys of point n-1, so once all keys
-        # of this point are here, nobody will read this process's key of two points ago again.
+        self._report_failures(reports)
+        if missed is not None:
+            self._did_not_come(reports, missed)
+        # Every process that passed the barrier of point n had read all reports of point n-1,
+        # so nobody will read this process's report of two points ago again.
         if number >= 2:
             with contextlib.suppress(_RuntimeError):
                 client.key_value_delete(f"{_PREFIX}/{number - 2}/{index}")
         self._compare(reports)
 
-    def _get(self, client: Any, key: str, other: int, arrived: Mapping[int, Any], unlimited: bool) -> str:
+    def _reports(self, client: Any, number: int) -> dict[int, dict[str, Any]]:
+        prefix = f"{_PREFIX}/{number}/"
+        found: dict[int, dict[str, Any]] = {}
+        for key, value in client.key_value_dir_get(prefix):
+            found[int(str(key).rsplit("/", 1)[1])] = json.loads(value)
+        return found
+
+    def _did_not_come(self, reports: Mapping[int, Any], err: Exception) -> NoReturn:
         index, count = processes()
-        deadline = None if unlimited or self.timeout is None else time.monotonic() + self.timeout
-        while True:
-            wait_ms = _POLL_MS if deadline is None else max(1, int((deadline - time.monotonic()) * 1000))
-            try:
-                return str(client.blocking_key_value_get(key, wait_ms))
-            except _RuntimeError as err:
-                if "DEADLINE_EXCEEDED" not in str(err):
-                    raise DistributedError(
-                        Diagnostic(
-                            "TM515",
-                            f"lost JAX's coordination service while waiting for process {other} at {self.what}",
-                            user_location(),
-                            notes=(f"this is process {index} of {count}", str(err).splitlines()[0]),
-                            hint="a process of the job has probably ended: see its own output",
-                        )
-                    ) from None
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
-        missing = [p for p in range(count) if p not in arrived]
+        text = str(err)
+        if "DEADLINE_EXCEEDED" not in text:
+            raise DistributedError(
+                Diagnostic(
+                    "TM515",
+                    f"lost JAX's coordination service while waiting for the other processes at {self.what}",
+                    user_location(),
+                    notes=(f"this is process {index} of {count}", text.splitlines()[0]),
+                    hint="a process of the job has probably ended: see its own output",
+                )
+            ) from None
+        missing = [p for p in range(count) if p not in reports]
+        if not missing:  # everyone reported, but the barrier had failed: this one came late
+            raise DistributedError(
+                Diagnostic(
+                    "TM515",
+                    f"process {index} (this one) reached {self.what} after the others had stopped waiting for it",
+                    user_location(),
+                    notes=(f"this is process {index} of {count}",),
+                    hint="the others raised TM515 when their timeout= ran out; if this process is only slow "
+                    "(loading its data), raise timeout=",
+                )
+            ) from None
+        within = f" within {self.timeout:g} s" if self.timeout is not None else ""
         raise DistributedError(
             Diagnostic(
                 "TM515",
-                f"process {other} did not reach {self.what} within {self.timeout:g} s",
+                f"process {', '.join(map(str, missing)) or '?'} did not reach {self.what}{within}",
                 user_location(),
                 notes=(
                     f"this is process {index} of {count}",
-                    f"processes not heard from yet: {', '.join(map(str, missing))}",
+                    f"processes not heard from: {', '.join(map(str, missing)) or 'none (they came too late)'}",
                 ),
                 hint="every process must make the same typedml calls in the same order; "
                 "if one is only slow (loading its data), raise timeout=",
             )
-        )
+        ) from None
 
-    def _compare(self, reports: Mapping[int, Mapping[str, Any]]) -> None:
+    def _report_failures(self, reports: Mapping[int, Mapping[str, Any]]) -> None:
         index, count = processes()
         failed = {p: r["failed"] for p, r in sorted(reports.items()) if r["failed"]}
         if failed:
@@ -188,6 +207,9 @@ class Agreement:
                     hint="the error on that process says what to fix; every process stopped here instead of waiting",
                 )
             )
+
+    def _compare(self, reports: Mapping[int, Mapping[str, Any]]) -> None:
+        index, count = processes()
         notes: list[str] = []
         points = _grouped({p: str(r["point"]) for p, r in reports.items()})
         if len(points) > 1:
