@@ -12,6 +12,7 @@ input types): checking a pipeline again, or a stage called many times, is free.
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
 import functools
 import linecache
@@ -26,6 +27,7 @@ import jax.numpy as jnp
 from jax import export
 
 from ._errors import Diagnostic, Location
+from ._fingerprint import fingerprint
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._runtime import is_key_dtype
 from ._shapes import Anon, Atom, Dim, Item, Lin, Variadic
@@ -58,47 +60,59 @@ class _Result:
 
 
 class _Results:
-    """Body-check results by key, the key's first item being the stage's function.
+    """Body-check results, by the stage function's fingerprint or, failing that, the function.
 
-    Held per function *weakly*: when a module is dropped (an editor checks a file afresh on
-    every save), its functions and their results go with it, so a long-lived process keeps
-    only the results of the code that still exists.
+    A key made from a fingerprint (``_BY_CONTENT, fingerprint, ...``) survives the module: an
+    editor's next check of the same file finds the bodies it did not change already checked.
+    Those are kept in a bounded table, least recently used dropped first. A key made from the
+    function itself is held per function *weakly*: when its module is dropped, its results go
+    with it, so a long-lived process keeps only the results of code that still exists.
     """
 
     def __init__(self) -> None:
         self._by_fn: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], _Result]] = weakref.WeakKeyDictionary()
         self._strong: dict[tuple[Any, ...], _Result] = {}  # functions that take no weak reference
-
-    def _table(self, key: tuple[Any, ...], create: bool = False) -> dict[tuple[Any, ...], _Result] | None:
-        fn = key[0]
-        try:
-            table = self._by_fn.get(fn)
-            if table is None and create:
-                table = self._by_fn[fn] = {}
-            return table
-        except TypeError:  # not weakly referenceable
-            return self._strong
+        self._by_content: collections.OrderedDict[tuple[Any, ...], _Result] = collections.OrderedDict()
 
     def get(self, key: tuple[Any, ...]) -> _Result | None:
-        table = self._table(key)
-        return None if table is None else table.get(key if table is self._strong else key[1:])
+        if key[0] is _BY_CONTENT:
+            result = self._by_content.get(key)
+            if result is not None:
+                self._by_content.move_to_end(key)
+            return result
+        try:
+            table = self._by_fn.get(key[0])
+        except TypeError:  # not weakly referenceable
+            return self._strong.get(key)
+        return None if table is None else table.get(key[1:])
 
     def __contains__(self, key: tuple[Any, ...]) -> bool:
         return self.get(key) is not None
 
     def __setitem__(self, key: tuple[Any, ...], result: _Result) -> None:
-        table = self._table(key, create=True)
-        assert table is not None
-        table[key if table is self._strong else key[1:]] = result  # the function only as the weak key
+        if key[0] is _BY_CONTENT:
+            self._by_content[key] = result
+            while len(self._by_content) > _CONTENT_LIMIT:
+                self._by_content.popitem(last=False)
+            return
+        try:
+            table = self._by_fn.setdefault(key[0], {})
+        except TypeError:
+            self._strong[key] = result
+            return
+        table[key[1:]] = result  # the function only as the weak key: the entry dies with it
 
     def __len__(self) -> int:
-        return sum(len(t) for t in self._by_fn.values()) + len(self._strong)
+        return sum(len(t) for t in self._by_fn.values()) + len(self._strong) + len(self._by_content)
 
     def clear(self) -> None:
         self._by_fn.clear()
         self._strong.clear()
+        self._by_content.clear()
 
 
+_BY_CONTENT = object()  # marks a key made from a function's fingerprint, not the function
+_CONTENT_LIMIT = 4096
 _cache = _Results()
 _BATCH = 128  # bodies evaluated together in one abstract trace
 
@@ -156,9 +170,16 @@ def check_bodies(
 
 
 def _key(fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> tuple[Any, ...]:
-    # the function itself (by identity: equal code in two modules may read different globals)
+    rest = (_static_key(static), _types_key(spec), _pytrees_key(pytrees), _x64())
+    if not pytrees and spec.output_tuple is None and all(p.type is not None for p in spec.outputs):
+        # by content: the same body imported again (an editor's next check) is not evaluated
+        # again; its fingerprint covers the code, its file and every global it reads
+        content = fingerprint(fn)
+        if content is not None:
+            return (_BY_CONTENT, content, *rest)
+    # by identity (equal code in two modules may read different globals)
     closure = tuple(id(c.cell_contents) for c in getattr(fn, "__closure__", None) or ())
-    return (fn, closure, _static_key(static), _types_key(spec), _pytrees_key(pytrees), _x64())
+    return (fn, closure, *rest)
 
 
 @dataclasses.dataclass
