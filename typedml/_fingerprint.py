@@ -70,7 +70,7 @@ def _value(value: Any, active: set[int]) -> Any:
     if isinstance(value, tuple | frozenset):
         members = cast("tuple[Any, ...] | frozenset[Any]", value)
         items = [_value(v, active) for v in members]
-        return (type(value).__name__, tuple(sorted(items, key=repr) if isinstance(value, frozenset) else items))
+        return (type(members).__name__, tuple(sorted(items, key=repr) if isinstance(members, frozenset) else items))
     if isinstance(value, types.ModuleType):
         if is_user_module(value.__name__, value):
             raise _Unknown  # the user's module: imported afresh, its contents may differ
