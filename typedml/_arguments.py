@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ._errors import Diagnostic, InputError, user_location
+from ._records import RecordMismatch
 from ._runtime import QUANTITY_TYPE, Boundary
 from ._spec import Spec
 
@@ -24,23 +25,25 @@ class Arguments:
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.count = len(spec.inputs)
-        self.names = spec.input_names
+        self.names = spec.data_params  # a record parameter is one argument
+        self.count = len(self.names)
+        self.flat = not spec.records  # every argument is one input port (the fast paths need it)
         self.static_names = frozenset(spec.static_names)
         ports = tuple(p.type is not None for p in spec.inputs)
         self.array_ports: tuple[bool, ...] | None = None if all(ports) else ports  # None: all arrays
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-        """The values in input order; every unknown, repeated or missing input is reported."""
+        """The values of the input ports in order (records taken apart into their fields);
+        every unknown, repeated or missing input, and every record that is not one, is reported."""
         if not kwargs and len(args) == self.count:
-            return list(args)
+            return list(args) if self.flat else self._flatten(dict(zip(self.names, args, strict=True)))
         names = self.names
         bound = dict(zip(names, args, strict=False))
         unknown = [k for k in kwargs if k not in names or k in bound]
         if not unknown and len(args) <= len(names):
             bound.update(kwargs)
             if len(bound) == len(names):
-                return [bound[n] for n in names]
+                return [bound[n] for n in names] if self.flat else self._flatten(bound)
         return self._refuse(args, kwargs)
 
     def _refuse(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> NoReturn:
@@ -78,17 +81,39 @@ class Arguments:
                 bound[k] = v
         for n in names:
             if n not in bound:
+                record = spec.record(n)
+                expected = record.describe() if record is not None else spec.input(n).describe()
                 problems.append(
                     Diagnostic(
                         "TM201",
                         f"{spec.name}() is missing input {n!r}",
                         location,
-                        notes=(f"expected: {spec.input(n).describe()}",),
+                        notes=(f"expected: {expected}",),
                         stage=spec.name,
                         port=n,
                     )
                 )
         raise InputError(problems)
+
+    def _flatten(self, bound: dict[str, Any]) -> list[Any]:
+        spec = self.spec
+        try:
+            return spec.flatten_inputs(bound)
+        except RecordMismatch as err:
+            name = err.path[0] if err.path else "?"
+            record = spec.record(name)
+            what = f"input {name!r}" if len(err.path) <= 1 else f"field {'.'.join(err.path)!r}"
+            raise InputError(
+                Diagnostic(
+                    "TM235",
+                    f"{what} of {spec.name}() is {_a(err.found)}, not {_a(err.expected)}",
+                    user_location(),
+                    notes=(f"expected: {record.describe() if record is not None else err.expected}",),
+                    hint=f"pass a {err.expected} (its fields may be pint or typedml quantities)",
+                    stage=spec.name,
+                    port=".".join(err.path) or None,
+                )
+            ) from None
 
     def values(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         """Like :meth:`bind`, for the modes that take no static configuration (debug, checked...)."""
@@ -109,6 +134,10 @@ class Arguments:
         if self.array_ports is None:
             return [magnitude(v) for v in values]
         return [magnitude(v) if is_array else v for v, is_array in zip(values, self.array_ports, strict=True)]
+
+
+def _a(what: str) -> str:
+    return what if what.startswith("a ") else f"a {what}"
 
 
 def magnitude(value: Any) -> Any:

@@ -214,7 +214,7 @@ def _prefetch(bodies: list[tuple[Callable[..., Any], Spec, dict[str, Any]]]) -> 
         except Exception:  # noqa: BLE001 - skipped here, reported by the one-by-one check
             continue
         keys.add(key)
-        pending.append(_Pending(key, checker, env, functools.partial(fn, **kwargs), inputs))
+        pending.append(_Pending(key, checker, env, checker.body_call(kwargs), inputs))
     for start in range(0, len(pending), _BATCH):  # JAX's tracing grows faster than linearly in one huge trace
         if len(pending) - start > 1:
             _evaluate_together(pending[start : start + _BATCH])
@@ -378,6 +378,7 @@ class _Checker:
         self.out_pytrees: dict[str, Any] = {}
         # axes named like a static int parameter: the call's value, not a symbol
         self.fixed: dict[str, int] = static_sizes(spec, spec.defaults | static)
+        self.wrong = ""  # what the body returned instead of its declared record
         self._lookup: tuple[Mapping[str, Size], dict[str, Size]] | None = None  # env -> sizes by axis name
 
     # -- driver ---------------------------------------------------------------------------
@@ -518,9 +519,30 @@ class _Checker:
         inputs = self._inputs(env)
         token = _current_tracer.set(None)  # a stage calling stages runs them, not traces them
         try:
-            return jax.eval_shape(functools.partial(self.fn, **kwargs), **inputs)  # pyright: ignore[reportUnknownMemberType]
+            return jax.eval_shape(self.body_call(kwargs), **inputs)  # pyright: ignore[reportUnknownMemberType]
         finally:
             _current_tracer.reset(token)
+
+    def body_call(self, static: dict[str, Any]) -> Callable[..., Any]:
+        """The body over its input ports (records built from their fields), returning its
+        outputs' values (a record taken apart; None, with :attr:`wrong` set, for another value).
+
+        Only arrays cross ``jax.eval_shape``: a record need not be a registered pytree.
+        """
+        fn, spec = self.fn, self.spec
+        record = spec.output_record
+
+        def call(**leaves: Any) -> Any:
+            result = fn(**static, **spec.group_inputs(leaves))
+            if record is None:
+                return result
+            values = spec.unpack_outputs(result)
+            if values is None:
+                self.wrong = self._describe(result)
+                return None
+            return tuple(values)
+
+        return call
 
     def _inputs(self, env: dict[str, Size]) -> dict[str, Any]:
         """The body's inputs as abstract values with the sizes of ``env``."""
@@ -559,14 +581,12 @@ class _Checker:
     # -- comparing outputs -------------------------------------------------------------------
     def _compare(self, result: Any, env: dict[str, Size]) -> None:
         spec = self.spec
-        if spec.output_tuple is not None:
-            fields = ", ".join(p.name for p in spec.outputs)
-            declared = f"{spec.output_tuple.__name__}({fields})"
-            values = _as_tuple(result)
-            if values is None or len(values) != len(spec.outputs):
-                self._error("TM304", "return", f"declared {declared}, computed {self._describe(result)}")
+        if spec.output_record is not None:
+            declared = spec.output_record.describe()
+            if result is None:
+                self._error("TM304", "return", f"declared {declared}, computed {self.wrong}")
                 return
-            pairs = list(zip(spec.outputs, values, strict=True))
+            pairs = list(zip(spec.outputs, result, strict=True))
         else:
             pairs = [(spec.outputs[0], result)]
         bound: dict[str, Size] = {}
@@ -844,7 +864,7 @@ class _Checker:
         return "(" + ", ".join(self._render_dim(d) for d in shape) + ")"
 
     def _describe(self, value: Any) -> str:
-        if isinstance(value, jax.ShapeDtypeStruct):
+        if isinstance(value, jax.ShapeDtypeStruct) or (hasattr(value, "shape") and hasattr(value, "dtype")):
             return f"one array {self._render(value.shape)}"
         values = _as_tuple(value)
         if values is not None:

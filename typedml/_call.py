@@ -45,8 +45,11 @@ class Caller:
         self._count = arguments.count
         self._names = arguments.names
         self._plain = arguments.array_ports is None  # every input an array port
+        self._flat = arguments.flat  # every argument one input (no record)
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not self._flat:  # a record argument stands for several inputs: bound and taken apart there
+            return self._slow(args, kwargs)
         if kwargs:
             if not args and len(kwargs) == self._count:
                 try:

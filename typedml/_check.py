@@ -26,7 +26,7 @@ from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["CheckReport", "Plan", "check_graph"]
+__all__ = ["CheckReport", "Plan", "check_graph", "infer_record_units"]
 
 # edge diagnostics that point at both declarations: what the value is declared as where it is
 # produced, and what the port receiving it declares (shape conflicts explain their own origins)
@@ -127,6 +127,53 @@ def check_graph(
     )
 
 
+def infer_record_units(graph: nx.MultiDiGraph[str], spec: Spec) -> dict[str, tuple[UType, str]]:
+    """Unit variables that only the pipeline's record inputs carry, bound by how their fields are used.
+
+    A record type is written once with its own unit variables (``Scaler``: ``'u``); given as a
+    pipeline input next to data in kPa, the stage that combines them fixes ``'u``. These
+    bindings are what the check assumes for the record at build time (only the dimension
+    matters: the unit of a call's record converts); a variable no edge fixes stays the
+    pipeline's own, bound per call. Returns ``{variable: (unit, edge that fixed it)}``.
+    """
+    if not spec.records:
+        return {}
+    record_leaves = {leaf for name, _ in spec.records for leaf in spec.leaf_names(name)}
+    plain: set[str] = set()
+    carried: set[str] = set()
+    for port in spec.inputs:
+        unit = port.type.unit if port.type is not None else None
+        if unit is not None:
+            (carried if port.name in record_leaves else plain).update(unit.var_names)
+    infer = frozenset(carried - plain)
+    if not infer:
+        return {}
+    checker = _Checker(graph.copy(), spec, None)
+    checker.infer = infer
+    checker.run(report_unused=False)
+    one = UType(checker.registry.dimensionless)
+    solved: dict[str, tuple[UType, str]] = {}
+    pending = list(checker.equations)
+    progress = True
+    while pending and progress:  # one unknown at a time, as the stages' variables are solved
+        progress = False
+        for ratio, where in list(pending):
+            unknown = [(v, e) for v, e in ratio.rigid if v not in solved]
+            if len(unknown) > 1:
+                continue
+            pending.remove((ratio, where))
+            progress = True
+            if not unknown:
+                continue
+            var, exp = unknown[0]
+            known = UType(ratio.unit)
+            for v, e in ratio.rigid:
+                if v != var:
+                    known = known * (solved[v][0] ** e)
+            solved[var] = ((one / known) ** (1 / exp), where)
+    return {v: b for v, b in solved.items() if not b[0].rigid}
+
+
 class _Checker:
     def __init__(self, graph: nx.MultiDiGraph[str], spec: Spec, rigid_units: Mapping[str, UType] | None) -> None:
         self.graph = graph
@@ -153,6 +200,10 @@ class _Checker:
         self.affine_misuse: set[str] = set()
         self.unsolved_nodes: set[str] = set()
         self.edge_by_label: dict[str, tuple[EdgeKey, dict[str, Any]]] = {}
+        # unit variables of record inputs being inferred: each unit mismatch that involves
+        # them is an equation, found / expected == 1 (see infer_record_units)
+        self.infer: frozenset[str] = frozenset()
+        self.equations: list[tuple[UType, str]] = []
 
     def fresh(self) -> str:
         return f"...{next(self._fresh)}"
@@ -674,6 +725,10 @@ class _Checker:
                 hint="convert to an absolute unit (K) before combining with other units",
             )
             return
+        if conv is None and self.infer:
+            ratio = found / expected
+            if ratio.rigid and {v for v, _ in ratio.rigid} <= self.infer:
+                self.equations.append((ratio, where))
         if conv is None:
             notes = [
                 f"{src_label} carries {found} ({found.dimension_text()})"
@@ -746,16 +801,25 @@ class _Checker:
         return t.unit.substitute(self.registry, {v: b[0] for v, b in bindings.items()})
 
     def _unused(self) -> None:
+        # a record input is one value: used when any of its fields is
+        used_params = {
+            data["name"].partition(".")[0]
+            for node, data in self.graph.nodes(data=True)
+            if data["kind"] == "input" and self.graph.out_degree(node) > 0
+        }
+        reported: set[str] = set()
         for node, data in self.graph.nodes(data=True):
             if data["kind"] == "input":
-                if self.graph.out_degree(node) == 0:
+                param = data["name"].partition(".")[0]
+                if self.graph.out_degree(node) == 0 and param not in used_params and param not in reported:
+                    reported.add(param)
                     self.diagnostics.append(
                         Diagnostic(
                             "TM153",
-                            f"pipeline input {data['name']!r} is never used",
+                            f"pipeline input {param!r} is never used",
                             data.get("location"),
                             severity="warning",
-                            port=data["name"],
+                            port=param,
                         )
                     )
             elif data["kind"] in ("stage", "pipeline") and not data.get("invalid"):

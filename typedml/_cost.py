@@ -131,7 +131,7 @@ def _budget_cost(stage: Any, static: Mapping[str, Any], budget: Budget) -> Stage
     cost = _budget_costs.get(key)
     if cost is None:
         inputs = abstract_inputs_at(spec, sizes)
-        cost = compile_cost(spec.name, functools.partial(stage.fn, **static), inputs)
+        cost = compile_cost(spec.name, functools.partial(spec.port_function(stage.fn), **static), inputs)
         _budget_costs[key] = cost
     return cost
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from ._errors import Diagnostic, Location, WiringError, user_location
+from ._records import RecordMismatch
 from ._spec import Port, Spec
 
 if TYPE_CHECKING:
@@ -68,9 +69,15 @@ class Symbol:
     def __getattr__(self, name: str) -> NoReturn:
         if name.startswith("_"):  # protocol probes (hasattr(x, "_fields"), copy, pickle)
             raise AttributeError(name)
+        if self.decl.type is None:
+            self._misuse(
+                f"attribute access .{name}",
+                "a pytree value has no fields a pipeline can see: annotate it with a record type "
+                "(a NamedTuple or frozen dataclass whose fields are Q[...] arrays) to use its fields",
+            )
         self._misuse(f"attribute access .{name}")
 
-    def _misuse(self, what: str) -> NoReturn:
+    def _misuse(self, what: str, hint: str | None = None) -> NoReturn:
         loc = user_location()
         raise WiringError(
             Diagnostic(
@@ -78,7 +85,7 @@ class Symbol:
                 f"{what} on traced value {self.label} inside a pipeline",
                 loc,
                 notes=("a pipeline body only wires stages together; it sees no data",),
-                hint="move the computation into a @tm.stage (branching on data belongs inside a stage)",
+                hint=hint or "move the computation into a @tm.stage (branching on data belongs inside a stage)",
             )
         )
 
@@ -204,13 +211,54 @@ class Tracer:
             location=location,
             invalid=bool(problems),
         )
-        for port in spec.inputs:
-            if port.name in bound:
-                self._connect(bound[port.name], node, port, location, f"{spec.name}.{port.name}")
-        symbols = [Symbol(self, node, port) for port in spec.outputs]
-        if spec.output_tuple is not None:
-            return spec.output_tuple(*symbols)
-        return symbols[0]
+        ports = {p.name: p for p in spec.inputs}
+        for name in spec.data_params:
+            if name not in bound:
+                continue
+            leaves = spec.leaf_names(name)
+            values = (
+                self._record_fields(spec, node, name, bound[name], location) if leaves != (name,) else [bound[name]]
+            )
+            if values is None:
+                continue
+            for leaf, value in zip(leaves, values, strict=True):
+                self._connect(value, node, ports[leaf], location, f"{spec.name}.{leaf}")
+        return spec.pack_outputs([Symbol(self, node, port) for port in spec.outputs])
+
+    def add_inputs(self, spec: Spec, location: Location) -> dict[str, Any]:
+        """An input node per input port; a record parameter's value is a record of their symbols."""
+        symbols = {p.name: self.add_input(p, location) for p in spec.inputs}
+        if not spec.records:
+            return dict(symbols)
+        return spec.group_inputs(symbols)
+
+    def _record_fields(self, spec: Spec, node: str, name: str, value: object, location: Location) -> list[Any] | None:
+        record = spec.record(name)
+        assert record is not None
+        try:
+            return record.flatten(value)
+        except RecordMismatch as err:
+            found = value.label if isinstance(value, Symbol) else err.found
+            what = "the value" if not err.path else f"field {'.'.join(err.path)}"
+            self.diagnostics.append(
+                Diagnostic(
+                    "TM135",
+                    f"record port {spec.name}.{name} expects a {record.name}, but {what} is {found}",
+                    location,
+                    notes=(
+                        f"expected: {record.describe()}",
+                        f"found: {value.label}, {value.decl.describe()}"
+                        if isinstance(value, Symbol)
+                        else f"found: {err.found}",
+                    ),
+                    hint=f"pass a {record.name} (a stage's record output, a record pipeline input, or "
+                    f"{record.name}(...) built from traced values)",
+                    stage=node,
+                    port=name,
+                )
+            )
+            self.graph.nodes[node]["invalid"] = True
+            return None
 
     def _connect(self, value: object, node: str, port: Port, location: Location, label: str) -> None:
         if isinstance(value, Symbol):

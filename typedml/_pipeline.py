@@ -110,15 +110,26 @@ class Pipeline(Generic[P, R]):
     def jax_fn(self) -> Callable[..., tuple[Any, ...]]:
         """The pipeline as a pure JAX function: ``f(*magnitudes) -> tuple(magnitudes)``.
 
-        Inputs in ``spec.inputs`` order and declared units (see :attr:`input_units`);
-        outputs in declared units (:attr:`output_units`). ``jax.grad``, ``jax.vmap`` and
-        sharding apply to it directly. Only for pipelines without unit variables in
-        their own signature.
+        Inputs in parameter order and declared units (see :attr:`input_units`), a record
+        parameter as a record of arrays; outputs in declared units (:attr:`output_units`), a
+        record's fields one by one. ``jax.grad``, ``jax.vmap`` and sharding apply to it
+        directly (a record must then be a pytree: a ``NamedTuple``, an ``equinox.Module``, or
+        a dataclass registered with ``jax.tree_util.register_dataclass``). Only for pipelines
+        without unit variables in their own signature.
         """
         try:
-            return self._planner.ready().impl
+            impl = self._planner.ready().impl
         except TypedMLError as err:
             raise err.with_traceback(None) from None
+        spec = self.spec
+        if not spec.records:
+            return impl
+        names = spec.data_params
+
+        def jax_fn(*args: Any) -> tuple[Any, ...]:
+            return impl(*spec.flatten_inputs(dict(zip(names, args, strict=True))))
+
+        return jax_fn
 
     @property
     def input_units(self) -> dict[str, str | None]:

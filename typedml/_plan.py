@@ -23,10 +23,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._body import check_bodies, check_pipeline_whole
-from ._check import CheckReport, Plan, check_graph
+from ._check import CheckReport, Plan, check_graph, infer_record_units
 from ._compile import build_function
 from ._cost import check_budget
-from ._errors import Diagnostic, TypedMLError
+from ._errors import Diagnostic, InputError, TypedMLError, user_location
 from ._runtime import make_quantity
 from ._spec import Spec
 from ._trace import trace_pipeline
@@ -74,6 +74,8 @@ class CheckedPlan:
         self.resolved = resolved
         self.rigid_units: dict[str, UType] = dict(rigid_units or {})
         self._variants: dict[tuple[tuple[str, str], ...], CheckedPlan] = {}
+        # unit variables of record inputs the checks bound from the graph (see infer_record_units)
+        self.inferred: dict[str, tuple[UType, str]] = {}
         self._memo: dict[str, Any] = {}
         self._contracted: bool | None = None
 
@@ -93,12 +95,37 @@ class CheckedPlan:
         key = units_key(rigid_units)
         variant = self._variants.get(key)
         if variant is None:
+            self._same_dimensions(rigid_units)
+            rigid_units = {**self.rigid_units, **rigid_units}
             graph = self.graph.copy()
             report, resolved = check_graph(graph, self.spec, rigid_units)
             report.raise_for_errors()
             variant = CheckedPlan(self.spec, graph, report, resolved, rigid_units)
             self._variants[key] = variant
         return variant
+
+    def _same_dimensions(self, rigid_units: Mapping[str, UType]) -> None:
+        """A record input in a unit of another dimension than the one its use fixed: InputError."""
+        for var, bound in rigid_units.items():
+            inferred = self.inferred.get(var)
+            if inferred is None or inferred[0].same_dimension(bound):
+                continue
+            leaves = [p.name for p in self.spec.inputs if p.type and p.type.unit and var in p.type.unit.var_names]
+            raise InputError(
+                Diagnostic(
+                    "TM236",
+                    f"input {leaves[0].partition('.')[0]!r} of {self.spec.name}() has '{var} in {bound}, "
+                    f"but the pipeline uses it as {inferred[0]} ({inferred[0].dimension_text()})",
+                    user_location(),
+                    notes=(
+                        f"'{var} of the record fields {', '.join(leaves)} is fixed by the edge {inferred[1]}",
+                        f"found: {bound} ({bound.dimension_text()})",
+                    ),
+                    hint=f"pass the record's fields in a unit of {inferred[0].dimension_text()}",
+                    stage=self.spec.name,
+                    port=leaves[0],
+                )
+            )
 
     def function(self, observe: Observe | None = None, constrain: Constrain | None = None) -> Callable[..., Any]:
         """The plan as a pure function over magnitudes (see :func:`typedml._compile.build_function`)."""
@@ -131,10 +158,10 @@ class CheckedPlan:
                 makers.append(_identity)
             else:
                 makers.append(make_quantity(registry, t.unit.substitute(registry, self.rigid_units).unit))
-        out_tuple = self.spec.output_tuple
-        if out_tuple is None:
+        spec = self.spec
+        if spec.output_record is None:
             return makers[0]
-        return lambda out: out_tuple(*[m(o) for m, o in zip(makers, out, strict=False)])
+        return lambda out: spec.pack_outputs([m(o) for m, o in zip(makers, out, strict=False)])
 
     @property
     def has_contracts(self) -> bool:
@@ -159,7 +186,7 @@ class CheckedPlan:
                 return out if several is not None else out[0]
 
             return call
-        return callee.fn
+        return data["spec"].port_function(callee.fn)
 
 
 class Planner:
@@ -217,8 +244,11 @@ class Planner:
         finally:
             self.building = False
         pre = diagnostics + check_bodies(graph, check_budget)
-        report, resolved = check_graph(graph, spec, pre=pre)
-        plan = CheckedPlan(spec, graph, report, resolved)
+        inferred = infer_record_units(graph, spec)
+        rigid = {v: b[0] for v, b in inferred.items()}
+        report, resolved = check_graph(graph, spec, rigid or None, pre=pre)
+        plan = CheckedPlan(spec, graph, report, resolved, rigid)
+        plan.inferred = inferred
         # Proven bodies joined by proven edges make a proven pipeline; the end-to-end evaluation
         # settles what the edge check could only mark unverified (and costs a trace of it all).
         if report.ok and any(d.code in ("TM150", "TM151") for d in report.warnings):
@@ -236,12 +266,10 @@ class Planner:
             impl = plan.function()
         except TypedMLError:  # unit variables in its own signature: bound per call only
             return [], False
-        names = [p.name for p in self.spec.inputs]
-        output_tuple = self.spec.output_tuple
+        spec = self.spec
 
-        def whole(**inputs: Any) -> Any:
-            outputs = impl(*[inputs[name] for name in names])
-            return outputs[0] if output_tuple is None else output_tuple(*outputs)
+        def whole(**params: Any) -> Any:
+            return spec.pack_outputs(impl(*spec.flatten_inputs(params)))
 
         return check_pipeline_whole(whole, self.spec, self.fn)
 

@@ -3,7 +3,10 @@
 A port is an array (``Q[...]`` or a bare jaxtyping type, which means *no unit*) or a pytree
 value (fitted parameters, modules) that flows through unchecked by units. Parameters
 annotated with ``int``, ``float``, ``str``, ``bool``, enums, literals or tuples of those are
-static configuration. Several outputs are a ``NamedTuple`` whose fields are annotated.
+static configuration. A record (a ``NamedTuple``, frozen dataclass or ``equinox.Module``
+whose fields are annotated arrays, see :mod:`typedml._records`) stands for its fields: a
+record parameter ``s`` gives the ports ``s.center``, ``s.scale``; a record return gives one
+output per field (several outputs are a ``NamedTuple``).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import textwrap
 import tokenize
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NoReturn, cast, get_args, get_origin, get_type_hints
 
 from ._annotations import ArrayType, jaxtyping_parts, split_annotation
-from ._errors import Diagnostic, Location, StageDefinitionError, user_location
+from ._errors import BodyError, Diagnostic, Location, StageDefinitionError, user_location
+from ._records import Record, RecordMismatch, candidate_fields, is_frozen, record_field_hints
 from ._refine import problems_with
 from ._shapes import Dim, parse_dims
 from ._units import UnitExpr, UnitParseError, get_registry, parse_unit_expr
@@ -64,17 +68,102 @@ class Spec:
     inputs: tuple[Port, ...]
     static: tuple[StaticParam, ...]
     outputs: tuple[Port, ...]
-    output_tuple: type | None  # the NamedTuple class for several outputs
+    output_tuple: type | None  # the record class of several outputs (a NamedTuple, or any record)
     param_order: tuple[str, ...]
     defaults: dict[str, Any]
     # sizes fixed by static configuration: an axis named like a static int parameter
     sizes: tuple[tuple[str, int], ...] = ()
     # facts found at definition that need no change (e.g. an output size no input determines)
     infos: tuple[Diagnostic, ...] = ()
+    records: tuple[tuple[str, Record], ...] = ()  # record parameters; their fields are inputs `name.field`
+    output_record: Record | None = None  # the record returned; its fields are the outputs
 
     @property
     def input_names(self) -> tuple[str, ...]:
+        """The ports that carry data, a record's fields each on its own (``s.center``)."""
         return tuple(p.name for p in self.inputs)
+
+    @property
+    def data_params(self) -> tuple[str, ...]:
+        """The parameters that carry data, a record parameter once (what a call binds)."""
+        static = set(self.static_names)
+        return tuple(n for n in self.param_order if n not in static)
+
+    def record(self, name: str) -> Record | None:
+        """The record type of parameter ``name``, None for an array or pytree port."""
+        return next((r for n, r in self.records if n == name), None)
+
+    def leaf_names(self, name: str) -> tuple[str, ...]:
+        """The input ports parameter ``name`` stands for: itself, or its record's fields."""
+        record = self.record(name)
+        if record is None:
+            return (name,)
+        return tuple(".".join((name, *path)) for path in record.paths())
+
+    def flatten_inputs(self, bound: Mapping[str, Any]) -> list[Any]:
+        """The values of every input port, records taken apart (:class:`RecordMismatch` names
+        the parameter and field that do not fit)."""
+        if not self.records:
+            return [bound[p.name] for p in self.inputs]
+        values: list[Any] = []
+        for name in self.data_params:
+            record = self.record(name)
+            if record is None:
+                values.append(bound[name])
+            else:
+                values.extend(record.flatten(bound[name], (name,)))
+        return values
+
+    def group_inputs(self, leaves: Mapping[str, Any]) -> dict[str, Any]:
+        """The body's arguments from values by input port: each record built from its fields."""
+        if not self.records:
+            return dict(leaves)
+        grouped = {k: v for k, v in leaves.items() if "." not in k}
+        for name, record in self.records:
+            grouped[name] = record.build(leaves[leaf] for leaf in self.leaf_names(name))
+        return grouped
+
+    def pack_outputs(self, values: Sequence[Any]) -> Any:
+        """The return value from the outputs' values (a record, or the single value)."""
+        if self.output_record is not None:
+            return self.output_record.build(values)
+        return values[0]
+
+    def port_function(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` over input ports by name: records built from their fields, a record result
+        taken apart into the tuple of its fields (how a run calls a stage body)."""
+        if not self.records and self.output_record is None:
+            return fn
+        spec = self
+
+        def over_ports(**kwargs: Any) -> Any:
+            result = fn(**spec.group_inputs(kwargs))
+            if spec.output_record is None:
+                return result
+            values = spec.unpack_outputs(result)
+            if values is None:
+                raise BodyError(
+                    Diagnostic(
+                        "TM306",
+                        f"at run time, stage {spec.name!r} does not match its signature",
+                        spec.location,
+                        notes=(f"declared: {spec.output_record.describe()}", f"returned: a {type(result).__name__}"),
+                        hint="return the declared record; `stage.check()` shows what the body computes",
+                        stage=spec.name,
+                    )
+                )
+            return tuple(values)
+
+        return over_ports
+
+    def unpack_outputs(self, result: Any) -> list[Any] | None:
+        """The outputs' values from a return value; None when it is not the declared record."""
+        if self.output_record is None:
+            return [result]
+        try:
+            return self.output_record.flatten(result)
+        except RecordMismatch:
+            return None
 
     @property
     def static_names(self) -> tuple[str, ...]:
@@ -273,6 +362,7 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
     signature = inspect.signature(fn)
     inputs: list[Port] = []
     static: list[StaticParam] = []
+    records: list[tuple[str, Record]] = []
     defaults: dict[str, Any] = {}
     for param in signature.parameters.values():
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
@@ -297,11 +387,17 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
         if _is_static(ann):
             static.append(StaticParam(param.name, ann, param.default))
             continue
+        parsed = _parse_record(param.name, ann, kind, name, problem, output=False)
+        if parsed is not None:
+            record, ports = parsed
+            records.append((param.name, record))
+            inputs.extend(ports)
+            continue
         port = _parse_port(param.name, ann, kind, name, problem)
         if port is not None:
             inputs.append(port)
     outputs: list[Port] = []
-    output_tuple: type | None = None
+    output_record: Record | None = None
     if "return" not in hints:
         problem(
             "TM005",
@@ -311,17 +407,9 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
         )
     else:
         ret = hints["return"]
-        if isinstance(ret, type) and issubclass(ret, tuple) and hasattr(cast(type, ret), "_fields"):
-            output_tuple = cast("type", ret)
-            field_hints = get_type_hints(output_tuple, include_extras=True)
-            fields: tuple[str, ...] = getattr(output_tuple, "_fields", ())
-            for field_name in fields:
-                if field_name not in field_hints:
-                    problem("TM011", f"output field {field_name!r} of {ret.__name__} has no annotation", "return")
-                    continue
-                port = _parse_port(field_name, field_hints[field_name], kind, name, problem, output=True)
-                if port is not None:
-                    outputs.append(port)
+        parsed = _parse_record("return", ret, kind, name, problem, output=True)
+        if parsed is not None:
+            output_record, outputs = parsed[0], list(parsed[1])
         else:
             port = _parse_port("return", ret, kind, name, problem, output=True)
             if port is not None:
@@ -338,11 +426,143 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
         inputs=tuple(inputs),
         static=tuple(static),
         outputs=tuple(outputs),
-        output_tuple=output_tuple,
+        output_tuple=output_record.cls if output_record is not None else None,
         param_order=tuple(signature.parameters),
         defaults=defaults,
         infos=infos,
+        records=tuple(records),
+        output_record=output_record,
     )
+
+
+def _parse_record(
+    pname: str, ann: Any, kind: str, owner: str, problem: Callable[..., None], output: bool
+) -> tuple[Record, list[Port]] | None:
+    """A record annotation as its structure and one port per field; None when ``ann`` is no record.
+
+    A ``NamedTuple`` is always a record (as a return value: several outputs); a dataclass or
+    an ``equinox.Module`` is one when some field is an array or a record. Field ports are
+    named by their path: ``s.center`` for parameter ``s``, ``center`` in a return value.
+    """
+    fields = _record_fields(ann)
+    if fields is None or (not output and fields[2] is None and all(a is _MISSING for _, a in fields[1])):
+        return None  # (an input typed collections.namedtuple, unannotated: a pytree value)
+    prefix = () if output else (pname,)
+    failed: list[str] = []
+
+    def field_problem(
+        code: str, message: str, _param: str, hint: str | None = None, notes: tuple[str, ...] = ()
+    ) -> None:
+        failed.append(code)
+        problem(code, message, pname, hint, notes)
+
+    built = _record_of(ann, prefix, kind, owner, field_problem, output, (ann,))
+    if built is None or failed:
+        return None
+    return built
+
+
+_Fields = tuple[str, list[tuple[str, Any]], str | None]  # kind, (field, annotation) pairs, why unresolved
+
+
+def _record_fields(ann: Any, visiting: tuple[Any, ...] = ()) -> _Fields | None:
+    """The kind and annotated fields of a record type, or None (not a record: a pytree value)."""
+    found = candidate_fields(ann)
+    if found is None or ann in visiting:
+        return None
+    record_kind, names = found
+    unresolved: str | None = None
+    try:
+        hints = record_field_hints(ann)
+    except Exception as err:  # noqa: BLE001 - unresolvable field annotations: reported when parsed
+        hints, unresolved = {}, f"{type(err).__name__}: {err}"
+    pairs = [(n, hints.get(n, _MISSING)) for n in names]
+    if record_kind == "namedtuple":
+        return record_kind, pairs, unresolved
+    if not any(_is_arrayish(a, (*visiting, ann)) for _, a in pairs):
+        return None  # a dataclass or module of other things: a pytree value, as before
+    if record_kind == "module" and any(_is_static(a) for _, a in pairs):
+        return None  # an equinox module with static fields (sizes, activations): a pytree value
+    return record_kind, pairs, unresolved
+
+
+_MISSING = object()
+
+
+def _is_arrayish(ann: Any, visiting: tuple[Any, ...]) -> bool:
+    base = split_annotation(ann)[0]
+    return jaxtyping_parts(base) is not None or _record_fields(base, visiting) is not None
+
+
+def _record_of(
+    cls: Any,
+    prefix: tuple[str, ...],
+    kind: str,
+    owner: str,
+    problem: Callable[..., None],
+    output: bool,
+    seen: tuple[Any, ...],
+) -> tuple[Record, list[Port]] | None:
+    found = _record_fields(cls)
+    assert found is not None
+    record_kind, pairs, unresolved = found
+    name = cls.__name__
+    where = ("field " if len(prefix) > 1 else "parameter ") + repr(".".join(prefix)) if prefix else "the return value"
+    if unresolved is not None:
+        problem(
+            "TM010",
+            f"cannot resolve the field annotations of record {name} ({where}) of {kind} {owner!r}: {unresolved}",
+            "",
+            hint="annotations must be importable names; avoid undefined forward references",
+        )
+        return None
+    if record_kind == "dataclass" and not is_frozen(cls):
+        problem(
+            "TM025",
+            f"record {name} ({where}) of {kind} {owner!r} is a dataclass that is not frozen",
+            "",
+            hint="declare it @dataclasses.dataclass(frozen=True): a record is a value, never changed in place",
+        )
+        return None
+    fields: list[tuple[str, Record | None]] = []
+    ports: list[Port] = []
+    for field, ann in pairs:
+        path = (*prefix, field)
+        label = ".".join(path)
+        if ann is _MISSING and output:
+            problem("TM011", f"output field {field!r} of {name} has no annotation", "")
+            continue
+        if ann is _MISSING:
+            problem(
+                "TM025",
+                f"field {field!r} of record {name} ({label}) in {kind} {owner!r} has no annotation",
+                "",
+                hint='annotate every field, e.g. center: Q[Float[Array, "d"], "\'u"]',
+            )
+            continue
+        if _record_fields(split_annotation(ann)[0]) is not None:
+            inner = split_annotation(ann)[0]
+            if inner in seen:
+                problem("TM025", f"record {name} contains itself through field {field!r}", "")
+                continue
+            nested = _record_of(inner, path, kind, owner, problem, output, (*seen, inner))
+            if nested is not None:
+                fields.append((field, nested[0]))
+                ports.extend(nested[1])
+            continue
+        if _is_static(ann):
+            problem(
+                "TM025",
+                f"field {field!r} of record {name} ({label}) in {kind} {owner!r} is {_fmt(ann)}: a record's fields are arrays, records or pytree values",
+                "",
+                hint=f'make it an array ({field}: Int[Array, ""]) or static configuration of the stage',
+            )
+            continue
+        port = _parse_port(label, ann, kind, owner, problem, output=output)
+        if port is not None:
+            fields.append((field, None))
+            ports.append(port)
+    return Record(cast("type", cls), tuple(fields)), ports
 
 
 def _existential_infos(

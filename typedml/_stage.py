@@ -8,6 +8,7 @@ the same checks and conversions.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, overload
@@ -84,17 +85,13 @@ class Stage(Generic[P, R]):
         runner = self._runners.get(key)
         if runner is None:
             spec = self.spec
-            run_spec = Spec(
-                name=spec.name,
-                qualname=spec.qualname,
-                location=spec.location,
-                inputs=spec.inputs,
+            run_spec = dataclasses.replace(
+                spec,
                 static=(),
-                outputs=spec.outputs,
-                output_tuple=spec.output_tuple,
-                param_order=spec.input_names,
+                param_order=spec.data_params,
                 defaults={},
                 sizes=tuple(sorted(static_sizes(spec, spec.defaults | static).items())),
+                infos=(),
             )
             this = self
 

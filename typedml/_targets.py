@@ -40,17 +40,18 @@ def target_label(target: object) -> str:
 
 
 def call_target(target: Any, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Call a stage or pipeline with keyword inputs; its outputs by output port name."""
+    """Call a stage or pipeline with values by input port (a record's fields as ``s.center``,
+    built into the record); its outputs by output port name."""
     spec = spec_of(target)
     assert spec is not None
-    return outputs_by_name(spec, target(**inputs))
+    return outputs_by_name(spec, target(**spec.group_inputs(inputs)))
 
 
 def outputs_by_name(spec: Spec, result: Any) -> dict[str, Any]:
-    """What a call returned (one value, or the outputs' NamedTuple), by output port name."""
-    if spec.output_tuple is None:
-        return {spec.outputs[0].name: result}
-    return {port.name: getattr(result, port.name) for port in spec.outputs}
+    """What a call returned (one value, or the record of its outputs), by output port name."""
+    values = spec.unpack_outputs(result)
+    assert values is not None, f"{spec.name} returned a {type(result).__name__}"
+    return {port.name: value for port, value in zip(spec.outputs, values, strict=True)}
 
 
 def output_ports(target: object) -> tuple[Port, ...]:

@@ -28,7 +28,7 @@ def trace_pipeline(
     """Run ``fn`` on symbols: the graph it wires, and the problems found while wiring it."""
     tracer = Tracer(spec.name)
     with tracer:
-        symbols = {p.name: tracer.add_input(p, spec.location) for p in spec.inputs}
+        symbols = tracer.add_inputs(spec, spec.location)
         try:
             result = fn(**symbols, **static)
         except WiringError as err:
@@ -46,14 +46,15 @@ def _connect_outputs(tracer: Tracer, fn: Callable[..., Any], spec: Spec, result:
     outputs = spec.outputs
     location = return_location(fn, spec.location)
     values = _as_tuple(result)
-    if spec.output_tuple is not None:
-        if values is None or len(values) != len(outputs):
+    if spec.output_record is not None:
+        values = spec.unpack_outputs(result)
+        if values is None:
             tracer.diagnostics.append(
                 Diagnostic(
                     "TM115",
                     f"pipeline {spec.name!r} returns {_describe(result)}, but its annotation declares {len(outputs)} outputs ({', '.join(p.name for p in outputs)})",
                     location,
-                    hint=f"return {spec.output_tuple.__name__}(...) with one value per field",
+                    hint=f"return {spec.output_record.name}(...) with one value per field",
                 )
             )
             return

@@ -31,6 +31,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from ._errors import StageDefinitionError, TypedMLError
+from ._records import RecordMismatch
 from ._refine import resolve
 from ._shapes import Anon, Dim, Item, Lin, SizeConstraint, Variadic
 from ._spec import Port, Spec, parse_spec, static_sizes
@@ -179,7 +180,7 @@ def _validate(spec: Spec, opts: _Options) -> None:
         elif not isinstance(value, st.SearchStrategy):
             raise InvalidArgument(f"units[{key!r}]={value!r} must be a unit string or a strategy of unit strings")
     for key in opts.overrides:
-        if key not in ports and key not in spec.static_names:
+        if key not in ports and key not in spec.static_names and spec.record(key) is None:
             static = f"; static configuration: {', '.join(spec.static_names)}" if spec.static_names else ""
             raise InvalidArgument(
                 f"{key}= is no input of {opts.owner} (inputs: {', '.join(ports) or 'none'}{static}); "
@@ -714,7 +715,23 @@ def inputs(
         port_overrides,
     )
     _validate(spec, opts)
-    return _draw_inputs(draw, spec.inputs, opts, spec, _plan_constraints(target))
+    constraints = _plan_constraints(target)
+    if not spec.records:
+        return _draw_inputs(draw, spec.inputs, opts, spec, constraints)
+    # a record is drawn field by field (sizes and unit variables shared with every other
+    # port), then built: the drawn set maps each record parameter to a record of quantities
+    overrides = dict(opts.overrides)
+    for name in list(overrides):
+        record = spec.record(name)
+        if record is not None:
+            given = _draw_value(draw, overrides.pop(name))
+            try:
+                fields = record.flatten(given, (name,))
+            except RecordMismatch as err:
+                raise InvalidArgument(f"{name}={given!r}: {err}") from None
+            overrides.update(zip(spec.leaf_names(name), fields, strict=True))
+    drawn = _draw_inputs(draw, spec.inputs, dataclasses.replace(opts, overrides=overrides), spec, constraints)
+    return Inputs(spec.group_inputs(drawn), sizes=drawn.sizes, units=drawn.units)
 
 
 def _plan_constraints(target: Any) -> tuple[SizeConstraint, ...]:

@@ -41,6 +41,7 @@ from hypothesis.errors import InvalidArgument
 from ._launch import ProcessRun as ProcessRun
 from ._launch import run_processes as run_processes
 from ._quantity import Quantity
+from ._records import RecordMismatch
 from ._shapes import Anon, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec
 from ._targets import call_target, convertible_units, outputs_by_name, spec_of, target_label
@@ -98,7 +99,7 @@ def _check_inputs(spec: Spec, inputs: object) -> Mapping[str, Any]:
     if not isinstance(inputs, Mapping):
         raise InvalidArgument(f"inputs={inputs!r} must be a mapping of input names to values (tms.inputs draws one)")
     names = set(spec.input_names)
-    mapping = cast("Mapping[str, Any]", inputs)
+    mapping = _fields_apart(spec, cast("Mapping[str, Any]", inputs))
     given_names = {str(k) for k in mapping}
     if not names <= given_names or not given_names <= names | set(spec.static_names):
         raise InvalidArgument(
@@ -106,6 +107,25 @@ def _check_inputs(spec: Spec, inputs: object) -> Mapping[str, Any]:
             + (f" (and static {', '.join(spec.static_names)})" if spec.static_names else "")
         )
     return mapping
+
+
+def _fields_apart(spec: Spec, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``inputs`` by input port: a record input's fields each under its own name (``s.center``),
+    so every property treats them as it treats any input."""
+    if not spec.records:
+        return inputs
+    flat: dict[str, Any] = {}
+    for name, value in inputs.items():
+        record = spec.record(name)
+        if record is None:
+            flat[name] = value
+            continue
+        try:
+            fields = record.flatten(value, (name,))
+        except RecordMismatch as err:
+            raise InvalidArgument(f"inputs[{name!r}]: {err}") from None
+        flat.update(zip(spec.leaf_names(name), fields, strict=True))
+    return flat
 
 
 def _context(inputs: Mapping[str, Any]) -> list[str]:
@@ -582,7 +602,7 @@ def _eager_outputs(target: Any, spec: Spec, values: Mapping[str, Any]) -> dict[s
         runner = target.configure(**static) if static and hasattr(target, "configure") else target
     debug = getattr(runner, "debug", None)
     if callable(debug):
-        result = getattr(debug(**arrays), "outputs", None)
+        result = getattr(debug(**spec.group_inputs(arrays)), "outputs", None)
         if result is not None:
             return outputs_by_name(spec, result)
     with jax.disable_jit():
