@@ -37,6 +37,7 @@ from ._preprocessing import bin_index as bin_index
 from ._preprocessing import impute_apply as impute_apply
 from ._preprocessing import impute_mean_fit as impute_mean_fit
 from ._preprocessing import kfold as kfold
+from ._preprocessing import log_softmax as log_softmax
 from ._preprocessing import minmax_fit as minmax_fit
 from ._preprocessing import one_hot as one_hot
 from ._preprocessing import pca_fit as pca_fit
@@ -44,6 +45,7 @@ from ._preprocessing import pca_transform as pca_transform
 from ._preprocessing import robust_fit as robust_fit
 from ._preprocessing import scaler_apply as scaler_apply
 from ._preprocessing import scaler_invert as scaler_invert
+from ._preprocessing import softmax as softmax
 from ._preprocessing import standardize as standardize
 from ._preprocessing import standardize_fit as standardize_fit
 from ._preprocessing import train_test_split as train_test_split
@@ -181,6 +183,7 @@ __all__ = [
     "linear_predict",
     "linear_regression",
     "log_loss",
+    "log_softmax",
     "logistic_predict_proba",
     "logistic_regression",
     "mae",
@@ -217,6 +220,7 @@ __all__ = [
     "roc_auc",
     "scaler_apply",
     "scaler_invert",
+    "softmax",
     "standardize",
     "standardize_fit",
     "std",

@@ -101,7 +101,9 @@ def log_loss(y: Int[Array, "n"], p: Float[Array, "n"], eps: float = 1e-7) -> Flo
 
 
 @tm.stage
-def confusion_matrix(y: Int[Array, "n"], y_pred: Int[Array, "n"], num_classes: int) -> Int[Array, "k k"]:
+def confusion_matrix(
+    y: Int[Array, "n"], y_pred: Int[Array, "n"], num_classes: int
+) -> Int[Array, "num_classes num_classes"]:
     """Counts ``[true, predicted]`` over labels ``0 .. num_classes-1`` (scikit-learn's layout)."""
     t = y[:, None] == jnp.arange(num_classes)[None, :]
     pr = y_pred[:, None] == jnp.arange(num_classes)[None, :]

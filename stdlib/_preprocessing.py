@@ -11,7 +11,7 @@ the same key gives the same result.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +19,10 @@ from jaxtyping import Array, Float, Int, UInt32
 
 import typedml as tm
 from typedml import Q
+
+# The axis a summary reduces (a normalisation works along): the leading one by default; a call
+# names another as its pipeline names it, ``mean(temps, axis="b")``, or by position.
+Along = Annotated[str | int | None, tm.Axis("n")]
 
 
 class Scaler(NamedTuple):
@@ -34,20 +38,20 @@ def _nonzero(scale: Array) -> Array:
 
 
 @tm.stage
-def standardize_fit(x: Q[Float[Array, "n *rest"], "'u"]) -> Scaler:
+def standardize_fit(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Scaler:
     """Mean (``'u``) and population standard deviation (``delta('u)``) of each feature."""
     return Scaler(jnp.mean(x, axis=0), _nonzero(jnp.std(x, axis=0)))
 
 
 @tm.stage
-def minmax_fit(x: Q[Float[Array, "n *rest"], "'u"]) -> Scaler:
+def minmax_fit(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Scaler:
     """Minimum (``'u``) and range (``delta('u)``) of each feature: applied, data maps to [0, 1]."""
     lo = jnp.min(x, axis=0)
     return Scaler(lo, _nonzero(jnp.max(x, axis=0) - lo))
 
 
 @tm.stage
-def robust_fit(x: Q[Float[Array, "n *rest"], "'u"]) -> Scaler:
+def robust_fit(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Scaler:
     """Median (``'u``) and interquartile range (``delta('u)``) of each feature: a scaler that
     outliers barely move."""
     q1, med, q3 = jnp.quantile(x, jnp.array([0.25, 0.5, 0.75], x.dtype), axis=0)
@@ -73,13 +77,28 @@ def scaler_invert(
 
 
 @tm.stage
-def standardize(x: Q[Float[Array, "n *rest"], "'u"]) -> Float[Array, "n *rest"]:
+def standardize(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Float[Array, "n *rest"]:
     """z-scores of ``x`` with its own mean and standard deviation (dimensionless)."""
     return (x - jnp.mean(x, axis=0)) / _nonzero(jnp.std(x, axis=0))
 
 
 @tm.stage
-def one_hot(labels: Int[Array, "n"], num_classes: int) -> Float[Array, "n k"]:
+def softmax(logits: Float[Array, "n *rest"], axis: Along = None) -> Float[Array, "n *rest"]:
+    """Probabilities along an axis (they sum to 1 along it): the leading one, or the one named."""
+    shifted = logits - jnp.max(logits, axis=0)
+    e = jnp.exp(shifted)
+    return e / jnp.sum(e, axis=0)
+
+
+@tm.stage
+def log_softmax(logits: Float[Array, "n *rest"], axis: Along = None) -> Float[Array, "n *rest"]:
+    """Log-probabilities along an axis (``log(softmax(logits))``, computed stably)."""
+    shifted = logits - jnp.max(logits, axis=0)
+    return shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=0))
+
+
+@tm.stage
+def one_hot(labels: Int[Array, "n"], num_classes: int) -> Float[Array, "n num_classes"]:
     """One-hot rows for integer labels ``0 .. num_classes-1`` (other labels give a zero row)."""
     return jax.nn.one_hot(labels, num_classes)
 
@@ -170,7 +189,7 @@ def kfold(key: UInt32[Array, "2"], like: Float[Array, "n *rest"], k: int) -> Int
 
 
 @tm.stage
-def impute_mean_fit(x: Q[Float[Array, "n *rest"], "'u"]) -> Q[Float[Array, "*rest"], "'u"]:
+def impute_mean_fit(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Q[Float[Array, "*rest"], "'u"]:
     """The mean of the non-missing (non-NaN) values of each feature, as a fill value."""
     return jnp.nanmean(x, axis=0)
 

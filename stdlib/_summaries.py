@@ -1,6 +1,7 @@
 """Summaries over the leading axis, one-shot and as mergeable states.
 
-Every summary reduces axis 0 of ``x: "n *rest"``. The mergeable ones come as a family of
+Every summary reduces the axis its signature calls ``n`` in ``x: "n *rest"``: the leading axis,
+or the one a call names, ``mean(temps, axis="b")`` (checked: the output's shape drops it). The mergeable ones come as a family of
 stages over a state (a ``NamedTuple`` whose fields are ports):
 
 - ``<family>_init(like)``: the empty state, shaped and united like one row ``like``;
@@ -18,7 +19,7 @@ so a sum of degC values is refused rather than silently wrong.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
@@ -26,17 +27,21 @@ from jaxtyping import Array, Float, Int
 import typedml as tm
 from typedml import Q
 
+# The axis a summary reduces (a normalisation works along): the leading one by default; a call
+# names another as its pipeline names it, ``mean(temps, axis="b")``, or by position.
+Along = Annotated[str | int | None, tm.Axis("n")]
+
 # --- one-shot ----------------------------------------------------------------------------
 
 
 @tm.stage
-def count(x: Q[Float[Array, "n *rest"], "'u"]) -> Float[Array, "*rest"]:
+def count(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Float[Array, "*rest"]:
     """Number of non-NaN rows per position (dimensionless)."""
     return jnp.sum(~jnp.isnan(x), axis=0).astype(x.dtype)
 
 
 @tm.stage
-def sum(x: Q[Float[Array, "n *rest"], "delta('u)"]) -> Q[Float[Array, "*rest"], "delta('u)"]:
+def sum(x: Q[Float[Array, "n *rest"], "delta('u)"], axis: Along = None) -> Q[Float[Array, "*rest"], "delta('u)"]:
     """Sum over the leading axis, in the input's unit.
 
     Only differences add up meaningfully: degC data is refused (convert to K first, or pass
@@ -46,13 +51,13 @@ def sum(x: Q[Float[Array, "n *rest"], "delta('u)"]) -> Q[Float[Array, "*rest"], 
 
 
 @tm.stage
-def mean(x: Q[Float[Array, "n *rest"], "'u"]) -> Q[Float[Array, "*rest"], "'u"]:
+def mean(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Q[Float[Array, "*rest"], "'u"]:
     """Mean over the leading axis, in the input's unit (affine units such as degC included)."""
     return jnp.mean(x, axis=0)
 
 
 @tm.stage
-def variance(x: Q[Float[Array, "n *rest"], "'u"]) -> Q[Float[Array, "*rest"], "delta('u)**2"]:
+def variance(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Q[Float[Array, "*rest"], "delta('u)**2"]:
     """Population variance over the leading axis, in the square of the input's unit.
 
     For an affine unit such as degC the result is in delta_degC**2 (a squared difference).
@@ -61,7 +66,7 @@ def variance(x: Q[Float[Array, "n *rest"], "'u"]) -> Q[Float[Array, "*rest"], "d
 
 
 @tm.stage
-def std(x: Q[Float[Array, "n *rest"], "'u"]) -> Q[Float[Array, "*rest"], "delta('u)"]:
+def std(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Q[Float[Array, "*rest"], "delta('u)"]:
     """Population standard deviation over the leading axis, in the input's unit.
 
     A spread is a difference: for degC data the result is in delta_degC, so converting it
@@ -71,19 +76,21 @@ def std(x: Q[Float[Array, "n *rest"], "'u"]) -> Q[Float[Array, "*rest"], "delta(
 
 
 @tm.stage
-def min(x: Q[Float[Array, "n *rest"], "'u"]) -> Q[Float[Array, "*rest"], "'u"]:
+def min(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Q[Float[Array, "*rest"], "'u"]:
     """Smallest value over the leading axis, in the input's unit."""
     return jnp.min(x, axis=0)
 
 
 @tm.stage
-def max(x: Q[Float[Array, "n *rest"], "'u"]) -> Q[Float[Array, "*rest"], "'u"]:
+def max(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Q[Float[Array, "*rest"], "'u"]:
     """Largest value over the leading axis, in the input's unit."""
     return jnp.max(x, axis=0)
 
 
 @tm.stage
-def quantile(x: Q[Float[Array, "n *rest"], "'u"], q: Float[Array, "k"]) -> Q[Float[Array, "k *rest"], "'u"]:
+def quantile(
+    x: Q[Float[Array, "n *rest"], "'u"], q: Float[Array, "k"], axis: Along = None
+) -> Q[Float[Array, "k *rest"], "'u"]:
     """Quantiles ``q`` (dimensionless, in [0, 1]) over the leading axis, in the input's unit.
 
     Linear interpolation between order statistics (numpy's default). Exact quantiles are not
@@ -93,14 +100,16 @@ def quantile(x: Q[Float[Array, "n *rest"], "'u"], q: Float[Array, "k"]) -> Q[Flo
 
 
 @tm.stage
-def weighted_mean(x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"]) -> Q[Float[Array, "*rest"], "'u"]:
+def weighted_mean(
+    x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"], axis: Along = None
+) -> Q[Float[Array, "*rest"], "'u"]:
     """Mean weighted by non-negative dimensionless weights ``w``, in the input's unit."""
     return jnp.sum(w * x, axis=0) / jnp.sum(w, axis=0)
 
 
 @tm.stage
 def weighted_variance(
-    x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"]
+    x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"], axis: Along = None
 ) -> Q[Float[Array, "*rest"], "delta('u)**2"]:
     """Weighted population variance ``sum(w (x - m)**2) / sum(w)``, in the square of the unit."""
     m = jnp.sum(w * x, axis=0) / jnp.sum(w, axis=0)
@@ -109,7 +118,7 @@ def weighted_variance(
 
 @tm.stage
 def weighted_std(
-    x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"]
+    x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"], axis: Along = None
 ) -> Q[Float[Array, "*rest"], "delta('u)"]:
     """Weighted population standard deviation, in the input's unit (a difference)."""
     m = jnp.sum(w * x, axis=0) / jnp.sum(w, axis=0)
@@ -118,14 +127,16 @@ def weighted_std(
 
 @tm.stage
 def covariance(
-    x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"], "'y"]
+    x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"], "'y"], axis: Along = None
 ) -> Q[Float[Array, "*rest"], "delta('x)*delta('y)"]:
     """Population covariance of ``x`` and ``y`` position by position, in unit(x)*unit(y)."""
     return jnp.mean((x - jnp.mean(x, axis=0)) * (y - jnp.mean(y, axis=0)), axis=0)
 
 
 @tm.stage
-def correlation(x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"], "'y"]) -> Float[Array, "*rest"]:
+def correlation(
+    x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"], "'y"], axis: Along = None
+) -> Float[Array, "*rest"]:
     """Pearson correlation of ``x`` and ``y`` position by position (dimensionless)."""
     dx = x - jnp.mean(x, axis=0)
     dy = y - jnp.mean(y, axis=0)
@@ -134,7 +145,10 @@ def correlation(x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"
 
 @tm.stage
 def weighted_covariance(
-    x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"], "'y"], w: Float[Array, "n *rest"]
+    x: Q[Float[Array, "n *rest"], "'x"],
+    y: Q[Float[Array, "n *rest"], "'y"],
+    w: Float[Array, "n *rest"],
+    axis: Along = None,
 ) -> Q[Float[Array, "*rest"], "delta('x)*delta('y)"]:
     """Covariance with non-negative dimensionless weights, ``sum(w dx dy) / sum(w)``, in unit(x)*unit(y)."""
     total = jnp.sum(w, axis=0)
@@ -145,7 +159,10 @@ def weighted_covariance(
 
 @tm.stage
 def weighted_correlation(
-    x: Q[Float[Array, "n *rest"], "'x"], y: Q[Float[Array, "n *rest"], "'y"], w: Float[Array, "n *rest"]
+    x: Q[Float[Array, "n *rest"], "'x"],
+    y: Q[Float[Array, "n *rest"], "'y"],
+    w: Float[Array, "n *rest"],
+    axis: Along = None,
 ) -> Float[Array, "*rest"]:
     """Pearson correlation with non-negative dimensionless weights (dimensionless)."""
     total = jnp.sum(w, axis=0)
@@ -224,6 +241,7 @@ def moments_update(
     mean: Q[Float[Array, "*rest"], "'u"],
     m2: Q[Float[Array, "*rest"], "delta('u)**2"],
     x: Q[Float[Array, "n *rest"], "'u"],
+    axis: Along = None,
 ) -> Moments:
     """Fold the rows of ``x`` (in any unit convertible to the state's) into a moments state.
 
@@ -239,6 +257,7 @@ def weighted_moments_update(
     m2: Q[Float[Array, "*rest"], "delta('u)**2"],
     x: Q[Float[Array, "n *rest"], "'u"],
     w: Float[Array, "n *rest"],
+    axis: Along = None,
 ) -> Moments:
     """Fold rows of ``x`` with non-negative dimensionless weights ``w`` into a moments state."""
     return _combine(weight, mean, m2, *_chunk_moments(x, w))
@@ -281,7 +300,7 @@ def sum_init(like: Q[Float[Array, "*rest"], "delta('u)"]) -> Q[Float[Array, "*re
 
 @tm.stage
 def sum_update(
-    total: Q[Float[Array, "*rest"], "delta('u)"], x: Q[Float[Array, "n *rest"], "delta('u)"]
+    total: Q[Float[Array, "*rest"], "delta('u)"], x: Q[Float[Array, "n *rest"], "delta('u)"], axis: Along = None
 ) -> Q[Float[Array, "*rest"], "delta('u)"]:
     """Add the rows of ``x`` to a running sum."""
     return total + jnp.sum(x, axis=0)
@@ -316,6 +335,7 @@ def extrema_update(
     min: Q[Float[Array, "*rest"], "'u"],
     max: Q[Float[Array, "*rest"], "'u"],
     x: Q[Float[Array, "n *rest"], "'u"],
+    axis: Along = None,
 ) -> Extrema:
     """Fold the rows of ``x`` into a (min, max) state."""
     return Extrema(
@@ -420,6 +440,7 @@ def comoments_update(
     c_xy: Q[Float[Array, "*rest"], "delta('x)*delta('y)"],
     x: Q[Float[Array, "n *rest"], "'x"],
     y: Q[Float[Array, "n *rest"], "'y"],
+    axis: Along = None,
 ) -> CoMoments:
     """Fold paired rows ``x``, ``y`` into a co-moments state."""
     return _co_combine((n, mean_x, mean_y, m2_x, m2_y, c_xy), _co_chunk(x, y, jnp.ones_like(x)))
@@ -436,6 +457,7 @@ def weighted_comoments_update(
     x: Q[Float[Array, "n *rest"], "'x"],
     y: Q[Float[Array, "n *rest"], "'y"],
     w: Float[Array, "n *rest"],
+    axis: Along = None,
 ) -> CoMoments:
     """Fold paired rows with non-negative dimensionless weights ``w`` (``n`` becomes the total weight)."""
     return _co_combine((n, mean_x, mean_y, m2_x, m2_y, c_xy), _co_chunk(x, y, w))

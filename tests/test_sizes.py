@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int
 
 import typedml as tm
 import typedml.strategies as tms
+from typedml import Q
 
 # -- the stages of the reproducers ---------------------------------------------------------
 
@@ -305,3 +306,146 @@ def test_an_undecidable_size_relation_is_a_warning_not_a_pass() -> None:
     assert report.ok
     assert [d.code for d in report.warnings] == ["TM154"], str(report)
     assert "cannot be decided" in report.warnings[0].message
+
+
+# -- reductions over an axis named at the call site -----------------------------------------
+
+S = tm.stdlib
+K = "K"
+
+
+def _softmax(x: Any, axis: int) -> Any:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# (stage, numpy reference over axis 1 of a (b, c) array, output unit, keeps the axis)
+REDUCTIONS: list[tuple[Any, Callable[[Any], Any], str | None, bool]] = [
+    (S.count, lambda x: np.sum(~np.isnan(x), axis=1).astype(np.float32), None, False),
+    (S.sum, lambda x: x.sum(axis=1), "K", False),
+    (S.mean, lambda x: x.mean(axis=1), "K", False),
+    (S.variance, lambda x: x.var(axis=1), "K**2", False),
+    (S.std, lambda x: x.std(axis=1), "K", False),
+    (S.min, lambda x: x.min(axis=1), "K", False),
+    (S.max, lambda x: x.max(axis=1), "K", False),
+    (S.impute_mean_fit, lambda x: np.nanmean(x, axis=1), "K", False),
+    (S.standardize, lambda x: (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True), None, True),
+    (S.softmax, lambda x: _softmax(x, 1), None, True),
+    (S.log_softmax, lambda x: np.log(_softmax(x, 1)), None, True),
+]
+
+
+def _reduction_pipeline(stage: Any, unit: str | None, keeps: bool) -> Any:
+
+    takes_unit = stage.spec.inputs[0].type.unit is not None
+    x_ann: Any = Q[Float[Array, "b c"], K] if takes_unit else Float[Array, "b c"]
+    out_shape = "b c" if keeps else "b"
+    out_ann: Any = Float[Array, out_shape] if unit is None else Q[Float[Array, out_shape], unit]
+
+    def body(x: Any) -> Any:
+        return stage(x, axis="c")
+
+    body.__annotations__ = {"x": x_ann, "return": out_ann}
+    return tm.pipeline(body)
+
+
+@pytest.mark.parametrize("case", REDUCTIONS, ids=lambda c: c[0].spec.name)
+def test_stdlib_reduces_the_axis_named_at_the_call_site(case: Any) -> None:
+    stage, reference, unit, keeps = case
+    p = _reduction_pipeline(stage, unit, keeps)
+    report = p.check()
+    assert report.ok and not report.warnings, str(report)
+    (edge,) = [d for u, _, d in p.graph.edges(data=True) if u == stage.spec.name]
+    assert edge["shape"] == ("(b, c)" if keeps else "(b)")  # the named axis is dropped (or kept in place)
+    x = np.random.default_rng(0).uniform(1.0, 5.0, (3, 4)).astype(np.float32)
+    arg = tm.get_registry().Quantity(x, K) if stage.spec.inputs[0].type.unit is not None else x
+    got = p(arg)
+    np.testing.assert_allclose(np.asarray(getattr(got, "magnitude", got)), reference(x), rtol=1e-5, atol=1e-5)
+    direct = stage(arg, axis=1)  # called on data: the axis by position
+    np.testing.assert_allclose(np.asarray(getattr(direct, "magnitude", direct)), reference(x), rtol=1e-5, atol=1e-5)
+
+
+def test_two_inputs_move_the_named_axis_together() -> None:
+
+    @tm.pipeline
+    def p(x: Q[Float[Array, "b c"], "m"], w: Float[Array, "b c"]) -> Q[Float[Array, "b"], "m"]:
+        return S.weighted_mean(x, w, axis="c")
+
+    assert p.check().diagnostics == []
+    rng = np.random.default_rng(1)
+    x, w = rng.uniform(1, 2, (3, 5)).astype(np.float32), rng.uniform(0, 1, (3, 5)).astype(np.float32)
+    got = p(tm.get_registry().Quantity(x, "m"), w)
+    np.testing.assert_allclose(got.magnitude, np.average(x, axis=1, weights=w), rtol=1e-5)
+
+
+def test_an_axis_the_value_lacks_is_a_build_time_error_naming_its_axes() -> None:
+
+    @tm.pipeline
+    def p(t: Q[Float[Array, "b c"], "K"]) -> Q[Float[Array, "b"], "K"]:
+        return S.mean(t, axis="d")
+
+    (err,) = p.check().errors  # and no follow-on error downstream
+    assert err.code == "TM122"
+    assert "mean(axis='d'): t has no axis 'd'; its axes are (b, c)" in err.message
+
+
+def test_the_output_drops_the_named_axis_and_is_checked_downstream() -> None:
+
+    @tm.pipeline
+    def wrong(t: Q[Float[Array, "b c"], "K"]) -> Q[Float[Array, "c"], "K"]:
+        return S.mean(t, axis="c")  # leaves b, not c
+
+    (err,) = wrong.check().errors
+    assert err.code == "TM105"
+
+
+def test_an_axis_parameter_must_name_one_declared_axis() -> None:
+
+    with pytest.raises(tm.StageDefinitionError) as info:
+
+        @tm.stage
+        def bad(x: Float[Array, "n *rest"], axis: Annotated[str | None, tm.Axis("m")] = None) -> Float[Array, "*rest"]:
+            return x.sum(axis=0)
+
+    assert info.value.code == "TM017"
+    assert "no input declares an axis 'm'" in str(info.value)
+
+
+# -- optional inputs ----------------------------------------------------------------------
+
+
+@tm.stage
+def masked_sum(x: Float[Array, "n"], mask: Bool[Array, "n"] | None = None) -> Float[Array, ""]:
+    return x.sum() if mask is None else jnp.where(mask, x, 0.0).sum()
+
+
+def test_optional_input_may_be_absent_or_checked_when_present() -> None:
+    @tm.pipeline
+    def without(x: Float[Array, "n"]) -> Float[Array, ""]:
+        return masked_sum(x)
+
+    @tm.pipeline
+    def with_mask(x: Float[Array, "n"], m: Bool[Array, "n"]) -> Float[Array, ""]:
+        return masked_sum(x, mask=m)
+
+    @tm.pipeline
+    def wrong(x: Float[Array, "n"], m: Bool[Array, "k"]) -> Float[Array, ""]:
+        return masked_sum(x, mask=m)
+
+    assert masked_sum.check().diagnostics == []  # both ways: with and without the mask
+    assert without.check().diagnostics == [] and with_mask.check().diagnostics == []
+    assert [d.code for d in wrong.check().errors] == ["TM105"]
+    x, m = np.array([1.0, 2.0, 4.0], np.float32), np.array([True, False, True])
+    assert float(np.asarray(without(x))) == 7.0
+    assert float(np.asarray(with_mask(x, m))) == 5.0
+    assert float(np.asarray(masked_sum(x))) == 7.0 and float(np.asarray(masked_sum(x, m))) == 5.0
+
+
+def test_an_optional_input_must_default_to_none() -> None:
+    with pytest.raises(tm.StageDefinitionError) as info:
+
+        @tm.stage
+        def bad(x: Float[Array, "n"], mask: Bool[Array, "n"] | None = 3) -> Float[Array, ""]:  # type: ignore[assignment]
+            return x.sum()
+
+    assert info.value.code == "TM016"

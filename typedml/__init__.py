@@ -6,6 +6,7 @@ private: their contents may change without notice.
 
 import typing as _typing
 
+from ._annotations import Axis as Axis
 from ._annotations import Q as Q
 from ._annotations import Unit as Unit
 from ._check import CheckReport as CheckReport
@@ -61,6 +62,7 @@ from ._units import use_registry as use_registry
 __version__ = "0.1.0"
 
 __all__ = [
+    "Axis",
     "BodyError",
     "Bounded",
     "Budget",

@@ -15,7 +15,7 @@ from ._refine import Refinement
 from ._shapes import Item, item_vars
 from ._units import UnitExpr
 
-__all__ = ["ArrayType", "Q", "Unit"]
+__all__ = ["ArrayType", "Axis", "Q", "Unit"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +26,24 @@ class Unit:
 
     def __repr__(self) -> str:
         return f"Unit({self.text!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Axis:
+    """Metadata of a static parameter through which a call names the axis a stage works along.
+
+    ``axis: Annotated[str | int | None, tm.Axis("n")] = None`` says: the body is written for
+    the axis its signature calls ``n`` (where ``n`` is declared in each port); a call may name
+    another axis of the value, ``mean(temps, axis="b")``, by the name the calling pipeline gives
+    it (or by position). typedml moves that axis to where ``n`` is declared before the body
+    runs, and back in the outputs that declare ``n``; outputs without ``n`` have dropped it.
+    The check follows the move, so the output's shape has the named axis removed.
+    """
+
+    dim: str
+
+    def __repr__(self) -> str:
+        return f"Axis({self.dim!r})"
 
 
 if TYPE_CHECKING:

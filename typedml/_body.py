@@ -122,6 +122,10 @@ def check_stage(
 ) -> list[Diagnostic]:
     """The body check of one stage: errors first, then warnings."""
     diagnostics = list(_check(stage.fn, stage.spec, dict(static or {}), dict(pytrees or {})).diagnostics)
+    if any(p.optional for p in stage.spec.inputs):  # and called without its optional inputs
+        alone = dataclasses.replace(stage.spec, inputs=tuple(p for p in stage.spec.inputs if not p.optional))
+        more = _check(stage.fn, alone, dict(static or {}), dict(pytrees or {})).diagnostics
+        diagnostics += [d for d in more if d not in diagnostics]
     diagnostics.sort(key=lambda d: d.severity != "error")
     return diagnostics
 
@@ -153,6 +157,9 @@ def check_bodies(
             continue
         spec: Spec = data["spec"]
         static: dict[str, Any] = data["static"]
+        given = {edata["dst_port"] for _, _, edata in graph.in_edges(node, data=True)}
+        if any(p.optional and p.name not in given for p in spec.inputs):  # checked as called: without them
+            spec = dataclasses.replace(spec, inputs=tuple(p for p in spec.inputs if p.name in given or not p.optional))
         pytrees: dict[str, Any] = {}
         for u, _, edata in graph.in_edges(node, data=True):
             if edata["dst_type"] is None and (u, edata["src_port"]) in abstract:

@@ -18,7 +18,18 @@ from typing import TYPE_CHECKING, Any
 from ._annotations import ArrayType
 from ._errors import BodyError, Diagnostic, Location, Related, WiringError
 from ._graph import value_label
-from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, item_vars, namespaced
+from ._shapes import (
+    Conflict,
+    Dim,
+    Lin,
+    SeqItem,
+    SeqVar,
+    ShapeStore,
+    SizeConstraint,
+    declared_position,
+    item_vars,
+    namespaced,
+)
 from ._source import annotation_at, argument_at
 from ._spec import Port, Spec, static_sizes
 from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, is_affine, solve_unit_vars
@@ -185,6 +196,7 @@ class _Checker:
         for name, size in fixed.items():
             self.store.dims[name] = Lin.fixed(size)
             self.store.origin[name] = f"static parameter {name}={size}"
+        self.moved: dict[EdgeKey, list[SeqItem] | None] = {}  # edges whose value has a named axis moved into place
         self.declared: list[tuple[Lin, str, str]] = []  # every declared axis term: (term, port, node)
         self.carried: list[SizeConstraint] = []
         self.diagnostics: list[Diagnostic] = []
@@ -265,6 +277,8 @@ class _Checker:
             if (u, edata["src_port"]) not in self.units and (u, edata["src_port"]) not in self.dtypes:
                 continue  # upstream failed to produce a value
             usable.append(((u, v, key), edata))
+        if spec is not None and spec.axis_params:
+            self._axis_moves(data, spec, usable)
         # kinds, dtypes, shapes
         for ekey, edata in usable:
             self._kind_dtype_shape(ekey, edata, prefix)
@@ -281,8 +295,18 @@ class _Checker:
                 self.units[key] = None
                 self.dtypes[key] = None
                 continue
+            self.dtypes[key] = t.dtypes
+            if data.get("axis_failed"):
+                self.units[key] = self._output_unit(node, data, port, bindings)
+                continue  # the shape is unknown (the named axis was not found): reported already
             self.seqs[key] = namespaced(t.dims, prefix, self.fresh)[0]
             self._declare(self.seqs[key], f"{node}.{port.name}", node)
+            back = data.get("moves_out", {}).get(port.name)
+            if back is not None:  # the named axis goes back where the caller had it
+                seq = self.store.resolve_seq(self.seqs[key])
+                if not any(isinstance(i, SeqVar) for i in seq) and back[1] < len(seq):
+                    seq.insert(back[1], seq.pop(declared_position(t.dims, back[0], len(seq))))
+                    self.seqs[key] = seq
             self.dtypes[key] = t.dtypes
             if node in self.affine_misuse:
                 self.unknown.add(key)
@@ -310,6 +334,76 @@ class _Checker:
                 self.store.existential[key] = (
                     f"`{key}` is a fresh size each call of {spec.name} makes (no input determines it)"
                 )
+
+    def _axis_moves(self, data: dict[str, Any], spec: Spec, usable: list[tuple[EdgeKey, dict[str, Any]]]) -> None:
+        """An axis named at the call site (``mean(temps, axis="b")``) moves to where the stage
+        declares the dimension its ``tm.Axis`` parameter stands for; outputs that declare it
+        get it back in place. Recorded on the node (``moves``, ``moves_out``) for the run."""
+        static: dict[str, Any] = data.get("static") or {}
+        moves: dict[str, tuple[int, int]] = {}
+        origin: int | None = None
+        for param, dim in spec.axis_params.items():
+            named = static.get(param)
+            if named is None:
+                continue
+            for ekey, edata in usable:
+                dst: ArrayType | None = edata["dst_type"]
+                if dst is None or dim not in dst.shape_vars:
+                    continue
+                src = self.store.resolve_seq(self.seqs.get((ekey[0], edata["src_port"]), []))
+                idx = self._find_axis(ekey, edata, param, named, src)
+                if idx is None:
+                    self.moved[ekey] = None  # reported: no follow-on shape errors downstream
+                    data["axis_failed"] = True
+                    continue
+                target = declared_position(dst.dims, dim, len(src))
+                moved = list(src)
+                moved.insert(target, moved.pop(idx))
+                self.moved[ekey] = moved
+                moves[edata["dst_port"]] = (idx, target)
+                origin = idx if origin is None else origin
+            if origin is not None:
+                data["moves_out"] = {
+                    port.name: (dim, origin)
+                    for port in spec.outputs
+                    if port.type is not None and dim in port.type.shape_vars
+                }
+        data["moves"] = moves
+
+    def _find_axis(
+        self, ekey: EdgeKey, edata: dict[str, Any], param: str, named: Any, src: list[SeqItem]
+    ) -> int | None:
+        """The position in ``src`` of the axis a call names (a pipeline's axis name, or an index)."""
+        label = _origin(ekey[0], edata["src_port"])
+        call = f"{ekey[1]}({param}={named!r})"
+        has = self.store.render_seq(src)
+        if any(isinstance(i, SeqVar) for i in src):
+            problem = f"{call}: cannot tell where axis {named!r} is in {label}, whose axes are {has}"
+        elif isinstance(named, int) and not isinstance(named, bool):
+            if -len(src) <= named < len(src):
+                return named % len(src)
+            problem = f"{call}: {label} has {len(src)} axes {has}, no axis {named}"
+        elif isinstance(named, str):
+            want = self.store.resolve(Lin.var(named))
+            found = [i for i, t in enumerate(src) if isinstance(t, Lin) and self.store.resolve(t) == want]
+            if len(found) == 1:
+                return found[0]
+            problem = (
+                f"{call}: {label} has no axis {named!r}; its axes are {has}"
+                if not found
+                else f"{call}: {label} has several axes {named!r} {has}; name one by position"
+            )
+        else:
+            problem = f"{call}: an axis is named by a string (the pipeline's name for it) or an index"
+        self._report(
+            ekey,
+            edata,
+            "TM122",
+            problem,
+            (f"{ekey[1]} works along the axis its signature declares; the call names which axis of the value that is",),
+            hint='name an axis the value has, as the pipeline\'s signature names it (e.g. axis="b" for "b c")',
+        )
+        return None
 
     def _declare(self, seq: list[SeqItem], port: str, node: str) -> None:
         for item in seq:
@@ -494,7 +588,7 @@ class _Checker:
                     severity="warning",
                 )
         # shapes
-        src_seq = self.seqs.get(src_key)
+        src_seq = self.moved[ekey] if ekey in self.moved else self.seqs.get(src_key)
         if src_seq is None:
             return
         dst_seq, broadcast = namespaced(dst.dims, prefix, self.fresh)

@@ -40,6 +40,31 @@ def _identity(x: Any) -> Any:
     return x
 
 
+def _then_move(conv: Callable[[Any], Any], source: int, target: int) -> Callable[[Any], Any]:
+    import jax.numpy as jnp
+
+    return lambda x: jnp.moveaxis(conv(x), source, target)
+
+
+def _moving_back(spec: Spec, back: dict[str, tuple[str, int]]) -> Callable[[str, Any], Any] | None:
+    """Gives each output that declares a named axis that axis back where the caller had it."""
+    if not back:
+        return None
+    import jax.numpy as jnp
+
+    from ._shapes import declared_position
+
+    dims = {p.name: p.type.dims for p in spec.outputs if p.type is not None}
+
+    def place(name: str, value: Any) -> Any:
+        if name not in back:
+            return value
+        dim, origin = back[name]
+        return jnp.moveaxis(value, declared_position(dims[name], dim, value.ndim), origin)
+
+    return place
+
+
 def build_function(
     graph: nx.MultiDiGraph[str],
     spec: Spec,
@@ -64,16 +89,21 @@ def build_function(
             dict[str, Any],
             tuple[str, ...],
             bool,
+            Callable[[str, Any], Any] | None,
         ]
     ] = []
     outputs: list[tuple[tuple[str, str], Callable[[Any], Any]]] = []
 
     def edge_sources(node: str) -> list[tuple[str, tuple[str, str], Callable[[Any], Any]]]:
         found: list[tuple[str, tuple[str, str], Callable[[Any], Any]]] = []
+        moves: dict[str, tuple[int, int]] = graph.nodes[node].get("moves") or {}
         for u, v, key, data in graph.in_edges(node, keys=True, data=True):
             ekey: EdgeKey = (u, v, key)
-            conv = plan.conversions.get(ekey)
-            found.append((data["dst_port"], (u, data["src_port"]), _converter(conv, ekey in plan.int_edges)))
+            conv = _converter(plan.conversions.get(ekey), ekey in plan.int_edges)
+            move = moves.get(data["dst_port"])
+            if move is not None:  # the axis the call names, moved to where the stage declares it
+                conv = _then_move(conv, *move)
+            found.append((data["dst_port"], (u, data["src_port"]), conv))
         return found
 
     import networkx as nx  # imported on first use (see _graph)
@@ -91,6 +121,7 @@ def build_function(
                     dict(data["static"]),
                     tuple(p.name for p in node_spec.outputs),
                     node_spec.output_tuple is not None,
+                    _moving_back(node_spec, data.get("moves_out") or {}),
                 )
             )
     for port in spec.outputs:
@@ -100,16 +131,16 @@ def build_function(
 
     def pipeline_fn(*args: Any) -> tuple[Any, ...]:
         values: dict[tuple[str, str], Any] = dict(zip(input_keys, args, strict=False))
-        for node, fn, sources, static, out_names, several in steps:
+        for node, fn, sources, static, out_names, several, back in steps:
             kwargs = {port: conv(values[src]) for port, src, conv in sources}
             result = fn(**kwargs, **static)
             if observe is not None:
-                observe(node, kwargs, result)
-            if several:
-                for name, value in zip(out_names, result, strict=False):
-                    values[(node, name)] = value if constrain is None else constrain(node, name, value)
-            else:
-                values[(node, out_names[0])] = result if constrain is None else constrain(node, out_names[0], result)
+                observe(node, kwargs, result)  # as the body saw and returned them (declared layout)
+            outs = list(result) if several else [result]
+            for name, value in zip(out_names, outs, strict=False):
+                if back is not None:
+                    value = back(name, value)
+                values[(node, name)] = value if constrain is None else constrain(node, name, value)
         return tuple(conv(values[src]) for src, conv in outputs)
 
     pipeline_fn.__name__ = spec.name

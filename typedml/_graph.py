@@ -215,6 +215,8 @@ class Tracer:
         for name in spec.data_params:
             if name not in bound:
                 continue
+            if name in ports and ports[name].optional and bound[name] is None:
+                continue  # an optional port left absent: no edge, the body sees None
             leaves = spec.leaf_names(name)
             values = (
                 self._record_fields(spec, node, name, bound[name], location) if leaves != (name,) else [bound[name]]

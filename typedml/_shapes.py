@@ -258,6 +258,14 @@ def _term(node: ast.expr) -> Lin | None:
     return None
 
 
+def declared_position(dims: Sequence[Item], dim: str, rank: int) -> int:
+    """Where ``dim`` is declared among ``dims``, as a position in a shape of ``rank`` axes."""
+    i = next(k for k, item in enumerate(dims) if isinstance(item, Dim) and item.term == Lin.var(dim))
+    if any(isinstance(item, Variadic) for item in dims[:i]):
+        return rank - (len(dims) - i)
+    return i
+
+
 def item_vars(items: Sequence[Item]) -> set[str]:
     """Every shape-variable name used (variadic names included)."""
     names: set[str] = set()

@@ -42,6 +42,7 @@ class Port:
     name: str
     type: ArrayType | None
     annotation: Any
+    optional: bool = False  # ``x: Float[Array, "n"] | None = None``: a port that may be absent
 
     @property
     def is_array(self) -> bool:
@@ -56,6 +57,7 @@ class StaticParam:
     name: str
     annotation: Any
     default: Any = inspect.Parameter.empty
+    axis: str | None = None  # ``Annotated[str | int | None, tm.Axis("n")]``: names the axis ``n`` stands for
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,6 +190,11 @@ class Spec:
 
     def input(self, name: str) -> Port:
         return next(p for p in self.inputs if p.name == name)
+
+    @property
+    def axis_params(self) -> dict[str, str]:
+        """Static parameters that name, at the call site, the axis a declared dimension stands for."""
+        return {p.name: p.axis for p in self.static if p.axis is not None}
 
 
 def static_sizes(spec: Spec, static: Mapping[str, Any] | None = None) -> dict[str, int]:
@@ -384,6 +391,10 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
             )
             continue
         ann = hints[param.name]
+        axis = _axis_of(ann)
+        if axis is not None:
+            static.append(StaticParam(param.name, ann, param.default, axis.dim))
+            continue
         if _is_static(ann):
             static.append(StaticParam(param.name, ann, param.default))
             continue
@@ -393,7 +404,24 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
             records.append((param.name, record))
             inputs.extend(ports)
             continue
-        port = _parse_port(param.name, ann, kind, name, problem)
+        optional = _optional_of(ann)
+        port = _parse_port(param.name, ann if optional is None else optional, kind, name, problem)
+        if port is not None and optional is not None:
+            if kind == "pipeline" or port.type is None or param.default is not None:
+                problem(
+                    "TM016",
+                    f"optional input {param.name!r} of {kind} {name!r} "
+                    + (
+                        "must default to None"
+                        if kind == "stage" and port.type is not None
+                        else "is not supported: only array inputs of stages may be optional"
+                    ),
+                    param.name,
+                    hint=f'write {param.name}: Bool[Array, "n"] | None = None on a stage; a pipeline passes None or '
+                    "leaves the argument out",
+                )
+                continue
+            port = dataclasses.replace(port, optional=True)
         if port is not None:
             inputs.append(port)
     outputs: list[Port] = []
@@ -416,6 +444,7 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
                 outputs.append(port)
     if not problems:
         _check_unit_vars(kind, name, inputs, outputs, problem)
+        _check_axis_params(kind, name, inputs, outputs, static, problem)
     if problems:
         raise StageDefinitionError(problems)
     infos = _existential_infos(kind, name, fn, location, inputs, static, outputs)
@@ -610,6 +639,63 @@ def _existential_infos(
                 )
             )
     return tuple(found)
+
+
+def _axis_of(ann: Any) -> Any:
+    """The ``tm.Axis`` metadata of an ``Annotated[...]`` static parameter, else None."""
+    from ._annotations import Axis
+
+    if get_origin(ann) is not typing.Annotated:
+        return None
+    return next((m for m in get_args(ann)[1:] if isinstance(m, Axis)), None)
+
+
+def _optional_of(ann: Any) -> Any:
+    """``X`` for an annotation ``X | None`` (``Optional[X]``) whose ``X`` is no static type, else None."""
+    if get_origin(ann) not in (typing.Union, types.UnionType):
+        return None
+    args = [a for a in get_args(ann) if a is not type(None)]
+    if len(args) != 1 or len(get_args(ann)) != 2 or _is_static(args[0]):
+        return None
+    return args[0]
+
+
+def _check_axis_params(
+    kind: str,
+    owner: str,
+    inputs: list[Port],
+    outputs: list[Port],
+    static: list[StaticParam],
+    problem: Callable[..., None],
+) -> None:
+    """TM017: a ``tm.Axis("n")`` parameter must name one plain axis of some input, declared once
+    in every port that has it, outside any axis expression."""
+    from ._shapes import Dim, Lin, item_vars
+
+    for param in static:
+        if param.axis is None:
+            continue
+        dim = param.axis
+        plain = Dim(Lin.var(dim), dim)
+        holders = [p for p in inputs if p.type is not None and dim in item_vars(p.type.dims)]
+        why = None
+        if kind != "stage":
+            why = "only stages take an axis parameter"
+        elif not holders:
+            why = f"no input declares an axis {dim!r}"
+        for port in (*inputs, *outputs):
+            if why is not None or port.type is None or dim not in item_vars(port.type.dims):
+                continue
+            alone = [i for i in port.type.dims if isinstance(i, Dim) and i.term == plain.term]
+            if len(alone) != 1 or sum(dim in item_vars((i,)) for i in port.type.dims) != 1:
+                why = f"{port.name!r} declares {port.type.dim_str!r}: {dim!r} must be one whole axis, once"
+        if why is not None:
+            problem(
+                "TM017",
+                f"axis parameter {param.name!r} of {kind} {owner!r} declares tm.Axis({dim!r}), but {why}",
+                param.name,
+                hint=f'declare the axis the body works along once in each port, e.g. x: Float[Array, "{dim} *rest"]',
+            )
 
 
 def _is_static(ann: Any) -> bool:

@@ -51,6 +51,9 @@ class Stage(Generic[P, R]):
         tracer = current_tracer()
         if tracer is not None:
             return tracer.call(self, "stage", args, kwargs)
+        spec = self.spec
+        if spec.axis_params or any(p.optional for p in spec.inputs):
+            return self._call_direct(args, dict(kwargs))
         result: Any
         if kwargs and not self._static_names.isdisjoint(kwargs):
             static = {k: v for k, v in kwargs.items() if k in self._static_names}
@@ -61,6 +64,32 @@ class Stage(Generic[P, R]):
                 runner = self.as_pipeline()
             result = runner(*args, **kwargs)
         return result  # a quantity at run time; typed R, what the next stage of a pipeline body takes
+
+    def _call_direct(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A direct call of a stage with optional inputs or an axis parameter: absent optional
+        inputs run a stage-alone pipeline without them; an axis named by position is moved into
+        place on the data (and back in the outputs that keep it)."""
+        from ._axes import move_axis, named_positions
+
+        spec = self.spec
+        bound = dict(zip(spec.param_order, args, strict=False)) | kwargs
+        static = {k: v for k, v in bound.items() if k in spec.static_names}
+        absent = tuple(p.name for p in spec.inputs if p.optional and bound.get(p.name) is None)
+        inputs = {k: v for k, v in bound.items() if k not in static and k not in absent}
+        moves, back = named_positions(spec, static, inputs)
+        for name, (source, target) in moves.items():
+            inputs[name] = move_axis(inputs[name], source, target)
+        for param in spec.axis_params:
+            static.pop(param, None)
+        result: Any = self._runner(static, absent)(**inputs)
+        if not back:
+            return result
+        if spec.output_tuple is None:
+            source, target = back["return"]
+            return move_axis(result, source, target)
+        return type(result)(
+            *[move_axis(v, *back[p.name]) if p.name in back else v for p, v in zip(spec.outputs, result, strict=True)]
+        )
 
     def check(self, **static: Any) -> CheckReport:
         """Check this stage's body without data (``jax.eval_shape`` with symbolic sizes).
@@ -79,16 +108,21 @@ class Stage(Generic[P, R]):
 
     def as_pipeline(self, **static: Any) -> Pipeline[..., Any]:
         """This stage alone as a pipeline (static configuration fixed to ``static``)."""
+        return self._runner(static, ())
+
+    def _runner(self, static: dict[str, Any], _absent: tuple[str, ...]) -> Pipeline[..., Any]:
+        """The stage alone as a pipeline, the optional inputs named in ``_absent`` left out."""
         from ._pipeline import Pipeline
 
-        key = tuple(sorted((k, repr(v)) for k, v in static.items()))
+        key = tuple(sorted((k, repr(v)) for k, v in static.items())) + ((("", repr(_absent)),) if _absent else ())
         runner = self._runners.get(key)
         if runner is None:
             spec = self.spec
             run_spec = dataclasses.replace(
                 spec,
+                inputs=tuple(p for p in spec.inputs if p.name not in _absent),
                 static=(),
-                param_order=spec.data_params,
+                param_order=tuple(n for n in spec.data_params if n not in _absent),
                 defaults={},
                 sizes=tuple(sorted(static_sizes(spec, spec.defaults | static).items())),
                 infos=(),
