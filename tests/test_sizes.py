@@ -449,3 +449,45 @@ def test_an_optional_input_must_default_to_none() -> None:
             return x.sum()
 
     assert info.value.code == "TM016"
+
+
+# -- debug() checks a stage's inputs before its body runs -------------------------------------
+
+
+@tm.stage
+def total_like(x: Float[Array, "n"]) -> Float[Array, "#n"]:
+    return x.sum(keepdims=True)  # size 1: "#n" allows it (broadcastable to n)
+
+
+@tm.stage
+def pair_sum(a: Float[Array, "m"], b: Float[Array, "m"]) -> Float[Array, "m"]:
+    return a + b  # would broadcast silently a (1,) against b (5,)
+
+
+def test_debug_checks_a_stage_call_before_running_its_body() -> None:
+    @tm.pipeline
+    def p(x: Float[Array, "n"]) -> Float[Array, "n"]:
+        return pair_sum(total_like(x), x)
+
+    assert p.check().ok
+    with pytest.raises(tm.BodyError) as info:
+        p.debug(np.ones(5, np.float32))
+    err = info.value.diagnostic
+    assert err.code == "TM306" and err.stage == "pair_sum"
+    assert "was given inputs that do not match its signature" in err.message
+    assert "`m` is 1 from 'a' but 5 from 'b'" in err.notes
+    assert "checked before its body ran: the mismatch comes from upstream" in err.notes
+
+
+def test_an_anonymous_output_axis_is_a_fresh_size() -> None:
+    @tm.stage
+    def head3(x: Float[Array, "n"]) -> Float[Array, "_"]:
+        return x[:3]
+
+    @tm.pipeline
+    def p(x: Float[Array, "n"]) -> Float[Array, "n"]:
+        return pair_sum(head3(x), x)
+
+    errors = p.check().errors
+    assert errors and errors[0].code == "TM105", str(p.check())
+    assert "axis 0 of head3 is `_`: a size each call of head3 makes, equal to no other" in errors[0].notes

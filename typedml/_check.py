@@ -19,6 +19,7 @@ from ._annotations import ArrayType
 from ._errors import BodyError, Diagnostic, Location, Related, WiringError
 from ._graph import value_label
 from ._shapes import (
+    Anon,
     Conflict,
     Dim,
     Lin,
@@ -196,7 +197,10 @@ class _Checker:
         for name, size in fixed.items():
             self.store.dims[name] = Lin.fixed(size)
             self.store.origin[name] = f"static parameter {name}={size}"
-        self.moved: dict[EdgeKey, list[SeqItem] | None] = {}  # edges whose value has a named axis moved into place
+        self.moved: dict[EdgeKey, list[SeqItem] | None] = {}
+        self.roots: list[
+            tuple[Diagnostic, EdgeKey, tuple[str, ...]]
+        ] = []  # size conflicts, for grouping  # edges whose value has a named axis moved into place
         self.declared: list[tuple[Lin, str, str]] = []  # every declared axis term: (term, port, node)
         self.carried: list[SizeConstraint] = []
         self.diagnostics: list[Diagnostic] = []
@@ -236,6 +240,7 @@ class _Checker:
         if report_unused:
             self._unused()
         self._constraints()
+        self._group()
         for u, v, key, data in self.graph.edges(keys=True, data=True):
             seq = self.seqs.get((u, data["src_port"]))
             if seq is not None:
@@ -300,6 +305,8 @@ class _Checker:
                 self.units[key] = self._output_unit(node, data, port, bindings)
                 continue  # the shape is unknown (the named axis was not found): reported already
             self.seqs[key] = namespaced(t.dims, prefix, self.fresh)[0]
+            if prefix:
+                self._anonymous_outputs(node, port, self.seqs[key])
             self._declare(self.seqs[key], f"{node}.{port.name}", node)
             back = data.get("moves_out", {}).get(port.name)
             if back is not None:  # the named axis goes back where the caller had it
@@ -404,6 +411,91 @@ class _Checker:
             hint='name an axis the value has, as the pipeline\'s signature names it (e.g. axis="b" for "b c")',
         )
         return None
+
+    def _group(self) -> None:
+        """One root cause, one diagnostic: conflicts between the same independent sizes (a
+        mistaken declaration shows on every edge its size reaches) become the first one, located
+        at the declaration that caused it, with each edge it affects as a related entry."""
+        groups: dict[tuple[str, frozenset[str]], list[tuple[Diagnostic, EdgeKey]]] = {}
+        for diag, ekey, keys in self.roots:
+            rigid = frozenset(k for k in keys if k in self.store.rigid)
+            if len(rigid) < 2:
+                continue
+            groups.setdefault((diag.code, rigid), []).append((diag, ekey))
+        for (_, sizes), members in groups.items():
+            if len(members) < 2:
+                continue
+            first, _ = members[0]
+            declared = self._declaration_of(sizes)
+            affected = tuple(
+                Related(
+                    f"also on edge {self._where(ekey, self._edge(ekey))}: {d.message.split(': ', 1)[-1]}", d.location
+                )
+                for d, ekey in members[1:]
+            )
+            notes = (
+                *first.notes,
+                f"one root cause: {' and '.join(sorted(self.store.name(s) for s in sizes))} are independent sizes, "
+                f"and {len(members)} edges "
+                "need them equal (the others are listed as related)",
+                *((f"first used at {first.location}",) if declared is not None and first.location is not None else ()),
+            )
+            grouped = dataclasses.replace(
+                first,
+                location=declared[1] if declared is not None else first.location,
+                notes=notes,
+                related=(*((Related(declared[0], declared[1]),) if declared is not None else ()), *affected),
+            )
+            dropped = {id(d) for d, _ in members}
+            self.diagnostics[:] = [
+                grouped if d is first else d for d in self.diagnostics if d is first or id(d) not in dropped
+            ]
+            for _, ekey in members:
+                edata = self._edge(ekey)
+                edata["diagnostics"] = [grouped if id(d) in dropped else d for d in edata.get("diagnostics", [])]
+
+    def _edge(self, ekey: EdgeKey) -> dict[str, Any]:
+        data: dict[str, Any] = self.graph.edges[ekey]
+        return data
+
+    def _declaration_of(self, sizes: frozenset[str]) -> tuple[str, Location] | None:
+        """The pipeline input whose declaration most likely caused a conflict between ``sizes``:
+        the one declaring the size that fewest inputs use."""
+        for key in sorted(sizes):
+            if key in self.store.existential:  # made up by a stage: its return annotation
+                node = key.split(".")[0]
+                data = self.graph.nodes[node] if node in self.graph else {}
+                spec: Spec | None = data.get("spec")
+                where = annotation_at(spec.location, "return") if spec is not None else None
+                if where is not None:
+                    return (f"{spec.name if spec else node} makes up `{self.store.name(key)}` here", where)
+        uses: dict[str, list[str]] = {}
+        for port in self.spec.inputs:
+            for var in sorted(port.type.shape_vars if port.type is not None else ()):
+                if var in sizes:
+                    uses.setdefault(var, []).append(port.name)
+        if not uses:
+            return None
+        var = min(uses, key=lambda v: (len(uses[v]), -max(self.spec.input_names.index(p) for p in uses[v])))
+        name = uses[var][-1]
+        where = annotation_at(self.spec.location, name)
+        if where is None:
+            return None
+        return (f"pipeline input {name!r} declares `{var}` here: is that the mistaken size?", where)
+
+    def _anonymous_outputs(self, node: str, port: Port, seq: list[SeqItem]) -> None:
+        """An anonymous output axis (``-> "_"``) is a size no input determines: fresh per call."""
+        assert port.type is not None
+        for i, item in enumerate(port.type.dims):
+            if isinstance(item, Anon) and i < len(seq) and seq[i] is None:
+                key = f"{node}.{port.name}.{i}"
+                self.store.rigid.add(key)
+                self.store.display[key] = f"{value_label(node, port.name)}[{i}]"
+                self.store.existential[key] = (
+                    f"axis {i} of {value_label(node, port.name)} is `_`: a size each call of {node} makes, "
+                    "equal to no other"
+                )
+                seq[i] = Lin.var(key)
 
     def _declare(self, seq: list[SeqItem], port: str, node: str) -> None:
         for item in seq:
@@ -686,6 +778,7 @@ class _Checker:
             self._report(
                 ekey, edata, "TM105", f"shape mismatch{label} on edge {where}: {came}", tuple(notes), hint=hint
             )
+            self.roots.append((self.diagnostics[-1], ekey, c.keys))
         elif c.keys:
             self._report(
                 ekey,

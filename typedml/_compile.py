@@ -72,6 +72,7 @@ def build_function(
     node_impl: Callable[[str, dict[str, Any]], Callable[..., Any]],
     observe: Callable[[str, dict[str, Any], Any], None] | None = None,
     constrain: Callable[[str, str, Any], Any] | None = None,
+    before: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> Callable[..., tuple[Any, ...]]:
     """The pipeline as ``f(*inputs) -> tuple(outputs)``, inputs in ``spec.inputs`` order.
 
@@ -133,6 +134,8 @@ def build_function(
         values: dict[tuple[str, str], Any] = dict(zip(input_keys, args, strict=False))
         for node, fn, sources, static, out_names, several, back in steps:
             kwargs = {port: conv(values[src]) for port, src, conv in sources}
+            if before is not None:
+                before(node, kwargs)  # a debug run checks what a stage is given before it runs
             result = fn(**kwargs, **static)
             if observe is not None:
                 observe(node, kwargs, result)  # as the body saw and returned them (declared layout)

@@ -127,9 +127,14 @@ class CheckedPlan:
                 )
             )
 
-    def function(self, observe: Observe | None = None, constrain: Constrain | None = None) -> Callable[..., Any]:
+    def function(
+        self,
+        observe: Observe | None = None,
+        constrain: Constrain | None = None,
+        before: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> Callable[..., Any]:
         """The plan as a pure function over magnitudes (see :func:`typedml._compile.build_function`)."""
-        return build_function(self.graph, self.spec, self.resolved, self.node_impl, observe, constrain)
+        return build_function(self.graph, self.spec, self.resolved, self.node_impl, observe, constrain, before)
 
     @property
     def impl(self) -> Callable[..., tuple[Any, ...]]:

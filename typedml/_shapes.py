@@ -21,6 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 __all__ = ["Anon", "Atom", "Dim", "Lin", "ShapeStore", "Variadic", "parse_dims"]
 
 
+def atom_key(atom: Atom) -> str:
+    """The store key under which an atom (``k*m``) equated to a size is kept."""
+    return f"<{atom.render(str)}>"
+
+
 def _key_text(key: str | Atom) -> str:
     return key if isinstance(key, str) else key.render(str)
 
@@ -128,6 +133,8 @@ class Lin:
             else:
                 left, right = v.left.substitute(lookup), v.right.substitute(lookup)
                 bound = Atom(v.op, left, right).simplify()
+                if len(bound.terms) == 1 and not bound.const and isinstance(bound.terms[0][0], Atom):
+                    bound = lookup(atom_key(bound.terms[0][0])) or bound  # an atom equated to a size
                 if bound == Lin(((v, 1),), 0):
                     bound = None
             if bound is None:
@@ -463,6 +470,10 @@ class ShapeStore:
             if text in self.assumed or negated in self.assumed:
                 return None
             self.assumed.add(text)
+            atoms = [(k, c) for k, c in diff.terms if isinstance(k, Atom) and c in (1, -1)]
+            if len(atoms) == 1 and not set(atoms[0][0].vars()) <= self.rigid:
+                atom, coef = atoms[0]  # remembered as equal, so later edges are checked against it
+                self.dims[atom_key(atom)] = (diff - Lin(((atom, coef),), 0)).scale(-coef)
             return Conflict("unverifiable", self.render(e), self.render(f), var, other, keys=keys)
         # only rigid sizes (the pipeline's, or made up by a call): the signatures call them independent
         kind = "fixed" if e.is_const or f.is_const else "variable"

@@ -5,6 +5,7 @@ a category of their own in Islam et al. (FSE 2019), Humbatova et al. (ICSE 2020)
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from corpus import case, f32, q, rng, ureg
 from jaxtyping import Array, Float
 
@@ -383,3 +384,43 @@ class A09:
 
         x, m = A09.data()
         return lambda: normalise(x.transpose(0, 3, 1, 2) if fixed else x, m)
+
+
+@case(
+    "A10",
+    "axes",
+    "standard error per feature divided by the square root of the feature count, not the sample count",
+    cite=("humbatova2020",),
+    expect="build",
+)
+class A10:
+    def data():
+        return f32(rng(20).normal(10, 2, (40, 3)))
+
+    def typedml(fixed):
+        @tm.stage
+        def standard_error(std: Q[Float[Array, "f"], "'u"], count: Float[Array, "f"]) -> Q[Float[Array, "f"], "'u"]:
+            return std / jnp.sqrt(count)
+
+        @tm.pipeline
+        def sem(x: Q[Float[Array, "n f"], "V"]) -> Q[Float[Array, "f"], "V"]:
+            return standard_error(tm.stdlib.std(x, axis="n"), tm.stdlib.count(x, axis="n" if fixed else "f"))
+
+        return sem, (q(A10.data(), "V"),)
+
+    def jax(fixed, check):
+        @check
+        def standard_error(std: Float[Array, " f"], count: Float[Array, " f"]) -> Float[Array, " f"]:
+            return std / jnp.sqrt(count)
+
+        x = A10.data()
+        return lambda: standard_error(
+            jnp.std(x, axis=0), jnp.sum(~jnp.isnan(x), axis=0 if fixed else 1).astype(jnp.float32)
+        )
+
+    def pint(fixed):
+        def standard_error(std, count):
+            return std / np.sqrt(count)
+
+        x = q(A10.data(), "V")
+        return lambda: standard_error(np.std(x, axis=0), np.sum(~np.isnan(x.magnitude), axis=0 if fixed else 1))

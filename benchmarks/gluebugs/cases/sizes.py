@@ -317,3 +317,131 @@ class S07:
 
         e, c = S07.data()
         return lambda: mean_size(q((e[1:] + e[:-1]) / 2 if fixed else e, "mm"), c)
+
+
+@case(
+    "S08",
+    "sizes",
+    "per-bin counts (a fixed number of bins) divided by the raw ids instead of another count",
+    cite=("zhang2018", "wu2021"),
+    expect="build",
+)
+class S08:
+    def data():
+        r = rng(28)
+        return jnp.asarray(r.integers(0, 5, 8), jnp.int32), jnp.asarray(r.integers(0, 5, 6), jnp.int32)
+
+    def typedml(fixed):
+        @tm.stage
+        def counts(ids: Int[Array, "e"], bins: int = 5) -> Int[Array, "bins"]:
+            return jnp.zeros(bins, jnp.int32).at[ids].add(1)
+
+        @tm.stage
+        def ratio_of_sums(a: Int[Array, "u"], b: Int[Array, "u"]) -> Float[Array, ""]:
+            return a.sum() / b.sum()
+
+        @tm.pipeline
+        def ratio(ids: Int[Array, "e"], other: Int[Array, "f"]) -> Float[Array, ""]:
+            return ratio_of_sums(counts(ids), counts(other) if fixed else ids)
+
+        return ratio, S08.data()
+
+    def jax(fixed, check):
+        @check
+        def counts(ids: Int[Array, " e"]) -> Int[Array, " u"]:
+            return jnp.zeros(5, jnp.int32).at[ids].add(1)
+
+        @check
+        def ratio_of_sums(a: Int[Array, " u"], b: Int[Array, " u"]) -> Float[Array, ""]:
+            return a.sum() / b.sum()
+
+        ids, other = S08.data()
+        return lambda: ratio_of_sums(counts(ids), counts(other) if fixed else ids)
+
+    def pint(fixed):
+        def counts(ids):
+            return np.bincount(np.asarray(ids), minlength=5)
+
+        ids, other = S08.data()
+        return lambda: counts(ids).sum() / (counts(other) if fixed else np.asarray(ids)).sum()
+
+
+@case(
+    "S09",
+    "sizes",
+    "first differences (one sample shorter, so odd) decimated by two",
+    cite=("zhang2018",),
+    expect="build",
+)
+class S09:
+    def data():
+        return f32(np.cumsum(rng(29).normal(0, 1, 64)))
+
+    def typedml(fixed):
+        @tm.stage
+        def diff(x: Q[Float[Array, "n"], "m"]) -> Q[Float[Array, "n"] if fixed else Float[Array, "n-1"], "m"]:
+            return jnp.diff(x, prepend=x[:1]) if fixed else jnp.diff(x)
+
+        @tm.stage
+        def decimate(x: Q[Float[Array, "2*k"], "m"]) -> Q[Float[Array, "k"], "m"]:
+            return x.reshape(-1, 2).sum(axis=1)
+
+        @tm.pipeline
+        def steps(x: Q[Float[Array, "2*m"], "m"]) -> Q[Float[Array, "m"], "m"]:
+            return decimate(diff(x))
+
+        return steps, (q(S09.data(), "m"),)
+
+    def jax(fixed, check):
+        @check
+        def decimate(x: Float[Array, " n"]) -> Float[Array, " n//2"]:
+            return x[: x.shape[0] // 2 * 2].reshape(-1, 2).sum(axis=1)  # what runs when the shape is not declared
+
+        x = S09.data()
+        return lambda: jax.jit(decimate)(jnp.diff(x, prepend=x[:1]) if fixed else jnp.diff(x))
+
+    def pint(fixed):
+        def decimate(x):
+            return x[: x.shape[0] // 2 * 2].reshape(-1, 2).sum(axis=1)
+
+        x = S09.data()
+        return lambda: decimate(q(np.diff(x, prepend=x[:1]) if fixed else np.diff(x), "m"))
+
+
+@case(
+    "S10",
+    "sizes",
+    "a 16-sample moving sum over a 10-sample recording (valid convolution swaps its operands)",
+    cite=("zhang2018", "wu2021"),
+    expect="run",
+)
+class S10:
+    def data(fixed):
+        return f32(rng(30).normal(0, 1, 20 if fixed else 10))
+
+    def typedml(fixed):
+        @tm.stage
+        def moving_sum16(x: Float[Array, "t"]) -> Float[Array, "t-15"]:
+            c = jnp.concatenate([jnp.zeros(1, x.dtype), jnp.cumsum(x)])
+            return c[16:] - c[:-16]
+
+        @tm.pipeline
+        def smooth(x: Float[Array, "n"]) -> Float[Array, "n-15"]:
+            return moving_sum16(x)
+
+        return smooth, (S10.data(fixed),)
+
+    def jax(fixed, check):
+        @check
+        def moving_sum16(x: Float[Array, " t"]) -> Float[Array, " t-15"]:
+            return jnp.convolve(x, jnp.ones(16, x.dtype), mode="valid")
+
+        x = S10.data(fixed)
+        return lambda: jax.jit(moving_sum16)(x)
+
+    def pint(fixed):
+        def moving_sum16(x):
+            return np.convolve(x, np.ones(16), mode="valid")
+
+        x = S10.data(fixed)
+        return lambda: moving_sum16(x)
