@@ -38,10 +38,15 @@ def analyse(request: dict[str, Any]) -> dict[str, Any]:
         lines = text.splitlines()
         for pipeline in report.pipelines.values():
             values.extend(_Body(pipeline, tree, lines, report.path).values())
+    # a value used many times has one hover text: sent once, values refer to it by index
+    hovers: dict[str, int] = {}
+    for value in values:
+        value["hover"] = hovers.setdefault(value["hover"], len(hovers))
     return {
         "path": report.path,
         "diagnostics": [d.to_dict() for d in report.diagnostics],
         "values": values,
+        "hovers": list(hovers),
         "pipelines": sorted(report.pipelines),
         "stages": sorted(report.stages),
         "seconds": time.perf_counter() - start,
@@ -83,6 +88,7 @@ class _Body:
             ),
             None,
         )
+        self.described: dict[tuple[str, str], dict[str, str]] = {}
         # the graph's call sites, by (line, character) of the call expression
         self.calls: dict[tuple[int, int], str] = {}
         for node, data in self.graph.nodes(data=True):
@@ -219,6 +225,12 @@ class _Body:
         }
 
     def _describe(self, node: str, port: str) -> dict[str, str]:
+        known = self.described.get((node, port))
+        if known is None:  # a value used many times is described once
+            known = self.described[(node, port)] = self._description(node, port)
+        return known
+
+    def _description(self, node: str, port: str) -> dict[str, str]:
         graph = self.graph
         data = graph.nodes[node]
         declared: Any = data["port"].type if data["kind"] == "input" else None

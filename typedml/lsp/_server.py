@@ -50,6 +50,7 @@ class _State:
     lines: list[str] = field(default_factory=list[str])
     diagnostics: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     values: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    hovers: list[str] = field(default_factory=list[str])  # hover texts, by the index values give
 
 
 class TypedMLServer(LanguageServer):
@@ -126,7 +127,7 @@ def _failure(path: str, code: str, message: str, hint: str) -> dict[str, Any]:
         "fixes": [],
         "url": f"https://typedml.readthedocs.io/en/latest/errors/#{code.lower()}",
     }
-    return {"path": path, "diagnostics": [diagnostic], "values": []}
+    return {"path": path, "diagnostics": [diagnostic], "values": [], "hovers": []}
 
 
 def _path(uri: str) -> str:
@@ -235,6 +236,7 @@ def build(options: Options) -> TypedMLServer:
         state.version, state.lines = version, lines
         state.diagnostics = answer["diagnostics"]
         state.values = answer["values"]
+        state.hovers = answer.get("hovers", [])
         codec = doc.position_codec
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
@@ -286,7 +288,9 @@ def build(options: Options) -> TypedMLServer:
             line, start, end_line, end = value["range"]
             if (line, start) <= (at.line, at.character) < (end_line, end) or (at.line, at.character) == (line, end):
                 return types.Hover(
-                    contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value["hover"]),
+                    contents=types.MarkupContent(
+                        kind=types.MarkupKind.Markdown, value=state.hovers[int(value["hover"])]
+                    ),
                     range=types.Range(
                         start=_position(state.lines, codec, line, start),
                         end=_position(state.lines, codec, end_line, end),
@@ -312,7 +316,9 @@ def build(options: Options) -> TypedMLServer:
                     position=_position(state.lines, codec, end_line, end),
                     label=f": {value['hint']}",
                     kind=types.InlayHintKind.Type,
-                    tooltip=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value["hover"]),
+                    tooltip=types.MarkupContent(
+                        kind=types.MarkupKind.Markdown, value=state.hovers[int(value["hover"])]
+                    ),
                 )
             )
         return hints
