@@ -178,7 +178,8 @@ def check_bodies(
 
 def _key(fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> tuple[Any, ...]:
     rest = (_static_key(static), _types_key(spec), _pytrees_key(pytrees), _x64())
-    if not pytrees and spec.output_tuple is None and all(p.type is not None for p in spec.outputs):
+    plain = spec.output_tuple is None and spec.output_record is None and not spec.records  # no user class
+    if not pytrees and plain and all(p.type is not None for p in spec.outputs):
         # by content: the same body imported again (an editor's next check) is not evaluated
         # again; its fingerprint covers the code, its file and every global it reads
         content = fingerprint(fn)
