@@ -218,3 +218,18 @@ def sensor(raw: Q[Float[Array, "b c"], "V"], gain: Q[Float[Array, "c"], "K/mV"])
         del report
     gc.collect()
     assert [r() for r in refs] == [None, None, None]
+
+
+def test_the_wheel_lists_every_package_of_typedml():
+    # packages are listed by hand in pyproject.toml (typedml/stdlib is a symbolic link):
+    # a subpackage missing there is missing from `pip install .`
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(Path(folder).relative_to(root).parts)
+        for folder, _, files in os.walk(root / "typedml", followlinks=True)  # typedml/stdlib is a link
+        if "__init__.py" in files
+    }
+    assert listed == found
