@@ -66,6 +66,7 @@ def test_bench_fused_quick_run(tmp_path: Path, capsys) -> None:
         for form in size["forms"].values():
             assert form["median_us"] > 0 and form["baseline_median_us"] > 0 and len(form["samples_us"]) == 1
         assert set(size["extra_input_us"]) == {"positional", "keywords", "tm.Quantity"}
+    assert set(result["boundary"]["overhead_us"]) == set(bench.FORMS)  # typedml's own cost, stubbed out
     assert result["imports"] is None  # --quick spawns no fresh processes
     printed = capsys.readouterr().out
     assert "(a)/(b)" in printed and "call forms" in printed
