@@ -20,7 +20,8 @@ PACKAGE = Path(typedml.__file__).parent
 
 def _modules() -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for path in sorted(PACKAGE.glob("*.py")) + sorted((PACKAGE / "stdlib").glob("*.py")):
+    packages = [PACKAGE, *(d for d in sorted(PACKAGE.iterdir()) if (d / "__init__.py").exists())]  # stdlib, lsp...
+    for path in (p for package in packages for p in sorted(package.glob("*.py"))):
         parts = ["typedml", *path.relative_to(PACKAGE).with_suffix("").parts]
         if parts[-1] == "__init__":
             parts.pop()
@@ -73,7 +74,9 @@ def import_graph() -> nx.DiGraph[str]:
 
 def test_the_reader_sees_every_module_and_known_edges():
     graph = import_graph()
-    assert {"typedml._pipeline", "typedml._plan", "typedml._call", "typedml.stdlib._summaries"} <= set(graph)
+    assert {"typedml._pipeline", "typedml._plan", "typedml._call", "typedml.stdlib._summaries", "typedml.lsp"} <= set(
+        graph
+    )
     assert graph.has_edge("typedml._pipeline", "typedml._plan")  # a module-level import
     assert graph.has_edge("typedml._pipeline", "typedml._debug")  # one inside a method
     assert not graph.has_edge("typedml._show", "typedml._plan")  # under TYPE_CHECKING only
@@ -81,10 +84,11 @@ def test_the_reader_sees_every_module_and_known_edges():
 
 def test_no_import_cycles():
     graph = import_graph()
-    # The standard library is a client of the public facade (which loads it on first use):
-    # only the standard library may import the facade.
+    # The subpackages (the standard library, the language server) are clients of the public
+    # facade, which loads them on demand; no module of the core may import the facade.
     facade_users = {u for u, v in graph.edges if v == "typedml"}
-    assert {u for u in facade_users if not u.startswith("typedml.stdlib")} == set()
+    clients = {u for u in facade_users if u.split(".")[1] in ("stdlib", "lsp")}
+    assert facade_users - clients == set()
     core = graph.copy()
     core.remove_edges_from([(u, "typedml") for u in facade_users])
     cycles = list(nx.simple_cycles(core))

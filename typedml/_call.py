@@ -17,6 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._arguments import Arguments, converters
+from ._errors import TypedMLError
+from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._plan import CheckedPlan
 from ._runtime import QUANTITY_TYPE, Boundary, Executable, check_inputs, split_value
 
@@ -26,61 +28,83 @@ __all__ = ["Caller"]
 class Caller:
     """Runs a plan on data, with an executable per input units: the hot path of every call.
 
-    The fast path is :meth:`__call__` alone: bind the arguments (positional, keywords, or
-    both, when they name every input once), read each input's units, find the executable made
-    for those units (the last one used first), run it. Anything else, a first call with new
-    units or a call that binds badly, goes to :meth:`_slow`, which checks everything and
-    reports. The fast path checks nothing itself, by design: every check the slow path made
-    is either about the units (the cache key, so other units miss the cache and are checked)
-    or about shapes and dtypes (``jax.jit`` retraces on those, and its trace checks them).
+    The fast path is :meth:`call` alone (``Pipeline.__call__`` resolves to it, with no frame
+    of its own): bind the arguments (positional, keywords, or both, when they name every input
+    once), read each input's units, find the executable made for those units (the last one
+    used first), run it. Anything else, a first call with new units or a call that binds
+    badly, goes to :meth:`_slow`, which checks everything and reports. The fast path checks
+    nothing itself, by design: every check the slow path made is either about the units (the
+    cache key, so other units miss the cache and are checked) or about shapes and dtypes
+    (``jax.jit`` retraces on those, and its trace checks them).
     """
 
-    def __init__(self, arguments: Arguments, ready: Callable[[], CheckedPlan]) -> None:
+    def __init__(self, arguments: Arguments, ready: Callable[[], CheckedPlan], owner: Any) -> None:
         self.arguments = arguments
         self.ready = ready  # the checked plan, built on first use, or the error it holds
+        self.owner = owner  # the pipeline: what a call inside another body records; what configure() is on
         self.executables: dict[tuple[Any, ...], Executable] = {}
-        # The units of the last call and their executable, in one tuple: replaced atomically,
-        # so concurrent calls never pair one call's units with another's executable.
+        # The units of the last call and what ran them, each in one tuple, replaced in one
+        # assignment: concurrent calls never pair one call's units with another's executable.
         self._last: tuple[list[Any] | None, Executable | None] = (None, None)
+        self._last1: tuple[Any, Callable[..., Any], Callable[[Any], Any]] = (_NOTHING, _identity, _identity)
         self._count = arguments.count
         self._names = arguments.names
+        self._static = arguments.static_names
         self._plain = arguments.array_ports is None  # every input an array port
         self._flat = arguments.flat  # every argument one input (no record)
+        self._one = self._count == 1 and self._plain and self._flat
 
-    def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not self._flat:  # a record argument stands for several inputs: bound and taken apart there
-            return self._slow(args, kwargs)
-        if kwargs:
-            if not args and len(kwargs) == self._count:
-                try:
-                    args = tuple(map(kwargs.__getitem__, self._names))
-                except KeyError:  # an unknown name: the slow path says which
-                    return self._slow(args, kwargs)
-            else:
-                bound = self._mixed(args, kwargs)
-                if bound is None:
-                    return self._slow(args, kwargs)
-                args = bound
-        elif len(args) != self._count:
-            return self._slow(args, kwargs)
-        units: list[Any] = []
-        mags: list[Any] = []
-        for v in args:  # one pass: the cache key (units) and what the executable takes
-            if isinstance(v, QUANTITY_TYPE):
-                units.append(v._units)
-                mags.append(v._magnitude)
-            else:
-                units.append(None)
-                mags.append(v if hasattr(v, "shape") else np.asarray(v))
-        last_units, exe = self._last
-        if units != last_units or exe is None:
-            exe = self.executables.get(tuple(units))
-            if exe is None:
-                return self._slow(args, {})
-            self._last = (units, exe)
-        if not self._plain:  # pytree ports take their value as it is
-            mags = self.arguments.magnitudes(args)
-        return exe.wrap(exe.fn(*mags))
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            tracer = _current_tracer.get()
+            if tracer is not None:  # called inside another pipeline's body: a node, not a run
+                return tracer.call(self.owner, "pipeline", args, kwargs)
+            if kwargs and self._static and not self._static.isdisjoint(kwargs):
+                static = {k: kwargs.pop(k) for k in list(kwargs) if k in self._static}
+                return self.owner.configure(**static)(*args, **kwargs)
+            if not self._flat:  # a record argument stands for several inputs: bound and taken apart there
+                return self._slow(args, kwargs)
+            if kwargs:
+                if not args and len(kwargs) == self._count:
+                    try:
+                        args = tuple(map(kwargs.__getitem__, self._names))
+                    except KeyError:  # an unknown name: the slow path says which
+                        return self._slow(args, kwargs)
+                else:
+                    bound = self._mixed(args, kwargs)
+                    if bound is None:
+                        return self._slow(args, kwargs)
+                    args = bound
+            elif len(args) != self._count:
+                return self._slow(args, kwargs)
+            if self._one:  # one input: compare its units by identity, build nothing
+                value = args[0]
+                if isinstance(value, QUANTITY_TYPE):
+                    units, fn, wrap = self._last1
+                    if value._units is units:
+                        return wrap(fn(value._magnitude))
+            units_list: list[Any] = []
+            mags: list[Any] = []
+            for v in args:  # one pass: the cache key (units) and what the executable takes
+                if isinstance(v, QUANTITY_TYPE):
+                    units_list.append(v._units)
+                    mags.append(v._magnitude)
+                else:
+                    units_list.append(None)
+                    mags.append(v if hasattr(v, "shape") else np.asarray(v))
+            last_units, exe = self._last
+            if units_list != last_units or exe is None:
+                exe = self.executables.get(tuple(units_list))
+                if exe is None:
+                    return self._slow(args, {})
+                self._last = (units_list, exe)
+            if self._one and units_list[0] is not None:
+                self._last1 = (units_list[0], exe.fn, exe.wrap)
+            if not self._plain:  # pytree ports take their value as it is
+                mags = self.arguments.magnitudes(args)
+            return exe.wrap(exe.fn(*mags))
+        except TypedMLError as err:
+            raise err.with_traceback(None) from None  # the user's call is the place to see
 
     def _mixed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
         """Positions then names, binding every input once; None when they do not (the slow path says why)."""
@@ -95,7 +119,12 @@ class Caller:
     def forget(self) -> None:
         """Compiled executables hold units of the previous registry: drop them."""
         self.executables.clear()
+        self.forget_last()
+
+    def forget_last(self) -> None:
+        """Look the next call's executable up in :attr:`executables` (after they were replaced)."""
         self._last = (None, None)
+        self._last1 = (_NOTHING, _identity, _identity)
 
     def _slow(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         values = self.arguments.bind(args, kwargs)  # every binding problem, reported
@@ -159,3 +188,10 @@ def _prepare_contracted(plan: CheckedPlan, values: list[Any], boundary: Boundary
     jitted = cast("Callable[..., tuple[Any, Any]]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
     run = guarded(jitted, spec, graph, inputs, order, boundary.conversions)
     return Executable(run, plan.wrapper())
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+_NOTHING = object()

@@ -11,6 +11,7 @@ compiled call (``typedml._call``), ``debug``/``record`` (``_debug``), ``checked`
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, cast, overload
 
@@ -18,7 +19,6 @@ from ._arguments import Arguments
 from ._call import Caller
 from ._check import CheckReport
 from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, user_location
-from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._plan import Planner
 from ._spec import Spec, not_a_function, parse_spec, with_static_sizes
 from ._units import watch_registry
@@ -70,7 +70,8 @@ class Pipeline(Generic[P, R]):
         functools.update_wrapper(self, fn)
         self._planner = Planner(fn, self.spec, self.static)
         self._arguments = Arguments(self.spec)
-        self._caller = Caller(self._arguments, self._planner.ready)
+        self._caller = Caller(self._arguments, self._planner.ready, self)
+        self._fast = self._caller.call
         self._checked: CheckedRunner | None = None
         self._variants: dict[tuple[Any, ...], Pipeline[P, R]] = {}
         self._static_names = self._arguments.static_names
@@ -192,19 +193,6 @@ class Pipeline(Generic[P, R]):
         return to_html(self._planner.plan(), cost)
 
     # -- calling ----------------------------------------------------------------------------
-    def _call(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            if _current_tracer.get() is not None:  # called inside another pipeline's body: a node
-                tracer = _current_tracer.get()
-                assert tracer is not None
-                return tracer.call(self, "pipeline", args, kwargs)
-            if kwargs and self._static_names and not self._static_names.isdisjoint(kwargs):
-                static = {k: kwargs.pop(k) for k in list(kwargs) if k in self._static_names}
-                return self.configure(**static)(*args, **kwargs)
-            return self._caller(args, kwargs)
-        except TypedMLError as err:
-            raise err.with_traceback(None) from None  # the user's call is the place to see
-
     if TYPE_CHECKING:
         # Editors see the pipeline's own parameters (port names and counts are checked). The
         # result is a quantity of the kind the inputs were (pint or typedml), not the array the
@@ -213,7 +201,9 @@ class Pipeline(Generic[P, R]):
         def __call__(self, *args: P.args, **kwargs: P.kwargs) -> QuantityLike: ...
 
     else:
-        __call__ = _call
+        # A call goes straight to the run mode's fast path (typedml._call): this property, in C,
+        # hands back the caller's bound method, so the face adds no frame to a call.
+        __call__ = property(operator.attrgetter("_fast"))
 
     # -- other run modes --------------------------------------------------------------------
     def debug(self, *args: Any, **kwargs: Any) -> DebugRun:
