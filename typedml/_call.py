@@ -67,7 +67,7 @@ class Caller:
             if kwargs:
                 if not args and len(kwargs) == self._count:
                     try:
-                        args = tuple(map(kwargs.__getitem__, self._names))
+                        args = (kwargs[self._names[0]],) if self._one else tuple(map(kwargs.__getitem__, self._names))
                     except KeyError:  # an unknown name: the slow path says which
                         return self._slow(args, kwargs)
                 else:
