@@ -77,6 +77,7 @@ def test_json_output_is_the_documented_document(capsys, monkeypatch):
         "modules": 1,
         "skipped": 0,
         "not_imported": 0,
+        "stopped": 0,
         "pipelines": 1,
         "stages": 0,
         "errors": 1,

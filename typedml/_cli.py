@@ -1,9 +1,10 @@
 """The ``typedml`` command line: ``check``, ``show``, ``demo`` and ``lsp`` (the language server).
 
 ``typedml check`` prints diagnostics as ``path:line:col: severity[CODE] message`` (the form
-editors' problem matchers read) and exits 0 (no error), 1 (errors found) or 2 (a usage
-problem, or a module that could not be imported). The JSON and SARIF forms are documented
-in ``docs/reference/cli.md``.
+editors' problem matchers read) and exits 0 (no error), 1 (errors found) or 2 (the check is
+incomplete: a usage problem, a module that could not be imported, or one whose checking was
+stopped). User code runs only in a worker process (``typedml._worker``). The JSON and SARIF
+forms are documented in ``docs/reference/cli.md``.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from ._discover import Found, Loaded, check_found, expand_targets, find_objects, iter_python_files, load
+from ._discover import expand_targets, find_objects, load
 from ._pipeline import Pipeline
 from ._sarif import to_sarif
 from ._stage import Stage
+from ._worker import Outcome, Request, Worker
 
 __all__ = ["main"]
 
 JSON_VERSION = 1
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+DEFAULT_TIMEOUT = 60.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,12 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if cwd not in sys.path:  # as `python -m` does: modules of the working folder are importable
         sys.path.insert(0, cwd)
     command: str | None = args.command
-    if command == "check":
-        return _check(args)
-    if command == "show":
-        return _show(args)
-    if command == "demo":
-        return _demo()
+    try:
+        if command == "check":
+            return _check(args)
+        if command == "show":
+            return _show(args)
+        if command == "demo":
+            return _demo()
+    except BrokenPipeError:  # the reader went away (`typedml check . | head`): stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERRORS
     parser.print_help()
     return EXIT_USAGE
 
@@ -69,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output form")
     check.add_argument("--stages", action="store_true", help="also check each stage defined at module level on its own")
     check.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit for importing and checking one module (default {DEFAULT_TIMEOUT:g})",
+    )
+    check.add_argument(
         "--no-skip",
         action="store_true",
         help="check modules marked `# typedml: skip-file` or `__typedml_exclude__ = True` too",
@@ -86,6 +101,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 # -- check ---------------------------------------------------------------------------------
 
 
@@ -95,26 +120,19 @@ def _check(args: argparse.Namespace) -> int:
         print(f"typedml check: no such file, folder or module: {target!r}", file=sys.stderr)
     if missing:
         return EXIT_USAGE
-    loaded = _load_all(targets, skip=not args.no_skip)
-    seen: set[int] = set()
-    found: list[Found] = []
-    for item in loaded:
-        if item.module is not None:
-            found.extend(find_objects(item.module, stages=args.stages, seen=seen))
-    diagnostics = [d for item in loaded for d in item.diagnostics]
-    with contextlib.redirect_stdout(sys.stderr):
-        for entry in found:
-            diagnostics.extend(check_found(entry))
+    outcomes = _check_all(targets, skip=not args.no_skip, stages=args.stages, timeout=args.timeout)
+    diagnostics = [d for item in outcomes for d in item.diagnostics]
     diagnostics = list(dict.fromkeys(diagnostics))  # a nested pipeline's errors reach its callers too
-    failed_imports = any(d.code == "TM401" for d in diagnostics)
+    modules = [item.module for item in outcomes if item.module is not None and not item.stopped]
+    skipped = [item.target for item in outcomes if item.skipped]
+    not_imported = [item.target for item in outcomes if item.module is None and not item.skipped and not item.stopped]
+    stopped = [item.target for item in outcomes if item.stopped]
+    pipelines = [name for item in outcomes for name in item.pipelines]
+    stages = [name for item in outcomes for name in item.stages]
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = sum(d.severity == "warning" for d in diagnostics)
-    status = EXIT_USAGE if failed_imports else EXIT_ERRORS if errors else EXIT_OK
-    pipelines = [f.qualname for f in found if isinstance(f.obj, Pipeline)]
-    stages = [f.qualname for f in found if isinstance(f.obj, Stage)]
-    modules = [item.module.__name__ for item in loaded if item.module is not None]
-    skipped = [item.target for item in loaded if item.skipped]
-    not_imported = [item.target for item in loaded if item.module is None and not item.skipped]
+    # a module not imported or not checked to the end leaves the check incomplete: never 0 or 1
+    status = EXIT_USAGE if not_imported or stopped else EXIT_ERRORS if errors else EXIT_OK
     if args.format == "json":
         document = {
             "version": JSON_VERSION,
@@ -127,6 +145,7 @@ def _check(args: argparse.Namespace) -> int:
                 "modules": len(modules),
                 "skipped": len(skipped),
                 "not_imported": len(not_imported),
+                "stopped": len(stopped),
                 "pipelines": len(pipelines),
                 "stages": len(stages),
                 "errors": errors,
@@ -140,41 +159,50 @@ def _check(args: argparse.Namespace) -> int:
     else:
         for d in diagnostics:
             print(d)
-        print(_summary(len(pipelines), len(stages), len(modules), len(skipped), len(not_imported), errors, warnings))
+        print(
+            _summary(
+                len(pipelines),
+                len(stages),
+                len(modules),
+                len(skipped),
+                len(not_imported),
+                len(stopped),
+                errors,
+                warnings,
+            )
+        )
     return status
 
 
-def _load_all(targets: list[str], *, skip: bool) -> list[Loaded]:
-    loaded: list[Loaded] = []
+def _check_all(targets: list[str], *, skip: bool, stages: bool, timeout: float) -> list[Outcome]:
+    """Each target imported and checked in a worker process, in order (see ``typedml._worker``)."""
+    outcomes: list[Outcome] = []
     done: set[str] = set()
-    for target in targets:
-        item = load(target, skip=skip)
-        module = item.module
-        if module is not None and module.__name__ in done:
-            continue
-        loaded.append(item)
-        if module is None:
-            continue
-        done.add(module.__name__)
-        package_dirs: list[str] = list(getattr(module, "__path__", []))
-        if package_dirs and not target.endswith(".py"):  # a package named by module: its files too
-            files = [str(p) for d in package_dirs for p in iter_python_files(Path(d)) if p.name != "__init__.py"]
-            for sub in _load_all(files, skip=skip):
-                if sub.module is None or sub.module.__name__ not in done:
-                    loaded.append(sub)
-                    if sub.module is not None:
-                        done.add(sub.module.__name__)
-    return loaded
+    pending = list(targets)
+    with Worker(timeout) as worker:
+        while pending:
+            target = pending.pop(0)
+            outcome = worker.check(Request(target, skip, stages, frozenset(done), tuple(sys.path)))
+            if outcome.repeated:
+                continue
+            outcomes.append(outcome)
+            if outcome.module is not None:
+                done.add(outcome.module)
+            pending[:0] = [f for f in outcome.package_files if f not in pending]
+    return outcomes
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _summary(pipelines: int, stages: int, modules: int, skipped: int, failed: int, errors: int, warnings: int) -> str:
+def _summary(
+    pipelines: int, stages: int, modules: int, skipped: int, failed: int, stopped: int, errors: int, warnings: int
+) -> str:
     what = _plural(pipelines, "pipeline") + (f" and {_plural(stages, 'stage')}" if stages else "")
     where = _plural(modules, "module") + (f", skipped {skipped}" if skipped else "")
     where += f", {failed} not imported" if failed else ""
+    where += f", {stopped} stopped" if stopped else ""
     return f"checked {what} in {where}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
 
 
@@ -215,7 +243,11 @@ def _show(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         text = render()
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as err:
+            print(f"typedml show: cannot write {args.output!r}: {err.strerror or err}", file=sys.stderr)
+            return EXIT_USAGE
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
 import linecache
 import os
 import sys
@@ -32,6 +33,8 @@ __all__ = [
     "StageDefinitionError",
     "TypedMLError",
     "WiringError",
+    "html_text",
+    "visible",
 ]
 
 Severity = Literal["error", "warning", "info"]
@@ -57,7 +60,7 @@ class Location:
     """Where the place ends (1-based, exclusive column), when known: the range an editor marks."""
 
     def __str__(self) -> str:
-        return f"{_display_path(self.path)}:{self.line}:{self.col}"
+        return f"{visible(_display_path(self.path))}:{self.line}:{self.col}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +73,32 @@ class Related:
 
     def __str__(self) -> str:
         place = f"{self.location}: " if self.location is not None else ""
-        return f"{place}note: {self.message}"
+        return f"{place}note: {visible(self.message)}"
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: str) -> str:
+    """``text`` on one line with every control or invisible character written as an escape.
+
+    Messages quote what users wrote and what their code raised: a newline, a carriage return
+    or an ANSI escape sequence in there could otherwise start a forged ``file:line: error``
+    line in a terminal or a problem matcher. ``"\\x1b[2K"`` shows as its five characters.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _ESCAPES.get(c) or _escape(c) for c in text)
+
+
+def html_text(text: str) -> str:
+    """``text`` for HTML or SVG: its lines kept, each made :func:`visible`, then HTML-escaped."""
+    return html.escape("\n".join(visible(line) for line in text.split("\n")))
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,12 +234,13 @@ class Diagnostic:
         return f"{DOCS_URL}errors/#{self.code.lower()}"
 
     def __str__(self) -> str:
+        # one head line, one line per note: user text never adds a line of its own
         place = f"{self.location}: " if self.location is not None else ""
-        lines = [f"{place}{self.severity}[{self.code}] {self.message}"]
-        lines.extend(f"    {note}" for note in self.notes)
+        lines = [f"{place}{self.severity}[{self.code}] {visible(self.message)}"]
+        lines.extend(f"    {visible(note)}" for note in self.notes)
         lines.extend(f"    {related}" for related in self.related)
         if self.hint:
-            lines.append(f"    hint: {self.hint}")
+            lines.append(f"    hint: {visible(self.hint)}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, object]:

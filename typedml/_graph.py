@@ -314,17 +314,24 @@ def bind_arguments(
     problems: list[Diagnostic] = []
     bound: dict[str, Any] = {}
     order = spec.param_order
-    if len(args) > len(order):
+    positional = spec.positional
+    if len(args) > len(positional):
+        keyword_only = [n for n in order if n in spec.keyword_only]
         problems.append(
             Diagnostic(
                 "TM112",
-                f"{spec.name}() takes {len(order)} argument{'s' if len(order) != 1 else ''} but {len(args)} were given",
+                f"{spec.name}() takes {len(positional)} {'positional ' if keyword_only else ''}"
+                f"argument{'s' if len(positional) != 1 else ''} but {len(args)} were given",
                 location,
-                notes=(f"parameters: {', '.join(order)}",),
+                notes=(
+                    f"parameters: {', '.join(order)}",
+                    *([f"keyword-only: {', '.join(keyword_only)}"] if keyword_only else []),
+                ),
+                hint=f"pass {keyword_only[0]}={keyword_only[0]}" if keyword_only else None,
                 stage=spec.name,
             )
         )
-    for name, value in zip(order, args, strict=False):
+    for name, value in zip(positional, args, strict=False):
         bound[name] = value
     for name, value in kwargs.items():
         if name not in order:

@@ -24,10 +24,14 @@ class Quantity:
     """``Quantity(magnitude, "unit")``: an array (or scalar) with a pint unit.
 
     Accepted wherever a pint Quantity is (pipeline and stage inputs). The unit is parsed
-    against the registry in use when the quantity is made.
+    against the registry in use when the quantity is made. A quantity is immutable: its
+    magnitude and unit are fixed when it is made (a compiled pipeline keys its cache on the
+    unit, so changing it in place would make eager and compiled runs disagree). It pickles
+    as its magnitude and unit text, read again against the registry in use where it is
+    unpickled (a quantity made in a worker process arrives in the parent's registry).
     """
 
-    __slots__ = ("_magnitude", "_units", "units")
+    __slots__ = ("_magnitude", "_text", "_units")
 
     def __init__(self, magnitude: Any, units: str) -> None:
         registry = get_registry()
@@ -50,14 +54,26 @@ class Quantity:
                     user_location(),
                 )
             )
-        self._magnitude = magnitude
-        self._units = expr.resolve_concrete(registry)._units
-        self.units: str = units
+        _set(self, magnitude, units, expr.resolve_concrete(registry)._units)
 
     @property
     def magnitude(self) -> Any:
         """The numbers, in :attr:`units`."""
         return self._magnitude
+
+    @property
+    def units(self) -> str:
+        """The unit, as the text it was made with."""
+        return self._text
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"typedml.Quantity is immutable: cannot set {name!r}; make a new one (q.to(...))")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"typedml.Quantity is immutable: cannot delete {name!r}")
+
+    def __reduce__(self) -> tuple[type[Quantity], tuple[Any, str]]:
+        return (Quantity, (self._magnitude, self._text))
 
     def to(self, units: str) -> Quantity:
         """The same quantity in another unit (affine units such as degC included)."""
@@ -89,15 +105,20 @@ class Quantity:
         return f"Quantity({self._magnitude!r}, {self.units!r})"
 
     def tree_flatten(self) -> tuple[tuple[Any], str]:
-        return (self._magnitude,), self.units
+        return (self._magnitude,), self._text
 
     @classmethod
     def tree_unflatten(cls, units: str, children: tuple[Any, ...]) -> Quantity:
         out = object.__new__(cls)
-        out._magnitude = children[0]
-        out.units = units
-        out._units = parse_unit_expr(units, get_registry()).resolve_concrete(get_registry())._units
+        _set(out, children[0], units, parse_unit_expr(units, get_registry()).resolve_concrete(get_registry())._units)
         return out
+
+
+def _set(quantity: Quantity, magnitude: Any, text: str, units: Any) -> None:
+    setattr_ = object.__setattr__
+    setattr_(quantity, "_magnitude", magnitude)
+    setattr_(quantity, "_text", text)
+    setattr_(quantity, "_units", units)
 
 
 Quantity.__module__ = "typedml"

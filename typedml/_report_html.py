@@ -8,9 +8,10 @@ testable in a browser's DOM like the graph picture's.
 
 from __future__ import annotations
 
-import html
 import math
 from typing import TYPE_CHECKING
+
+from ._errors import html_text
 
 if TYPE_CHECKING:
     from ._summary import Comparison, RunReport, ValueSummary
@@ -23,7 +24,7 @@ _W, _H, _PAD = 180.0, 44.0, 2.0
 def histogram_svg(value: ValueSummary) -> str:
     """A 180×56 bar chart of the value's finite elements, with its min and max under it."""
     edges, counts = value.histogram
-    name = html.escape(value.name)
+    name = html_text(value.name)
     if not counts:
         return f'<svg class="histogram empty" width="{_W:.0f}" height="20" data-value="{name}"><text x="0" y="14" font-size="11" fill="#90a4ae">no finite values</text></svg>'
     top = max(counts) or 1
@@ -39,7 +40,7 @@ def histogram_svg(value: ValueSummary) -> str:
         x = _PAD + i * width
         parts.append(
             f'<rect class="bar" x="{x:.1f}" y="{_H - h:.1f}" width="{max(width - 1, 0.5):.1f}" height="{h:.1f}" '
-            f'fill="#4f7cac"><title>{_num(edges[i])} to {_num(edges[i + 1])}{html.escape(unit)}: {count}</title></rect>'
+            f'fill="#4f7cac"><title>{_num(edges[i])} to {_num(edges[i + 1])}{html_text(unit)}: {count}</title></rect>'
         )
     parts.append(f'<line x1="0" y1="{_H:.1f}" x2="{_W:.0f}" y2="{_H:.1f}" stroke="#90a4ae"/>')
     parts.append(f'<text x="0" y="{_H + 12:.0f}" fill="#546e7a">{_num(edges[0])}</text>')
@@ -67,7 +68,7 @@ def report_html(
     """
     graph = f'{legend}<div class="canvas">{picture}</div>' if picture else ""
     return _PAGE.format(
-        title=html.escape(title),
+        title=html_text(title),
         graph=graph,
         count=len(report.values),
         table=values_table(report, comparison),
@@ -93,16 +94,16 @@ def values_table(report: RunReport, comparison: Comparison | None = None) -> str
                 extra = f"<td>{_num(shift.smd)}</td><td>{_num(shift.quantile_distance)}</td>"
         quantiles = " / ".join(_num(q) for q in v.quantiles)
         rows.append(
-            f'<tr class="{" ".join(classes)}" data-value="{html.escape(v.name)}">'
-            f'<th>{html.escape(v.name)}</th><td class="unit">{html.escape(v.unit or "—")}</td>'
-            f"<td>{html.escape(str(v.shape))} {html.escape(v.dtype)}</td><td>{v.count}</td>"
+            f'<tr class="{" ".join(classes)}" data-value="{html_text(v.name)}">'
+            f'<th>{html_text(v.name)}</th><td class="unit">{html_text(v.unit or "—")}</td>'
+            f"<td>{html_text(str(v.shape))} {html_text(v.dtype)}</td><td>{v.count}</td>"
             f"<td>{_num(v.min)}</td><td>{_num(v.max)}</td><td>{_num(v.mean)}</td><td>{_num(v.std)}</td>"
             f"<td>{quantiles}</td><td>{v.nan}</td><td>{v.inf}</td>{extra}<td>{histogram_svg(v)}</td></tr>"
         )
     if comparison is not None:
         moved = ", ".join(comparison.shifted) or "none"
         note = (
-            f'<p class="note drift">Compared with a reference run: moved: <strong>{html.escape(moved)}</strong>. '
+            f'<p class="note drift">Compared with a reference run: moved: <strong>{html_text(moved)}</strong>. '
             "SMD: standardized mean difference (flagged above 0.2); quantile distance: the largest gap "
             "between the 5–95 % quantiles, in reference IQRs (flagged above 0.5).</p>\n"
         )

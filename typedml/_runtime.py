@@ -97,7 +97,7 @@ def check_inputs(
             problems.append(
                 _diag(
                     "TM208",
-                    f"input {port.name!r} of {owner} is a {type(value).__name__}, not an array or quantity",
+                    f"input {port.name!r} of {owner} is {_what(value, mag)}",
                     port,
                     spec,
                     (f"expected: {port.describe()}",),
@@ -210,15 +210,24 @@ def check_inputs(
         conversions.append(conv)
         # dtype
         dtype = "prng_key" if _is_key(mag) else str(mag.dtype)
-        if t.dtypes is not None and dtype not in t.dtypes:
+        computed = dtype if dtype == "prng_key" else _computed_dtype(dtype)
+        if t.dtypes is not None and (dtype not in t.dtypes or computed not in t.dtypes):
+            # a 64-bit port without x64: JAX narrows the data (or never makes such a value)
+            narrowed = dtype in t.dtypes or _only_wide(t.dtypes)
             problems.append(
                 _diag(
                     "TM207",
-                    f"dtype mismatch on input {port.name!r} of {owner}: expected {t.dtype_family}, found {dtype}",
+                    f"dtype mismatch on input {port.name!r} of {owner}: expected {t.dtype_family}, found {dtype}"
+                    + (f" (computed as {computed})" if narrowed and computed != dtype else ""),
                     port,
                     spec,
-                    (f"expected: {t.describe()}", f"found: {dtype}"),
-                    "convert with .astype(...) before the call",
+                    (f"expected: {t.describe()}", f"found: {dtype}")
+                    + (
+                        ("JAX computes in 32 bits: 64-bit types are off (jax_enable_x64 is False)",) if narrowed else ()
+                    ),
+                    "enable them first, jax.config.update('jax_enable_x64', True), or declare a 32-bit type"
+                    if narrowed
+                    else "convert with .astype(...) before the call",
                 )
             )
         # shape
@@ -272,6 +281,34 @@ def _broken_constraints(
             )
         )
     return found
+
+
+def _what(value: Any, array: Any) -> str:
+    """How a TM208 names what it was given: the type, and for an array what its elements are."""
+    kind = getattr(getattr(array, "dtype", None), "kind", None)
+    if kind is None or not hasattr(value, "dtype"):
+        return f"a {type(value).__name__}, not an array or quantity"
+    elements = {"O": "Python objects", "U": "strings", "S": "bytes", "V": "structured records"}.get(kind, "values")
+    return f"a {type(value).__name__} of {elements} (dtype {array.dtype}), not of numbers"
+
+
+_WIDE = frozenset({"float64", "int64", "uint64", "complex128"})
+
+
+def _only_wide(dtypes: tuple[str, ...]) -> bool:
+    """A port that accepts only 64-bit types, which JAX without x64 never computes in."""
+    import jax
+
+    return not jax.config.jax_enable_x64 and all(d in _WIDE for d in dtypes)  # pyright: ignore[reportUnknownMemberType, reportAttributeAccessIssue]
+
+
+def _computed_dtype(dtype: str) -> str:
+    """The dtype JAX computes a value of ``dtype`` in (float64 is float32 without x64)."""
+    if dtype not in _WIDE:
+        return dtype
+    import jax
+
+    return str(jax.dtypes.canonicalize_dtype(np.dtype(dtype)))
 
 
 def is_key_dtype(dtype: Any) -> bool:

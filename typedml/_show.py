@@ -10,12 +10,11 @@ Graphviz and no network.
 from __future__ import annotations
 
 import dataclasses
-import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._cost import si as _si
-from ._errors import Diagnostic
+from ._errors import Diagnostic, html_text, visible
 from ._graph import value_label
 from ._layout import Layout, layout
 
@@ -100,15 +99,15 @@ def _model(plan: CheckedPlan) -> _Model:
             f"output {data['dst_port']}" if dst_kind == "output" else f"{v}.{data['dst_port']}"
         )
         edges.append(_Edge(u, v, str(key), label, data.get("status", "ok"), conv is not None, diags, where))
+    # each node's own diagnostics (those not shown on an edge): by stage, or by input name
+    own: dict[str, list[Diagnostic]] = {}
+    for d in report.diagnostics:
+        if id(d) not in on_edges and (d.stage is not None or d.port is not None):
+            own.setdefault(d.stage if d.stage is not None else f"input:{d.port}", []).append(d)
     nodes: list[_Node] = []
     for node, data in graph.nodes(data=True):
         kind: str = data["kind"]
-        diags = [
-            d
-            for d in report.diagnostics
-            if id(d) not in on_edges
-            and (d.stage == node or (kind == "input" and d.stage is None and d.port == data["name"]))
-        ]
+        diags = list(own.get(node, []))
         if kind in ("input", "output"):
             subtitle = data["port"].describe()
         else:
@@ -159,7 +158,9 @@ _DOT_SHAPES = {"input": "ellipse", "output": "ellipse", "stage": "box", "pipelin
 
 
 def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    # DOT reads backslash escapes in quoted strings: \n is a line break, \" a quote
+    lines = text.replace("\\", "\\\\").replace('"', '\\"').split("\n")
+    return '"' + "\\n".join(visible(line) for line in lines) + '"'
 
 
 def _dot_attrs(**attrs: str | int | float) -> str:
@@ -223,18 +224,21 @@ _MERMAID_SHAPES = {"input": ('(["', '"])'), "output": ('{{"', '"}}'), "stage": (
 
 
 def _mermaid_text(lines: Sequence[str]) -> str:
+    """Label text: Mermaid's entity codes for what would end or restyle a quoted label."""
+
     def escape(text: str) -> str:
         text = text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-        return text.replace("|", "#124;")
+        return visible(text.replace("|", "#124;").replace("`", "#96;"))
 
-    return "<br/>".join(escape(line) for line in lines)
+    return "<br/>".join(escape(part) for line in lines for part in line.split("\n"))
 
 
 def to_mermaid(plan: CheckedPlan) -> str:
     """A Mermaid ``flowchart LR``: paste it into Markdown (GitHub, mkdocs-material) to draw it."""
     model = _model(plan)
     ids = {n.id: f"n{i}" for i, n in enumerate(model.nodes)}
-    lines = ["flowchart LR", f"  %% pipeline {model.name}: {_summary(model)}"]
+    # a statement ends at a line break: user text in comments is kept on its line
+    lines = ["flowchart LR", f"  %% pipeline {visible(model.name)}: {_summary(model)}"]
     for node in model.nodes:
         left, right = _MERMAID_SHAPES[node.kind]
         text = _mermaid_text([node.title, *([node.subtitle] if node.subtitle else [])])
@@ -253,7 +257,7 @@ def to_mermaid(plan: CheckedPlan) -> str:
         lines.append(f"  linkStyle {i} stroke:{edge.color},stroke-width:{width},color:{edge.color}{dash}")
     for edge in model.edges:
         for d in edge.diagnostics:
-            lines.append(f"  %% {edge.where}: {d.severity}[{d.code}] {d.message}")
+            lines.append(f"  %% {visible(edge.where)}: {d.severity}[{d.code}] {visible(d.message)}")
     return "\n".join(lines) + "\n"
 
 
@@ -287,13 +291,13 @@ def to_html(plan: CheckedPlan, cost: CostReport | None = None) -> str:
                 )
     svg = _placed_svg(model)
     items = (
-        "\n".join(f'<pre class="diagnostic {d.severity}">{html.escape(str(d))}</pre>' for d in model.diagnostics)
+        "\n".join(f'<pre class="diagnostic {d.severity}">{html_text(str(d))}</pre>' for d in model.diagnostics)
         or '<p class="ok">No problems found.</p>'
     )
-    title = html.escape(f"pipeline {model.name}")
+    title = html_text(f"pipeline {model.name}")
     return _PAGE.format(
         title=title,
-        summary=html.escape(_summary(model)),
+        summary=html_text(_summary(model)),
         status="error" if any(d.severity == "error" for d in model.diagnostics) else "ok",
         svg=svg,
         legend=_LEGEND,
@@ -309,7 +313,7 @@ def _node_lines(node: _Node) -> list[str]:
 def _svg(model: _Model, placed: Layout) -> str:
     out: list[str] = [
         f'<svg class="graph" width="{placed.width:.0f}" height="{placed.height:.0f}" '
-        f'viewBox="0 0 {placed.width:.0f} {placed.height:.0f}" role="img" aria-label="{html.escape(model.name)}" '
+        f'viewBox="0 0 {placed.width:.0f} {placed.height:.0f}" role="img" aria-label="{html_text(model.name)}" '
         'font-family="ui-monospace, DejaVu Sans Mono, Menlo, monospace" font-size="12">',
         "<defs>",
     ]
@@ -325,10 +329,10 @@ def _svg(model: _Model, placed: Layout) -> str:
         status = edge.status
         marker = status if status != "ok" else ("converted" if edge.converted else "ok")
         out.append(
-            f'<g class="edge" data-status="{status}" data-src="{html.escape(edge.src)}" '
-            f'data-dst="{html.escape(edge.dst)}" data-port="{html.escape(edge.port)}">'
+            f'<g class="edge" data-status="{status}" data-src="{html_text(edge.src)}" '
+            f'data-dst="{html_text(edge.dst)}" data-port="{html_text(edge.port)}">'
         )
-        out.append(f"<title>{html.escape(edge.tooltip)}</title>")
+        out.append(f"<title>{html_text(edge.tooltip)}</title>")
         dash = ' stroke-dasharray="5 4"' if status == "unverified" else ""
         width = 2.5 if status == "error" else 1.5
         out.append(
@@ -344,7 +348,7 @@ def _svg(model: _Model, placed: Layout) -> str:
         for j, line in enumerate(edge.label):
             ty = y - h / 2 + placed.pad + (j + 0.8) * placed.line_height
             out.append(
-                f'<text x="{x:.1f}" y="{ty:.1f}" text-anchor="middle" fill="{edge.color}">{html.escape(line)}</text>'
+                f'<text x="{x:.1f}" y="{ty:.1f}" text-anchor="middle" fill="{edge.color}">{html_text(line)}</text>'
             )
         out.append("</g>")
     for node in model.nodes:
@@ -352,9 +356,9 @@ def _svg(model: _Model, placed: Layout) -> str:
         fill = FILLS["error"] if node.status == "error" else FILLS[node.kind]
         stroke = COLORS[node.status] if node.status != "ok" else "#546e7a"
         out.append(
-            f'<g class="node" data-stage="{html.escape(node.id)}" data-kind="{node.kind}" data-status="{node.status}">'
+            f'<g class="node" data-stage="{html_text(node.id)}" data-kind="{node.kind}" data-status="{node.status}">'
         )
-        out.append(f"<title>{html.escape(node.tooltip)}</title>")
+        out.append(f"<title>{html_text(node.tooltip)}</title>")
         rx = box.h / 2 if node.kind in ("input", "output") else 6
         out.append(
             f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" rx="{rx:.1f}" '
@@ -376,7 +380,7 @@ def _svg(model: _Model, placed: Layout) -> str:
             ty = top + (j + 0.8) * placed.line_height
             look = 'class="title" font-weight="700" fill="#263238"' if j == 0 else 'class="subtitle" fill="#546e7a"'
             out.append(
-                f'<text {look} x="{box.x + box.w / 2:.1f}" y="{ty:.1f}" text-anchor="middle">{html.escape(line)}</text>'
+                f'<text {look} x="{box.x + box.w / 2:.1f}" y="{ty:.1f}" text-anchor="middle">{html_text(line)}</text>'
             )
         out.append("</g>")
     out.append("</svg>")

@@ -79,6 +79,8 @@ class Spec:
     infos: tuple[Diagnostic, ...] = ()
     records: tuple[tuple[str, Record], ...] = ()  # record parameters; their fields are inputs `name.field`
     output_record: Record | None = None  # the record returned; its fields are the outputs
+    keyword_only: frozenset[str] = frozenset()
+    """Parameters declared after ``*``: a call must name them."""
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -166,6 +168,11 @@ class Spec:
             return self.output_record.flatten(result)
         except RecordMismatch:
             return None
+
+    @property
+    def positional(self) -> tuple[str, ...]:
+        """The parameters a call may pass by position, in order."""
+        return tuple(n for n in self.param_order if n not in self.keyword_only)
 
     @property
     def static_names(self) -> tuple[str, ...]:
@@ -372,6 +379,15 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
     records: list[tuple[str, Record]] = []
     defaults: dict[str, Any] = {}
     for param in signature.parameters.values():
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            problem(
+                "TM020",
+                f"parameter {param.name!r} of {kind} {name!r} is positional-only",
+                param.name,
+                notes=("typedml passes every port and every piece of configuration to the body by name",),
+                hint="remove the `/` from the signature (callers can still pass the value by position)",
+            )
+            continue
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             problem(
                 "TM009",
@@ -461,6 +477,9 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
         infos=infos,
         records=tuple(records),
         output_record=output_record,
+        keyword_only=frozenset(
+            p.name for p in signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
+        ),
     )
 
 
@@ -781,6 +800,14 @@ def _parse_port(
                 hint='axes are names ("n"), sizes ("3"), "_", "*name", "...", "#name", or expressions like "n+1"',
             )
             return None
+        if isinstance(item, Dim) and item.term is None and _divides_by_zero(item.text):
+            problem(
+                "TM003",
+                f"bad shape {dim_str!r} on {label} of {owner!r}: {item.text!r} divides by zero",
+                pname,
+                hint='divide by a positive size: "n//2", "n%4"',
+            )
+            return None
     unit: UnitExpr | None = None
     if unit_meta is not None:
         try:
@@ -819,6 +846,41 @@ def _valid_expr(text: str) -> bool:
     except SyntaxError:
         return False
     return True
+
+
+def _divides_by_zero(text: str) -> bool:
+    """Whether an axis expression divides (``//``, ``%``, ``/``) by a constant that is zero."""
+    try:
+        tree = ast.parse(text.lstrip("#*?_"), mode="eval")
+    except SyntaxError:
+        return False
+    return any(
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.Div))
+        and _constant(node.right) == 0
+        for node in ast.walk(tree)
+    )
+
+
+def _constant(node: ast.expr) -> int | None:
+    """The value of an integer expression without names (``0``, ``2-2``, ``(1-1)*3``), else None."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+        left, right = _constant(node.left), _constant(node.right)
+        if left is None or right is None:
+            return None
+        return (
+            left + right
+            if isinstance(node.op, ast.Add)
+            else left - right
+            if isinstance(node.op, ast.Sub)
+            else left * right
+        )
+    return None
 
 
 def _looks_like_array(ann: Any) -> bool:

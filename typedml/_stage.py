@@ -124,6 +124,7 @@ class Stage(Generic[P, R]):
                 static=(),
                 param_order=tuple(n for n in spec.data_params if n not in _absent),
                 defaults={},
+                keyword_only=spec.keyword_only,
                 sizes=tuple(sorted(static_sizes(spec, spec.defaults | static).items())),
                 infos=(),
             )

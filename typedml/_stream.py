@@ -10,10 +10,17 @@ padding given weight 0 through the update's ``w`` port, so it needs no new execu
 Only the current chunk and the state are alive at a time: memory is bounded by the chunk size,
 whatever the data's. :func:`npy_chunks` reads a ``.npy`` file that way, with plain reads (a
 memory map would let the whole file's pages count as resident).
+
+A stream that fails keeps what it folded: the exception raised out of :func:`stream` while it
+folds (typedml's own, or one from the chunk iterator) carries ``err.state``, the state folded
+from every chunk before the failing one, and ``err.chunks_done``, and a note on it names the
+chunk and its rows. :func:`npy_chunks` names the file, the chunk and the rows of a chunk it
+cannot read (TM225) and notices a file that changes while it is read (TM226).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -122,6 +129,7 @@ def _stream(
     bar = _bar(total_rows) if progress else None
     chunk_rows: int | None = None
     start = time.perf_counter()
+    rows = 0
     try:
         for chunk in chunks:
             data: dict[str, Any] = (
@@ -150,9 +158,12 @@ def _stream(
             if bar is not None:
                 bar.update(rows)
                 bar.set_postfix(chunks=stats.chunks)
+            rows = 0
     except BaseException as err:
         if across is not None:
             across.fail(err)  # the other processes learn of it instead of waiting
+        if isinstance(err, Exception):
+            _keep_state(err, last, stats, rows)
         raise
     finally:
         stats.seconds = time.perf_counter() - start
@@ -162,6 +173,16 @@ def _stream(
         last = across.finish(state)
         state = tuple(last)
     return finalize(*state) if finalize is not None else last
+
+
+def _keep_state(err: Exception, state: Any, stats: StreamStats, rows: int) -> None:
+    """Put the state folded so far on ``err``, with a note saying where the stream stopped."""
+    where = f"chunk {stats.chunks}" + (f" (rows {stats.rows}–{stats.rows + rows - 1})" if rows else "")
+    err.state = state  # pyright: ignore[reportAttributeAccessIssue]
+    err.chunks_done = stats.chunks  # pyright: ignore[reportAttributeAccessIssue]
+    err.add_note(
+        f"stream() stopped at {where}; err.state holds the state folded from the {stats.chunks} chunks before it"
+    )
 
 
 def _single(ports: tuple[str, ...], weights: str | None, name: str) -> str:
@@ -210,28 +231,122 @@ def _bar(total: int | None) -> Any:
 def npy_chunks(path: str | Path, rows: int, unit: str | None = None) -> Iterator[Any]:
     """The rows of a ``.npy`` file, ``rows`` at a time, read lazily (never the whole file).
 
-    With ``unit``, each chunk is a quantity of typedml's registry.
+    With ``unit``, each chunk is a quantity of typedml's registry. The arguments and the
+    file's header are checked when this is called (TM217, TM225); a chunk the file cannot
+    fill (a truncated file) is TM225 naming the chunk and its rows, and a file rewritten or
+    replaced while it is read is TM226, so two versions of it are never mixed.
     """
-    from ._units import get_registry
+    from ._units import UnitParseError, get_registry, parse_unit_expr
 
-    if rows <= 0:
-        raise _error(f"npy_chunks(): rows must be positive, got {rows}")
+    if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows <= 0:  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise _error(f"npy_chunks(): rows must be a positive int, got {rows!r}")
+    if unit is not None:
+        try:
+            expr = parse_unit_expr(unit, get_registry()) if isinstance(unit, str) else None  # pyright: ignore[reportUnnecessaryIsInstance]
+        except UnitParseError as err:
+            raise _error(f"npy_chunks(): unknown or malformed unit {unit!r}: {err.detail}") from None
+        if expr is None or expr.variables:
+            raise _error(f"npy_chunks(): unit must be a concrete unit string such as 'm', got {unit!r}")
     path = Path(path)
-    with path.open("rb") as f:
+    try:
+        f = path.open("rb")
+    except OSError as err:
+        raise _unreadable(path, f"cannot be opened: {err.strerror or err}") from None
+    try:
+        header = _read_header(f, path)
+    except BaseException:
+        f.close()
+        raise
+    return _npy_rows(f, path, int(rows), unit, *header)
+
+
+def _read_header(f: Any, path: Path) -> tuple[tuple[int, ...], np.dtype[Any], os.stat_result]:
+    try:
         version = np.lib.format.read_magic(f)
         header_shape, fortran, dtype = _header(f, version)
-        if fortran or not header_shape:
-            raise _error(f"npy_chunks(): {path} holds no rows that can be read one block at a time")
-        total = int(header_shape[0])
-        rest = tuple(int(d) for d in header_shape[1:])
+    except (ValueError, OSError, EOFError) as err:
+        raise _unreadable(path, f"is not a readable .npy file: {err}") from None
+    if fortran or not header_shape:
+        raise _error(f"npy_chunks(): {path} holds no rows that can be read one block at a time")
+    return tuple(int(d) for d in header_shape), dtype, os.fstat(f.fileno())
+
+
+def _npy_rows(
+    f: Any,
+    path: Path,
+    rows: int,
+    unit: str | None,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    opened: os.stat_result,
+) -> Iterator[Any]:
+    from ._units import get_registry
+
+    with f:
+        total = shape[0]
+        rest = shape[1:]
         row_items = int(np.prod(rest, dtype=np.int64)) if rest else 1
         done = 0
+        chunk = 0
         make: Callable[[Any], Any] = (lambda a: a) if unit is None else (lambda a: get_registry().Quantity(a, unit))
         while done < total:
             take = min(rows, total - done)
-            block = np.fromfile(f, dtype=dtype, count=take * row_items).reshape((take, *rest))
+            _unchanged(f, path, opened, chunk, done)
+            block = np.fromfile(f, dtype=dtype, count=take * row_items)
+            if block.size != take * row_items:
+                got = block.size // row_items if row_items else 0
+                raise InputError(
+                    Diagnostic(
+                        "TM225",
+                        f"npy_chunks(): {path} ends inside chunk {chunk}: rows {done}–{done + take - 1} expected, "
+                        f"{got} complete rows found",
+                        user_location(),
+                        notes=(
+                            f"its header declares shape {shape} of {dtype}: {total} rows",
+                            f"{done + got} rows could be read in all",
+                        ),
+                        hint="the file is truncated or still being written: write it completely, then stream it",
+                        stage="stream",
+                    )
+                )
             done += take
-            yield make(block)
+            chunk += 1
+            yield make(block.reshape((take, *rest)))
+
+
+def _unchanged(f: Any, path: Path, opened: os.stat_result, chunk: int, row: int) -> None:
+    """TM226 when the open file was rewritten, or the path now names another file."""
+    now = os.fstat(f.fileno())
+    try:
+        named = os.stat(path)
+    except OSError:
+        named = None
+    rewritten = (now.st_size, now.st_mtime_ns) != (opened.st_size, opened.st_mtime_ns)
+    replaced = named is None or (named.st_ino, named.st_dev) != (opened.st_ino, opened.st_dev)
+    if rewritten or replaced:
+        what = "was rewritten" if rewritten else "was replaced or removed"
+        raise InputError(
+            Diagnostic(
+                "TM226",
+                f"npy_chunks(): {path} {what} while it was read, before chunk {chunk} (row {row})",
+                user_location(),
+                notes=("the rows read so far and the rows still to come would belong to two versions of the file",),
+                hint="stream a file once it is complete and no longer written; copy it first if it changes",
+                stage="stream",
+            )
+        )
+
+
+def _unreadable(path: Path, why: str) -> InputError:
+    return InputError(
+        Diagnostic(
+            "TM225",
+            f"npy_chunks(): {path} {why}",
+            user_location(),
+            hint="give the path of a .npy file written by numpy.save",
+            stage="stream",
+        )
+    )
 
 
 def _header(f: Any, version: tuple[int, int]) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import math
 import re
 import weakref
 from collections.abc import Generator, Mapping
@@ -195,24 +196,37 @@ def parse_unit_expr(text: str, registry: Registry) -> UnitExpr:
     """
     if not isinstance(text, str):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise UnitParseError(repr(text), "syntax", "a unit must be given as a string")
+    _check_text(text)
     stripped = text.strip()
     if "'" not in stripped:
         _parse_units(registry, stripped, original=text)
         return UnitExpr(text, stripped)
     # Unit variables: parse the expression ourselves, units through pint.
+    touching = _TOUCHING_RE.search(stripped)
+    if touching is not None:
+        raise UnitParseError(
+            text,
+            "syntax",
+            f"`{touching.group(0)}`: a unit variable and what touches it need an operator between them "
+            '(e.g. "\'u*\'v", "m*\'u")',
+        )
     source = _VAR_RE.sub(lambda m: _VAR_PREFIX + m.group(1), stripped).replace("^", "**")
     if "'" in source:
         raise UnitParseError(text, "syntax", "a unit variable is ' followed by a name, e.g. 'u or 'x")
     try:
         tree = ast.parse(source, mode="eval")
+        deltas: set[str] = set()
+        concrete, variables = _walk(tree.body, text, registry, deltas)
     except SyntaxError as err:
         raise UnitParseError(
             text,
             "syntax",
             f'{err.msg}; with unit variables, write operators explicitly (e.g. "m*\'u")',
         ) from None
-    deltas: set[str] = set()
-    concrete, variables = _walk(tree.body, text, registry, deltas)
+    except (RecursionError, MemoryError):
+        raise UnitParseError(text, "syntax", "the expression is nested too deeply") from None
+    if any(abs(e) > MAX_EXPONENT for e in variables.values()):
+        raise UnitParseError(text, "syntax", f"an exponent must be a number between -{MAX_EXPONENT} and {MAX_EXPONENT}")
     concrete_text = "" if str(concrete) == "dimensionless" else str(concrete)
     return UnitExpr(
         text,
@@ -220,6 +234,27 @@ def parse_unit_expr(text: str, registry: Registry) -> UnitExpr:
         tuple(sorted((v, e) for v, e in variables.items() if e != 0)),
         frozenset(deltas),
     )
+
+
+MAX_UNIT_LENGTH = 256
+"""The longest unit expression accepted: real ones are a few dozen characters, and pint's
+parser takes time that grows with the square of the length of what it cannot read."""
+
+# a unit variable directly after a name or another variable, or directly before a name
+_TOUCHING_RE = re.compile(r"[A-Za-z0-9_]'[A-Za-z_]|'[A-Za-z_][A-Za-z0-9_]*'[A-Za-z_]?")
+
+
+def _check_text(text: str) -> None:
+    """Refuse what no unit expression contains, before pint spends time on it."""
+    if len(text) > MAX_UNIT_LENGTH:
+        raise UnitParseError(
+            text[:40] + "...",
+            "syntax",
+            f"a unit expression of {len(text)} characters (at most {MAX_UNIT_LENGTH} are accepted)",
+        )
+    bad = next((c for c in text if not c.isprintable()), None)
+    if bad is not None:
+        raise UnitParseError(text, "syntax", f"it contains the control or invisible character {bad!r}")
 
 
 def _walk(
@@ -273,10 +308,19 @@ def _exponent(node: ast.expr, text: str) -> Fraction:
         value = None
     if value is None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
         num, den = _exponent(node.left, text), _exponent(node.right, text)
+        if den == 0:
+            raise UnitParseError(text, "syntax", "an exponent divides by zero")
         return num / den
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value) or abs(value) > MAX_EXPONENT:
+            raise UnitParseError(
+                text, "syntax", f"an exponent must be a number between -{MAX_EXPONENT} and {MAX_EXPONENT}"
+            )
         return Fraction(value).limit_denominator(1000)
     raise UnitParseError(text, "syntax", "an exponent must be a number, e.g. 'u**2")
+
+
+MAX_EXPONENT = 64
 
 
 _unit_cache: dict[tuple[int, str], PintUnit] = {}
@@ -295,6 +339,11 @@ def _parse_units(registry: Registry, text: str, original: str | None = None) -> 
     except Exception as err:  # noqa: BLE001 - pint's parser raises several unrelated types
         detail = str(err) or "incomplete expression"
         raise UnitParseError(original or text, "syntax", f"{type(err).__name__}: {detail}") from None
+    exponents = [float(e) for e in unit._units.values()]
+    if not all(math.isfinite(e) and abs(e) <= MAX_EXPONENT for e in exponents):
+        raise UnitParseError(
+            original or text, "syntax", f"an exponent must be a number between -{MAX_EXPONENT} and {MAX_EXPONENT}"
+        )
     _unit_cache[key] = unit
     return unit
 
