@@ -27,6 +27,9 @@ class Arguments:
         self.spec = spec
         self.names = spec.data_params  # a record parameter is one argument
         self.count = len(self.names)
+        # arguments a call may pass by position (those declared after `*` must be named)
+        self.positional = tuple(n for n in self.names if n not in spec.keyword_only)
+        self.by_position = len(self.positional)
         self.flat = not spec.records  # every argument is one input port (the fast paths need it)
         self.static_names = frozenset(spec.static_names)
         ports = tuple(p.type is not None for p in spec.inputs)
@@ -35,12 +38,12 @@ class Arguments:
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         """The values of the input ports in order (records taken apart into their fields);
         every unknown, repeated or missing input, and every record that is not one, is reported."""
-        if not kwargs and len(args) == self.count:
+        if not kwargs and len(args) == self.by_position == self.count:
             return list(args) if self.flat else self._flatten(dict(zip(self.names, args, strict=True)))
         names = self.names
-        bound = dict(zip(names, args, strict=False))
+        bound = dict(zip(self.positional, args, strict=False))
         unknown = [k for k in kwargs if k not in names or k in bound]
-        if not unknown and len(args) <= len(names):
+        if not unknown and len(args) <= self.by_position:
             bound.update(kwargs)
             if len(bound) == len(names):
                 return [bound[n] for n in names] if self.flat else self._flatten(bound)
@@ -52,17 +55,25 @@ class Arguments:
         spec = self.spec
         problems: list[Diagnostic] = []
         location = user_location()
-        if len(args) > len(names):
+        if len(args) > self.by_position:
+            keyword_only = [n for n in names if n not in self.positional]
             problems.append(
                 Diagnostic(
                     "TM202",
-                    f"{spec.name}() takes {len(names)} inputs but {len(args)} were given",
+                    f"{spec.name}() takes {self.by_position} positional input{'s' * (self.by_position != 1)} "
+                    f"but {len(args)} were given"
+                    if keyword_only
+                    else f"{spec.name}() takes {len(names)} inputs but {len(args)} were given",
                     location,
-                    notes=(f"inputs: {', '.join(names)}",),
+                    notes=(
+                        f"inputs: {', '.join(names)}",
+                        *([f"keyword-only: {', '.join(keyword_only)}"] * bool(keyword_only)),
+                    ),
+                    hint=f"pass {keyword_only[0]}=... by name" if keyword_only else None,
                     stage=spec.name,
                 )
             )
-        bound = dict(zip(names, args, strict=False))
+        bound = dict(zip(self.positional, args, strict=False))
         for k, v in kwargs.items():
             if k not in names or k in bound:
                 problems.append(

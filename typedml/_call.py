@@ -48,6 +48,9 @@ class Caller:
         self._last: tuple[list[Any] | None, Executable | None] = (None, None)
         self._last1: tuple[Any, Callable[..., Any], Callable[[Any], Any]] = (_NOTHING, _identity, _identity)
         self._count = arguments.count
+        # how many inputs a call may give by position alone (-1: some must be named, so the
+        # slow path binds such a call and refuses it)
+        self._all_positional = arguments.count if arguments.by_position == arguments.count else -1
         self._names = arguments.names
         self._static = arguments.static_names
         self._plain = arguments.array_ports is None  # every input an array port
@@ -75,7 +78,7 @@ class Caller:
                     if bound is None:
                         return self._slow(args, kwargs)
                     args = bound
-            elif len(args) != self._count:
+            elif len(args) != self._all_positional:
                 return self._slow(args, kwargs)
             if self._one:  # one input: compare its units by identity, build nothing
                 value = args[0]
@@ -96,7 +99,7 @@ class Caller:
             if units_list != last_units or exe is None:
                 exe = self.executables.get(tuple(units_list))
                 if exe is None:
-                    return self._slow(args, {})
+                    return self._first(list(args))
                 self._last = (units_list, exe)
             if self._one and units_list[0] is not None:
                 self._last1 = (units_list[0], exe.fn, exe.wrap)
@@ -127,7 +130,10 @@ class Caller:
         self._last1 = (_NOTHING, _identity, _identity)
 
     def _slow(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        values = self.arguments.bind(args, kwargs)  # every binding problem, reported
+        return self._first(self.arguments.bind(args, kwargs))  # every binding problem, reported
+
+    def _first(self, values: list[Any]) -> Any:
+        """A call with bound values whose units have no executable yet (or a call that bound badly)."""
         key = tuple(split_value(v)[1] for v in values)
         exe = self.executables.get(key)
         if exe is None:

@@ -16,11 +16,12 @@ way IPython's tracebacks write it (``Cell In[3], line 5``).
 from __future__ import annotations
 
 import functools
-import html
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
+
+from ._text import html_text
 
 if TYPE_CHECKING:
     from ._cost import CostReport
@@ -126,7 +127,7 @@ def cost_html(cost: CostReport, si: Callable[[float], str]) -> str:
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html_text(str(text))  # escaped, control characters shown as escapes
 
 
 def _num(x: float) -> str:

@@ -10,7 +10,6 @@ edge, conversions in blue, failing edges red with their codes), under its legend
 from __future__ import annotations
 
 import dataclasses
-import html
 import itertools
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import _display
 from ._display import defined_at, diagnostics, doc, frame, head, signature, status
 from ._show import LEGEND_CSS, LEGEND_HTML, graph_svg
+from ._text import html_text
 
 if TYPE_CHECKING:
     from ._check import CheckReport
@@ -127,7 +127,7 @@ def debug_html(run: DebugRun) -> str:
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html_text(str(text))  # escaped, control characters shown as escapes
 
 
 def _graph(plan: CheckedPlan, title: str, *, open_: bool = True) -> str:

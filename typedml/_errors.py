@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html
 import linecache
 import os
 import sys
 from collections.abc import Iterable, Mapping
 from types import CodeType, FrameType
 from typing import Any, Literal
+
+from ._text import visible
 
 __all__ = [
     "DOCS_URL",
@@ -33,8 +34,6 @@ __all__ = [
     "StageDefinitionError",
     "TypedMLError",
     "WiringError",
-    "html_text",
-    "visible",
 ]
 
 Severity = Literal["error", "warning", "info"]
@@ -74,31 +73,6 @@ class Related:
     def __str__(self) -> str:
         place = f"{self.location}: " if self.location is not None else ""
         return f"{place}note: {visible(self.message)}"
-
-
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def visible(text: str) -> str:
-    """``text`` on one line with every control or invisible character written as an escape.
-
-    Messages quote what users wrote and what their code raised: a newline, a carriage return
-    or an ANSI escape sequence in there could otherwise start a forged ``file:line: error``
-    line in a terminal or a problem matcher. ``"\\x1b[2K"`` shows as its five characters.
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else _ESCAPES.get(c) or _escape(c) for c in text)
-
-
-def html_text(text: str) -> str:
-    """``text`` for HTML or SVG: its lines kept, each made :func:`visible`, then HTML-escaped."""
-    return html.escape("\n".join(visible(line) for line in text.split("\n")))
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ._errors import html_text
+from ._text import html_text
 
 if TYPE_CHECKING:
     from ._summary import Comparison, RunReport, ValueSummary

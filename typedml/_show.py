@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._cost import si as _si
-from ._errors import Diagnostic, html_text, visible
+from ._errors import Diagnostic
 from ._graph import value_label
 from ._layout import Layout, layout
+from ._text import html_text, visible
 
 if TYPE_CHECKING:
     from ._cost import CostReport
