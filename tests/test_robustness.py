@@ -114,7 +114,7 @@ def test_named_tuple_with_unresolvable_field_annotation_is_TM010() -> None:
         return s
 
     err = _raises_code(tm.StageDefinitionError, "TM010", define)
-    assert "field annotations of Out" in str(err) and "NameError" in str(err)
+    assert "field annotations of record Out" in str(err) and "NameError" in str(err)
 
 
 def test_positional_only_port_is_TM020() -> None:
