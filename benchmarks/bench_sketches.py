@@ -67,8 +67,8 @@ def count_min(n: int, repeats: int) -> list[dict[str, Any]]:
     keys, true = np.unique(items, return_counts=True)
     share, worst = [], []
     for r in range(repeats):
-        sketch = sl.count_min_update(*sl.count_min_init(K(r), depth=depth, width=width), items)
-        over = np.asarray(sl.count_min_query(*sketch, keys)) - true
+        sketch = sl.count_min_update(sl.count_min_init(K(r), depth=depth, width=width), items)
+        over = np.asarray(sl.count_min_query(sketch, keys)) - true
         assert np.all(over >= 0), "count-min underestimated"
         share.append(np.mean(over > math.e / width * n))
         worst.append(over.max() / n)
@@ -85,8 +85,8 @@ def hyperloglog(n: int, repeats: int) -> list[dict[str, Any]]:
     for precision in (10, 12):
         errors = []
         for r in range(repeats):
-            sketch = sl.hll_update(*sl.hll_init(K(100 + r), precision=precision), np.concatenate([ids, ids[: n // 2]]))
-            errors.append(float(sl.hll_estimate(*sketch)) / n - 1)
+            sketch = sl.hll_update(sl.hll_init(K(100 + r), precision=precision), np.concatenate([ids, ids[: n // 2]]))
+            errors.append(float(sl.hll_estimate(sketch)) / n - 1)
         rms = math.sqrt(float(np.mean(np.square(errors))))
         se = 1.04 / math.sqrt(2**precision)
         # an RMS over few repeats scatters around the standard error: allow 2x
@@ -104,9 +104,9 @@ def minhash(n: int, repeats: int) -> list[dict[str, Any]]:
             b = np.arange(n - overlap, 2 * n - overlap, dtype=np.int32)
             true = overlap / (2 * n - overlap)
             for r in range(repeats):
-                sa = sl.minhash_update(*sl.minhash_init(K(200 + r), num_perm=k), a)
-                sb = sl.minhash_update(*sl.minhash_init(K(200 + r), num_perm=k), b)
-                worst = max(worst, abs(float(sl.minhash_jaccard(*sa, *sb)) - true))
+                sa = sl.minhash_update(sl.minhash_init(K(200 + r), num_perm=k), a)
+                sb = sl.minhash_update(sl.minhash_init(K(200 + r), num_perm=k), b)
+                worst = max(worst, abs(float(sl.minhash_jaccard(sa, sb)) - true))
         bound = math.sqrt(math.log(2 / 0.01) / (2 * k))
         rows.append(_row("minhash", f"k={k}", n, "max abs(J est - J)", worst, bound, worst <= bound))
     return rows
@@ -120,9 +120,9 @@ def bloom(n: int, repeats: int) -> list[dict[str, Any]]:
     probes = np.arange(1, 2 * 20000, 2, dtype=np.int32) + 2**30
     rates = []
     for r in range(repeats):
-        filt = sl.bloom_update(*sl.bloom_init(K(300 + r), num_bits=m, num_hashes=h), inserted)
-        assert np.all(np.asarray(sl.bloom_query(*filt, inserted))), "Bloom filter false negative"
-        rates.append(float(np.mean(np.asarray(sl.bloom_query(*filt, probes)))))
+        filt = sl.bloom_update(sl.bloom_init(K(300 + r), num_bits=m, num_hashes=h), inserted)
+        assert np.all(np.asarray(sl.bloom_query(filt, inserted))), "Bloom filter false negative"
+        rates.append(float(np.mean(np.asarray(sl.bloom_query(filt, probes)))))
     p = (1 - math.exp(-h * n / m)) ** h
     fpr = float(np.mean(rates))
     slack = 5 * math.sqrt(p * (1 - p) / (len(probes) * repeats))
@@ -137,8 +137,8 @@ def quantile(n: int, repeats: int) -> list[dict[str, Any]]:
     for r in range(repeats):
         x = np.random.default_rng(400 + r).lognormal(0.0, 1.0, n).astype(np.float32)
         sketch = sl.quantile_sketch_init(K(400 + r), ureg.Quantity(np.float32(0), "m"), capacity=cap)
-        sketch = sl.quantile_sketch_update(*sketch, ureg.Quantity(x, "m"))
-        values = np.asarray(sl.quantile_sketch_query(*sketch, qs).magnitude)
+        sketch = sl.quantile_sketch_update(sketch, ureg.Quantity(x, "m"))
+        values = np.asarray(sl.quantile_sketch_query(sketch, qs).magnitude)
         ranks = np.searchsorted(np.sort(x), values, side="left") / n
         worst = max(worst, float(np.max(np.abs(ranks - qs))) - 1 / n)
         levels = max(levels, int(np.max(np.nonzero(np.asarray(sketch.fill))[0], initial=0)) + 1)
@@ -167,8 +167,8 @@ def reservoir(n: int, repeats: int) -> list[dict[str, Any]]:
     for r in range(trials):
         state = sl.reservoir_init(K(500 + r), ureg.Quantity(np.float32(0), "s"), k=k)
         half = n // 2
-        state = sl.reservoir_update(*state, data[:half])
-        state = sl.reservoir_update(*state, data[half:])
+        state = sl.reservoir_update(state, data[:half])
+        state = sl.reservoir_update(state, data[half:])
         positions.append(np.asarray(state.items.magnitude))
     pooled = np.sort(np.concatenate(positions))
     cdf = (pooled + 1) / n

@@ -70,11 +70,9 @@ def ridge_regression(
 
 
 @tm.stage
-def linear_predict(
-    x: Q[Float[Array, "m d"], "'x"], coef: Q[Float[Array, "d"], "delta('y)/'x"], intercept: Q[Float[Array, ""], "'y"]
-) -> Q[Float[Array, "m"], "'y"]:
+def linear_predict(x: Q[Float[Array, "m d"], "'x"], fit: LinearFit) -> Q[Float[Array, "m"], "'y"]:
     """Predictions ``x @ coef + intercept`` of a linear fit, in ``'y``."""
-    return x @ coef + intercept
+    return x @ fit.coef + fit.intercept
 
 
 class LogisticFit(NamedTuple):
@@ -112,11 +110,9 @@ def logistic_regression(
 
 
 @tm.stage
-def logistic_predict_proba(
-    x: Q[Float[Array, "m d"], "'x"], coef: Q[Float[Array, "d"], "1/'x"], intercept: Float[Array, ""]
-) -> Float[Array, "m"]:
+def logistic_predict_proba(x: Q[Float[Array, "m d"], "'x"], fit: LogisticFit) -> Float[Array, "m"]:
     """Probability of class 1 under a logistic fit (dimensionless)."""
-    return jax.nn.sigmoid(x @ coef + intercept)
+    return jax.nn.sigmoid(x @ fit.coef + fit.intercept)
 
 
 # --- k-means --------------------------------------------------------------------------
@@ -177,9 +173,9 @@ def kmeans(x: Q[Float[Array, "n d"], "'u"], centers: Q[Float[Array, "k d"], "'u"
 
 
 @tm.stage
-def kmeans_predict(x: Q[Float[Array, "m d"], "'u"], centers: Q[Float[Array, "k d"], "'u"]) -> Int[Array, "m"]:
-    """Index of the nearest centre for each row of ``x`` (converted to the centres' unit)."""
-    return jnp.argmin(_sq_dist(x, centers), axis=1).astype(jnp.int32)
+def kmeans_predict(x: Q[Float[Array, "m d"], "'u"], fit: KMeansFit) -> Int[Array, "m"]:
+    """Index of the nearest centre of a k-means fit for each row of ``x`` (converted to the centres' unit)."""
+    return jnp.argmin(_sq_dist(x, fit.centers), axis=1).astype(jnp.int32)
 
 
 # --- nearest neighbours ---------------------------------------------------------------

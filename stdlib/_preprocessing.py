@@ -1,9 +1,10 @@
 """Preprocessing: scalers (standard, min-max, robust), one-hot encoding, binning, PCA,
 train/test splits and k-fold assignments from a PRNG key, and imputation of missing values.
 
-A scaler is fitted once (``*_fit`` returns a ``Scaler``: ``center`` in ``'u``, ``scale`` in
-``delta('u)``) and applied with ``scaler_apply``, which returns dimensionless data: the way
-to put features of different units side by side (``kmeans``, ``pca_fit``).
+A scaler is fitted once (``*_fit`` returns a ``Scaler``, a record: ``center`` in ``'u``,
+``scale`` in ``delta('u)``) and applied with ``scaler_apply(x, scaler)``, which returns
+dimensionless data: the way to put features of different units side by side (``kmeans``,
+``pca_fit``).
 
 Random stages take a JAX PRNG key as a ``uint32[2]`` array (``jax.random.PRNGKey(seed)``);
 the same key gives the same result.
@@ -59,21 +60,15 @@ def robust_fit(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Scale
 
 
 @tm.stage
-def scaler_apply(
-    x: Q[Float[Array, "m *rest"], "'u"],
-    center: Q[Float[Array, "*rest"], "'u"],
-    scale: Q[Float[Array, "*rest"], "delta('u)"],
-) -> Float[Array, "m *rest"]:
+def scaler_apply(x: Q[Float[Array, "m *rest"], "'u"], scaler: Scaler) -> Float[Array, "m *rest"]:
     """``(x - center) / scale``: dimensionless (``x`` is converted to the scaler's unit first)."""
-    return (x - center) / scale
+    return (x - scaler.center) / scaler.scale
 
 
 @tm.stage
-def scaler_invert(
-    z: Float[Array, "m *rest"], center: Q[Float[Array, "*rest"], "'u"], scale: Q[Float[Array, "*rest"], "delta('u)"]
-) -> Q[Float[Array, "m *rest"], "'u"]:
+def scaler_invert(z: Float[Array, "m *rest"], scaler: Scaler) -> Q[Float[Array, "m *rest"], "'u"]:
     """Back from scaled (dimensionless) data to the scaler's unit: ``z * scale + center``."""
-    return z * scale + center
+    return z * scaler.scale + scaler.center
 
 
 @tm.stage
@@ -147,11 +142,9 @@ def pca_fit(x: Q[Float[Array, "k+rows k+more"], "'u"], k: int) -> PCAFit:
 
 
 @tm.stage
-def pca_transform(
-    x: Q[Float[Array, "m d"], "'u"], mean: Q[Float[Array, "d"], "'u"], components: Float[Array, "k d"]
-) -> Q[Float[Array, "m k"], "delta('u)"]:
-    """Coordinates of ``x`` along the components, in the data's unit (a difference from the mean)."""
-    return (x - mean) @ components.T
+def pca_transform(x: Q[Float[Array, "m k+more"], "'u"], fit: PCAFit) -> Q[Float[Array, "m k"], "delta('u)"]:
+    """Coordinates of ``x`` along the components of a PCA fit, in the data's unit (a difference from the mean)."""
+    return (x - fit.mean) @ fit.components.T
 
 
 def _permutation(key: Array, like: Array) -> Array:

@@ -1,8 +1,8 @@
 """Sketches: fixed-size, mergeable summaries of streams, seeded by explicit PRNG keys.
 
 Each sketch is a state (a ``NamedTuple`` of arrays whose size is fixed when it is
-initialised) with ``<sketch>_init(key, ...)``, ``<sketch>_update(*state, items)``,
-``<sketch>_merge(*a, *b)`` and a query. Keys are ``jax.random.PRNGKey(seed)`` (``uint32[2]``):
+initialised, a record passed as one value) with ``<sketch>_init(key, ...)``,
+``<sketch>_update(state, items)``, ``<sketch>_merge(a, b)`` and a query. Keys are ``jax.random.PRNGKey(seed)`` (``uint32[2]``):
 the same key and the same data give the same sketch. Sketches merged together must come
 from the same key for the hashing sketches (count-min, HyperLogLog, MinHash, Bloom), whose
 hash seeds live in the state; the randomised-sampling sketches (quantile sketch, reservoir)
@@ -71,36 +71,29 @@ def count_min_init(key: UInt32[Array, "2"], depth: int, width: int) -> CountMin:
 
 
 @tm.stage
-def count_min_update(
-    table: Int[Array, "depth width"], seeds: UInt32[Array, "depth"], items: Int[Array, "n"]
-) -> CountMin:
+def count_min_update(state: CountMin, items: Int[Array, "n"]) -> CountMin:
     """Count each of ``items`` once."""
+    table, seeds = state
     cols = (_hash(items, seeds) % jnp.uint32(table.shape[1])).astype(jnp.int32)
     rows = jnp.broadcast_to(jnp.arange(table.shape[0])[:, None], cols.shape)
     return CountMin(table.at[rows, cols].add(1), seeds)
 
 
 @tm.stage
-def count_min_merge(
-    table_a: Int[Array, "depth width"],
-    seeds_a: UInt32[Array, "depth"],
-    table_b: Int[Array, "depth width"],
-    seeds_b: UInt32[Array, "depth"],
-) -> CountMin:
+def count_min_merge(a: CountMin, b: CountMin) -> CountMin:
     """Merge two count-min sketches built from the same key (counters add)."""
-    return CountMin(table_a + table_b, seeds_a)
+    return CountMin(a.table + b.table, a.seeds)
 
 
 @tm.stage
-def count_min_query(
-    table: Int[Array, "depth width"], seeds: UInt32[Array, "depth"], items: Int[Array, "m"]
-) -> Int[Array, "m"]:
+def count_min_query(state: CountMin, items: Int[Array, "m"]) -> Int[Array, "m"]:
     """Estimated count of each item.
 
     Guarantee (Cormode and Muthukrishnan): never below the true count, and above it by at
     most ``e / width * N`` (``N`` the total count) with probability at least
     ``1 - exp(-depth)`` for each queried item.
     """
+    table, seeds = state
     cols = (_hash(items, seeds) % jnp.uint32(table.shape[1])).astype(jnp.int32)
     return jnp.min(jnp.take_along_axis(table, cols, axis=1), axis=0)
 
@@ -124,8 +117,9 @@ def hll_init(key: UInt32[Array, "2"], precision: int) -> HyperLogLog:
 
 
 @tm.stage
-def hll_update(registers: Int[Array, "m"], seed: UInt32[Array, "1"], items: Int[Array, "n"]) -> HyperLogLog:
+def hll_update(state: HyperLogLog, items: Int[Array, "n"]) -> HyperLogLog:
     """Add ``items`` (repeats do not change the sketch)."""
+    registers, seed = state
     p = _log2(registers)
     h = _hash(items, seed)[0]
     idx = (h >> (32 - p)).astype(jnp.int32)
@@ -134,11 +128,9 @@ def hll_update(registers: Int[Array, "m"], seed: UInt32[Array, "1"], items: Int[
 
 
 @tm.stage
-def hll_merge(
-    registers_a: Int[Array, "m"], seed_a: UInt32[Array, "1"], registers_b: Int[Array, "m"], seed_b: UInt32[Array, "1"]
-) -> HyperLogLog:
+def hll_merge(a: HyperLogLog, b: HyperLogLog) -> HyperLogLog:
     """Merge two HyperLogLog sketches built from the same key (register-wise maximum)."""
-    return HyperLogLog(jnp.maximum(registers_a, registers_b), seed_a)
+    return HyperLogLog(jnp.maximum(a.registers, b.registers), a.seed)
 
 
 def _log2(registers: Array) -> Array:
@@ -169,7 +161,7 @@ def _tau(x: Array) -> Array:
 
 
 @tm.stage
-def hll_estimate(registers: Int[Array, "m"], seed: UInt32[Array, "1"]) -> Float[Array, ""]:
+def hll_estimate(state: HyperLogLog) -> Float[Array, ""]:
     """Estimated number of distinct items.
 
     Uses Ertl's improved estimator (2017), which needs no empirical bias tables and no
@@ -177,6 +169,7 @@ def hll_estimate(registers: Int[Array, "m"], seed: UInt32[Array, "1"]) -> Float[
     Guarantee: relative standard error about ``1.04 / sqrt(m)`` for ``m`` registers
     (precision 12: 1.6 %), roughly normal, so within 3 standard errors with ~99 % probability.
     """
+    registers = state.registers
     m = jnp.asarray(registers.shape[0], jnp.float32)
     q = 32 - _log2(registers).astype(jnp.int32)  # register values run from 0 to q + 1
     values = jnp.arange(34)
@@ -204,36 +197,27 @@ def minhash_init(key: UInt32[Array, "2"], num_perm: int) -> MinHash:
 
 
 @tm.stage
-def minhash_update(signature: UInt32[Array, "k"], seeds: UInt32[Array, "k"], items: Int[Array, "n"]) -> MinHash:
+def minhash_update(state: MinHash, items: Int[Array, "n"]) -> MinHash:
     """Add the items of a set to its signature."""
+    signature, seeds = state
     return MinHash(jnp.min(jnp.concatenate([signature[:, None], _hash(items, seeds)], axis=1), axis=1), seeds)
 
 
 @tm.stage
-def minhash_merge(
-    signature_a: UInt32[Array, "k"],
-    seeds_a: UInt32[Array, "k"],
-    signature_b: UInt32[Array, "k"],
-    seeds_b: UInt32[Array, "k"],
-) -> MinHash:
+def minhash_merge(a: MinHash, b: MinHash) -> MinHash:
     """Signature of the union of two sets (same key)."""
-    return MinHash(jnp.minimum(signature_a, signature_b), seeds_a)
+    return MinHash(jnp.minimum(a.signature, b.signature), a.seeds)
 
 
 @tm.stage
-def minhash_jaccard(
-    signature_a: UInt32[Array, "k"],
-    seeds_a: UInt32[Array, "k"],
-    signature_b: UInt32[Array, "k"],
-    seeds_b: UInt32[Array, "k"],
-) -> Float[Array, ""]:
+def minhash_jaccard(a: MinHash, b: MinHash) -> Float[Array, ""]:
     """Estimated Jaccard similarity of two sets from signatures built with the same key.
 
     Guarantee: unbiased; the share of ``k`` agreeing hashes, so by Hoeffding the error exceeds
     ``sqrt(ln(2 / delta) / (2 k))`` with probability at most ``delta`` (k = 256, delta =
     0.01: 0.10), and its standard deviation is ``sqrt(J (1 - J) / k)``.
     """
-    return jnp.mean(signature_a == signature_b).astype(jnp.float32)
+    return jnp.mean(a.signature == b.signature).astype(jnp.float32)
 
 
 # --- Bloom filter ---------------------------------------------------------------------
@@ -257,28 +241,28 @@ def bloom_init(key: UInt32[Array, "2"], num_bits: int, num_hashes: int) -> Bloom
 
 
 @tm.stage
-def bloom_update(bits: Bool[Array, "m"], seeds: UInt32[Array, "h"], items: Int[Array, "n"]) -> Bloom:
+def bloom_update(state: Bloom, items: Int[Array, "n"]) -> Bloom:
     """Insert ``items``."""
+    bits, seeds = state
     idx = (_hash(items, seeds) % jnp.uint32(bits.shape[0])).astype(jnp.int32)
     return Bloom(bits.at[idx.ravel()].set(True), seeds)
 
 
 @tm.stage
-def bloom_merge(
-    bits_a: Bool[Array, "m"], seeds_a: UInt32[Array, "h"], bits_b: Bool[Array, "m"], seeds_b: UInt32[Array, "h"]
-) -> Bloom:
+def bloom_merge(a: Bloom, b: Bloom) -> Bloom:
     """Filter of the union of two filters built with the same key (bitwise or)."""
-    return Bloom(bits_a | bits_b, seeds_a)
+    return Bloom(a.bits | b.bits, a.seeds)
 
 
 @tm.stage
-def bloom_query(bits: Bool[Array, "m"], seeds: UInt32[Array, "h"], items: Int[Array, "q"]) -> Bool[Array, "q"]:
+def bloom_query(state: Bloom, items: Int[Array, "q"]) -> Bool[Array, "q"]:
     """Whether each item may have been inserted.
 
     Guarantee: no false negatives. An item never inserted is reported with probability
     about ``(1 - exp(-h n / m))**h`` after ``n`` insertions (the standard approximation,
     accurate for large ``m``).
     """
+    bits, seeds = state
     idx = (_hash(items, seeds) % jnp.uint32(bits.shape[0])).astype(jnp.int32)
     return jnp.all(bits[idx], axis=0)
 
@@ -340,14 +324,9 @@ def _qs_merge(items_a: Array, fill_a: Array, items_b: Array, fill_b: Array, key:
 
 
 @tm.stage
-def quantile_sketch_update(
-    items: Q[Float[Array, "levels capacity"], "'u"],
-    fill: Int[Array, "levels"],
-    n: Float[Array, ""],
-    key: UInt32[Array, "2"],
-    x: Q[Float[Array, "n"], "'u"],
-) -> QuantileSketch:
+def quantile_sketch_update(state: QuantileSketch, x: Q[Float[Array, "n"], "'u"]) -> QuantileSketch:
     """Add the values ``x`` (converted to the sketch's unit; NaN is not allowed)."""
+    items, fill, n, key = state
     cap = items.shape[1]
     blocks = -(-x.shape[0] // cap)
     padded = jnp.full(blocks * cap, jnp.inf, items.dtype).at[: x.shape[0]].set(x).reshape(blocks, cap)
@@ -365,29 +344,14 @@ def quantile_sketch_update(
 
 
 @tm.stage
-def quantile_sketch_merge(
-    items_a: Q[Float[Array, "levels capacity"], "'u"],
-    fill_a: Int[Array, "levels"],
-    n_a: Float[Array, ""],
-    key_a: UInt32[Array, "2"],
-    items_b: Q[Float[Array, "levels capacity"], "'u"],
-    fill_b: Int[Array, "levels"],
-    n_b: Float[Array, ""],
-    key_b: UInt32[Array, "2"],
-) -> QuantileSketch:
+def quantile_sketch_merge(a: QuantileSketch, b: QuantileSketch) -> QuantileSketch:
     """Merge two quantile sketches of the same capacity (b converted to a's unit)."""
-    items, fill, key = _qs_merge(items_a, fill_a, items_b, fill_b, jax.random.fold_in(key_a, key_b[0]))
-    return QuantileSketch(items, fill, n_a + n_b, key)
+    items, fill, key = _qs_merge(a.items, a.fill, b.items, b.fill, jax.random.fold_in(a.key, b.key[0]))
+    return QuantileSketch(items, fill, a.n + b.n, key)
 
 
 @tm.stage
-def quantile_sketch_query(
-    items: Q[Float[Array, "levels capacity"], "'u"],
-    fill: Int[Array, "levels"],
-    n: Float[Array, ""],
-    key: UInt32[Array, "2"],
-    q: Float[Array, "k"],
-) -> Q[Float[Array, "k"], "'u"]:
+def quantile_sketch_query(state: QuantileSketch, q: Float[Array, "k"]) -> Q[Float[Array, "k"], "'u"]:
     """Approximate quantiles ``q`` (in [0, 1]) of the values seen, in their unit.
 
     The answer for ``q`` is a value seen whose rank differs from ``q * n`` by the rank error.
@@ -398,6 +362,7 @@ def quantile_sketch_query(
     ``2 * sqrt(ln(2 / delta)) * n / capacity`` with probability at most ``delta`` per query
     (capacity 128, delta = 0.01: 3.6 % of n).
     """
+    items = state.items
     levels = items.shape[0]
     weights = jnp.where(jnp.isfinite(items), jnp.exp2(jnp.arange(levels, dtype=items.dtype))[:, None], 0.0).ravel()
     values = items.ravel()
@@ -433,17 +398,13 @@ def _bottom_k(items: Array, priority: Array, k: int) -> tuple[Array, Array]:
 
 
 @tm.stage
-def reservoir_update(
-    items: Q[Float[Array, "k *rest"], "'u"],
-    priority: UInt32[Array, "k"],
-    key: UInt32[Array, "2"],
-    x: Q[Float[Array, "n *rest"], "'u"],
-) -> Reservoir:
+def reservoir_update(state: Reservoir, x: Q[Float[Array, "n *rest"], "'u"]) -> Reservoir:
     """Offer the rows of ``x`` to the reservoir.
 
     Guarantee: after ``n`` rows in total, the kept rows are a uniform random sample of
     ``min(k, n)`` of them without replacement: each row is kept with probability ``k / n``.
     """
+    items, priority, key = state
     key, sub = jax.random.split(key)
     # 32 random bits per row: ties (which favour earlier rows) are rare even for long streams
     p = jax.random.bits(sub, (x.shape[0],), jnp.uint32)
@@ -452,16 +413,9 @@ def reservoir_update(
 
 
 @tm.stage
-def reservoir_merge(
-    items_a: Q[Float[Array, "k *rest"], "'u"],
-    priority_a: UInt32[Array, "k"],
-    key_a: UInt32[Array, "2"],
-    items_b: Q[Float[Array, "k *rest"], "'u"],
-    priority_b: UInt32[Array, "k"],
-    key_b: UInt32[Array, "2"],
-) -> Reservoir:
+def reservoir_merge(a: Reservoir, b: Reservoir) -> Reservoir:
     """Reservoir of the union of two streams (sampled from independently keyed states)."""
     kept, prio = _bottom_k(
-        jnp.concatenate([items_a, items_b]), jnp.concatenate([priority_a, priority_b]), priority_a.shape[0]
+        jnp.concatenate([a.items, b.items]), jnp.concatenate([a.priority, b.priority]), a.priority.shape[0]
     )
-    return Reservoir(kept, prio, jax.random.fold_in(key_a, key_b[0]))
+    return Reservoir(kept, prio, jax.random.fold_in(a.key, b.key[0]))

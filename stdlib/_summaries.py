@@ -5,13 +5,13 @@ or the one a call names, ``mean(temps, axis="b")`` (checked: the output's shape 
 stages over a state (a ``NamedTuple`` whose fields are ports):
 
 - ``<family>_init(like)``: the empty state, shaped and united like one row ``like``;
-- ``<family>_update(*state, x)``: fold in a chunk of rows;
-- ``<family>_merge(*a, *b)``: combine two states (associative and commutative);
-- ``<family>_finalize(*state)``: the result.
+- ``<family>_update(state, x)``: fold in a chunk of rows;
+- ``<family>_merge(a, b)``: combine two states (associative and commutative);
+- ``<family>_finalize(state)``: the result.
 
 Folding chunks one by one, or merging the states of separate chunks in any order, gives the
-one-shot result (up to floating-point rounding). States are spread over ports so units are
-checked on every field; pass a state on with ``*state``.
+one-shot result (up to floating-point rounding). A state is a record: passed as one value,
+checked field by field (the mean in ``'u``, the sum of squares in ``delta('u)**2``).
 
 Spreads and sums are differences: they are in ``delta('u)`` (``delta_degC`` for degC data),
 so a sum of degC values is refused rather than silently wrong.
@@ -236,54 +236,33 @@ def moments_init(like: Q[Float[Array, "*rest"], "'u"]) -> Moments:
 
 
 @tm.stage
-def moments_update(
-    weight: Float[Array, "*rest"],
-    mean: Q[Float[Array, "*rest"], "'u"],
-    m2: Q[Float[Array, "*rest"], "delta('u)**2"],
-    x: Q[Float[Array, "n *rest"], "'u"],
-    axis: Along = None,
-) -> Moments:
+def moments_update(state: Moments, x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Moments:
     """Fold the rows of ``x`` (in any unit convertible to the state's) into a moments state.
 
     NaN is not skipped: it propagates to the mean and variance (``count`` counts non-NaN rows).
     """
-    return _combine(weight, mean, m2, *_chunk_moments(x, jnp.ones_like(x)))
+    return _combine(*state, *_chunk_moments(x, jnp.ones_like(x)))
 
 
 @tm.stage
 def weighted_moments_update(
-    weight: Float[Array, "*rest"],
-    mean: Q[Float[Array, "*rest"], "'u"],
-    m2: Q[Float[Array, "*rest"], "delta('u)**2"],
-    x: Q[Float[Array, "n *rest"], "'u"],
-    w: Float[Array, "n *rest"],
-    axis: Along = None,
+    state: Moments, x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"], axis: Along = None
 ) -> Moments:
     """Fold rows of ``x`` with non-negative dimensionless weights ``w`` into a moments state."""
-    return _combine(weight, mean, m2, *_chunk_moments(x, w))
+    return _combine(*state, *_chunk_moments(x, w))
 
 
 @tm.stage
-def moments_merge(
-    weight_a: Float[Array, "*rest"],
-    mean_a: Q[Float[Array, "*rest"], "'u"],
-    m2_a: Q[Float[Array, "*rest"], "delta('u)**2"],
-    weight_b: Float[Array, "*rest"],
-    mean_b: Q[Float[Array, "*rest"], "'u"],
-    m2_b: Q[Float[Array, "*rest"], "delta('u)**2"],
-) -> Moments:
+def moments_merge(a: Moments, b: Moments) -> Moments:
     """Merge two moments states (b is converted to a's unit)."""
-    return _combine(weight_a, mean_a, m2_a, weight_b, mean_b, m2_b)
+    return _combine(*a, *b)
 
 
 @tm.stage
-def moments_finalize(
-    weight: Float[Array, "*rest"],
-    mean: Q[Float[Array, "*rest"], "'u"],
-    m2: Q[Float[Array, "*rest"], "delta('u)**2"],
-) -> MomentsResult:
+def moments_finalize(state: Moments) -> MomentsResult:
     """Count ``n`` (total weight), mean (``'u``), population variance (``delta('u)**2``) and std
     (``delta('u)``) of a moments state; NaN where nothing was seen."""
+    weight, mean, m2 = state
     empty = weight <= 0
     var = jnp.where(empty, jnp.nan, m2 / jnp.where(empty, 1, weight))
     return MomentsResult(weight, jnp.where(empty, jnp.nan, mean), var, jnp.sqrt(var))
@@ -331,27 +310,18 @@ def extrema_init(like: Q[Float[Array, "*rest"], "'u"]) -> Extrema:
 
 
 @tm.stage
-def extrema_update(
-    min: Q[Float[Array, "*rest"], "'u"],
-    max: Q[Float[Array, "*rest"], "'u"],
-    x: Q[Float[Array, "n *rest"], "'u"],
-    axis: Along = None,
-) -> Extrema:
+def extrema_update(state: Extrema, x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Extrema:
     """Fold the rows of ``x`` into a (min, max) state."""
     return Extrema(
-        jnp.minimum(min, jnp.min(x, axis=0, initial=jnp.inf)), jnp.maximum(max, jnp.max(x, axis=0, initial=-jnp.inf))
+        jnp.minimum(state.min, jnp.min(x, axis=0, initial=jnp.inf)),
+        jnp.maximum(state.max, jnp.max(x, axis=0, initial=-jnp.inf)),
     )
 
 
 @tm.stage
-def extrema_merge(
-    min_a: Q[Float[Array, "*rest"], "'u"],
-    max_a: Q[Float[Array, "*rest"], "'u"],
-    min_b: Q[Float[Array, "*rest"], "'u"],
-    max_b: Q[Float[Array, "*rest"], "'u"],
-) -> Extrema:
+def extrema_merge(a: Extrema, b: Extrema) -> Extrema:
     """Merge two (min, max) states."""
-    return Extrema(jnp.minimum(min_a, min_b), jnp.maximum(max_a, max_b))
+    return Extrema(jnp.minimum(a.min, b.min), jnp.maximum(a.max, b.max))
 
 
 # --- mergeable: histogram ---------------------------------------------------------------
@@ -432,68 +402,37 @@ def _co_chunk(x: Array, y: Array, w: Array) -> tuple[Array, ...]:
 
 @tm.stage
 def comoments_update(
-    n: Float[Array, "*rest"],
-    mean_x: Q[Float[Array, "*rest"], "'x"],
-    mean_y: Q[Float[Array, "*rest"], "'y"],
-    m2_x: Q[Float[Array, "*rest"], "delta('x)**2"],
-    m2_y: Q[Float[Array, "*rest"], "delta('y)**2"],
-    c_xy: Q[Float[Array, "*rest"], "delta('x)*delta('y)"],
+    state: CoMoments,
     x: Q[Float[Array, "n *rest"], "'x"],
     y: Q[Float[Array, "n *rest"], "'y"],
     axis: Along = None,
 ) -> CoMoments:
     """Fold paired rows ``x``, ``y`` into a co-moments state."""
-    return _co_combine((n, mean_x, mean_y, m2_x, m2_y, c_xy), _co_chunk(x, y, jnp.ones_like(x)))
+    return _co_combine(tuple(state), _co_chunk(x, y, jnp.ones_like(x)))
 
 
 @tm.stage
 def weighted_comoments_update(
-    n: Float[Array, "*rest"],
-    mean_x: Q[Float[Array, "*rest"], "'x"],
-    mean_y: Q[Float[Array, "*rest"], "'y"],
-    m2_x: Q[Float[Array, "*rest"], "delta('x)**2"],
-    m2_y: Q[Float[Array, "*rest"], "delta('y)**2"],
-    c_xy: Q[Float[Array, "*rest"], "delta('x)*delta('y)"],
+    state: CoMoments,
     x: Q[Float[Array, "n *rest"], "'x"],
     y: Q[Float[Array, "n *rest"], "'y"],
     w: Float[Array, "n *rest"],
     axis: Along = None,
 ) -> CoMoments:
     """Fold paired rows with non-negative dimensionless weights ``w`` (``n`` becomes the total weight)."""
-    return _co_combine((n, mean_x, mean_y, m2_x, m2_y, c_xy), _co_chunk(x, y, w))
+    return _co_combine(tuple(state), _co_chunk(x, y, w))
 
 
 @tm.stage
-def comoments_merge(
-    n_a: Float[Array, "*rest"],
-    mean_x_a: Q[Float[Array, "*rest"], "'x"],
-    mean_y_a: Q[Float[Array, "*rest"], "'y"],
-    m2_x_a: Q[Float[Array, "*rest"], "delta('x)**2"],
-    m2_y_a: Q[Float[Array, "*rest"], "delta('y)**2"],
-    c_xy_a: Q[Float[Array, "*rest"], "delta('x)*delta('y)"],
-    n_b: Float[Array, "*rest"],
-    mean_x_b: Q[Float[Array, "*rest"], "'x"],
-    mean_y_b: Q[Float[Array, "*rest"], "'y"],
-    m2_x_b: Q[Float[Array, "*rest"], "delta('x)**2"],
-    m2_y_b: Q[Float[Array, "*rest"], "delta('y)**2"],
-    c_xy_b: Q[Float[Array, "*rest"], "delta('x)*delta('y)"],
-) -> CoMoments:
+def comoments_merge(a: CoMoments, b: CoMoments) -> CoMoments:
     """Merge two co-moments states."""
-    return _co_combine(
-        (n_a, mean_x_a, mean_y_a, m2_x_a, m2_y_a, c_xy_a), (n_b, mean_x_b, mean_y_b, m2_x_b, m2_y_b, c_xy_b)
-    )
+    return _co_combine(tuple(a), tuple(b))
 
 
 @tm.stage
-def comoments_finalize(
-    n: Float[Array, "*rest"],
-    mean_x: Q[Float[Array, "*rest"], "'x"],
-    mean_y: Q[Float[Array, "*rest"], "'y"],
-    m2_x: Q[Float[Array, "*rest"], "delta('x)**2"],
-    m2_y: Q[Float[Array, "*rest"], "delta('y)**2"],
-    c_xy: Q[Float[Array, "*rest"], "delta('x)*delta('y)"],
-) -> CoMomentsResult:
+def comoments_finalize(state: CoMoments) -> CoMomentsResult:
     """Population covariance (``delta('x)*delta('y)``) and correlation (dimensionless)."""
+    n, _, _, m2_x, m2_y, c_xy = state
     empty = n <= 0
     cov = jnp.where(empty, jnp.nan, c_xy / jnp.where(empty, 1, n))
     return CoMomentsResult(cov, c_xy / jnp.sqrt(m2_x * m2_y))

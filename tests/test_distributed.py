@@ -290,7 +290,7 @@ def test_shares_folded_apart_and_merged_equal_the_whole_stream(tmp_path: Path) -
         states = [moments_of(list(tm.file_chunks(paths, read).share(i, count).paths), read) for i in range(count)]
         merged = states[0]
         for other in states[1:]:
-            merged = std.moments_merge(*merged, *other)
+            merged = std.moments_merge(merged, other)
         np.testing.assert_allclose(np.asarray(merged.mean.magnitude), np.asarray(whole.mean.magnitude), rtol=1e-6)
         np.testing.assert_allclose(np.asarray(merged.m2.magnitude), np.asarray(whole.m2.magnitude), rtol=1e-5)
 

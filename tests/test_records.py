@@ -322,3 +322,33 @@ def test_strategies_draw_records_with_shared_sizes_and_units(drawn):
 test_fit_scaler_is_homogeneous = tmt.property_test(
     tmt.assert_dimensionally_homogeneous, fit_scaler, settings=settings(max_examples=5, deadline=None)
 )
+
+
+def test_the_stdlib_scaler_is_one_input():
+    @tm.pipeline
+    def evaluate(test: Q[Float[Array, "m d"], "Pa"], scaler: tm.stdlib.Scaler) -> Float[Array, "m d"]:
+        return tm.stdlib.scaler_apply(test, scaler)
+
+    assert evaluate.check().diagnostics == []
+    scaler = tm.stdlib.standardize_fit(q(TRAIN, "kPa"))  # fitted on kPa data, once
+    assert isinstance(scaler, tm.stdlib.Scaler) and str(scaler.center.units) == "kilopascal"
+    z = evaluate(q(TEST, "Pa"), scaler)
+    np.testing.assert_allclose(np.asarray(z), (TEST / 1000 - TRAIN.mean(0)) / TRAIN.std(0), rtol=1e-5)
+    with pytest.raises(tm.InputError) as err:  # a scaler fitted on lengths
+        evaluate(q(TEST, "Pa"), tm.stdlib.standardize_fit(q(TRAIN, "m")))
+    assert err.value.code == "TM236"
+
+
+def test_stream_folds_a_record_state():
+    ureg = tm.get_registry()
+    x = np.random.default_rng(0).normal(5.0, 2.0, (300, 2)).astype(np.float32)
+    chunks = [ureg.Quantity(c * 1000, "mm") for c in np.array_split(x, 3)]  # converted to the state's m
+    init = tm.stdlib.moments_init(ureg.Quantity(np.zeros(2, np.float32), "m"))
+    state = tm.stream(tm.stdlib.moments_update, chunks, init=init)
+    assert isinstance(state, tm.stdlib.Moments) and str(state.mean.units) == "meter"
+    result = tm.stream(tm.stdlib.moments_update, chunks, init=init, finalize=tm.stdlib.moments_finalize)
+    np.testing.assert_allclose(result.mean.magnitude, x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(result.std.magnitude, x.std(0), rtol=1e-4)
+    with pytest.raises(tm.InputError) as err:
+        tm.stream(tm.stdlib.moments_update, chunks, init={"mean": 0})
+    assert err.value.code == "TM217" and "takes a Moments as its state" in err.value.diagnostic.message

@@ -68,7 +68,7 @@ def test_linear_and_ridge_on_random_data_match_sklearn(q, seed):
     ref = sklearn_linear.LinearRegression().fit(x64, y64)
     np.testing.assert_allclose(mag(fit.coef), ref.coef_, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(mag(fit.intercept), ref.intercept_, rtol=1e-3, atol=1e-3)
-    pred = sl.linear_predict(q(x[:5], "s"), fit.coef, fit.intercept)
+    pred = sl.linear_predict(q(x[:5], "s"), fit)
     np.testing.assert_allclose(mag(pred), ref.predict(x64[:5]), rtol=1e-3, atol=1e-3)
     ridge = sl.ridge_regression(q(x, "s"), q(y, "m"), q(3.0, "s**2"))
     rref = sklearn_linear.Ridge(alpha=3.0).fit(x64, y64)
@@ -84,7 +84,7 @@ def test_logistic_regression_matches_sklearn(q):
     ref = sklearn_linear.LogisticRegression(C=1 / 2.0, tol=1e-10, max_iter=10_000).fit(x.astype(np.float64), y)
     np.testing.assert_allclose(mag(fit.coef), ref.coef_[0], rtol=2e-3, atol=1e-4)
     np.testing.assert_allclose(mag(fit.intercept), ref.intercept_[0], rtol=2e-3, atol=1e-3)
-    proba = sl.logistic_predict_proba(q(x, "cm"), fit.coef, fit.intercept)
+    proba = sl.logistic_predict_proba(q(x, "cm"), fit)
     np.testing.assert_allclose(mag(proba), ref.predict_proba(x.astype(np.float64))[:, 1], atol=1e-3)
 
 
@@ -102,7 +102,7 @@ def test_kmeans_matches_sklearn_from_the_same_start(q):
     np.testing.assert_array_equal(np.asarray(fit.labels), ref.labels_)
     np.testing.assert_allclose(mag(fit.inertia), ref.inertia_, rtol=1e-4)
     assert fit.inertia.units == tm.get_registry().Unit("m**2")
-    np.testing.assert_array_equal(np.asarray(sl.kmeans_predict(q(x * 100, "cm"), fit.centers)), ref.labels_)
+    np.testing.assert_array_equal(np.asarray(sl.kmeans_predict(q(x * 100, "cm"), fit)), ref.labels_)
 
 
 @tm.stage
@@ -151,7 +151,7 @@ def test_penguins_kmeans_and_logistic_on_standardized_features_match_sklearn(q, 
     sk_pre = pytest.importorskip("sklearn.preprocessing")
     cols = ["bill_length_mm", "flipper_length_mm"]
     x = penguins[cols].to_numpy(np.float32)
-    z = sl.scaler_apply(q(x, "mm"), *sl.standardize_fit(q(x, "mm")))
+    z = sl.scaler_apply(q(x, "mm"), sl.standardize_fit(q(x, "mm")))
     z64 = sk_pre.StandardScaler().fit_transform(x.astype(np.float64))
     np.testing.assert_allclose(np.asarray(z), z64, atol=1e-4)
     start = sl.kmeans_init(jax.random.PRNGKey(1), z, k=3)
@@ -170,14 +170,14 @@ def test_penguins_kmeans_and_logistic_on_standardized_features_match_sklearn(q, 
     np.testing.assert_allclose(mag(lfit.intercept), lref.intercept_[0], rtol=2e-3, atol=1e-3)
     # and the classification metrics of that fit, against scikit-learn's
     skm = pytest.importorskip("sklearn.metrics")
-    proba = np.asarray(sl.logistic_predict_proba(q(xs, "mm"), *lfit), dtype=np.float64)
+    proba = np.asarray(sl.logistic_predict_proba(q(xs, "mm"), lfit), dtype=np.float64)
     np.testing.assert_allclose(proba, lref.predict_proba(xs.astype(np.float64))[:, 1], atol=2e-4)
     pred = (proba > 0.5).astype(np.int32)
     for ours, theirs in [(sl.precision, skm.precision_score), (sl.recall, skm.recall_score), (sl.f1, skm.f1_score)]:
         np.testing.assert_allclose(mag(ours(ys, pred)), theirs(ys, pred), rtol=1e-6)
     np.testing.assert_allclose(mag(sl.log_loss(ys, proba.astype(np.float32))), skm.log_loss(ys, proba), rtol=1e-4)
     np.testing.assert_allclose(mag(sl.roc_auc(ys, proba.astype(np.float32))), skm.roc_auc_score(ys, proba), rtol=1e-5)
-    np.testing.assert_array_equal(np.asarray(sl.kmeans_predict(z, fit.centers)), ref.labels_)
+    np.testing.assert_array_equal(np.asarray(sl.kmeans_predict(z, fit)), ref.labels_)
 
 
 def test_offset_units_refused_for_features_allowed_for_targets(q):
@@ -199,7 +199,7 @@ def test_unit_mistakes_are_refused_before_any_computation(q):
     assert info.value.code == "TM203"
     fit = sl.linear_regression(q(x, "mm"), q(y, "g"))
     with pytest.raises(tm.InputError):
-        sl.linear_predict(q(x, "s"), *fit)  # the features changed dimension
+        sl.linear_predict(q(x, "s"), fit)  # the features changed dimension
     np.testing.assert_allclose(
-        mag(sl.linear_predict(q(x / 10, "cm"), *fit)), mag(sl.linear_predict(q(x, "mm"), *fit)), rtol=1e-5
+        mag(sl.linear_predict(q(x / 10, "cm"), fit)), mag(sl.linear_predict(q(x, "mm"), fit)), rtol=1e-5
     )

@@ -58,7 +58,7 @@ def test_remaining_summaries(q, clean):
 def test_scalers_encoding_binning_and_real_missing_values(q, raw, clean):
     x = clean[LENGTHS].to_numpy(np.float32)
     for fit, ref in [(sl.minmax_fit, sk_pre.MinMaxScaler()), (sl.robust_fit, sk_pre.RobustScaler())]:
-        z = sl.scaler_apply(q(x, "mm"), *fit(q(x / 10, "cm")))
+        z = sl.scaler_apply(q(x, "mm"), fit(q(x / 10, "cm")))
         np.testing.assert_allclose(np.asarray(z), ref.fit_transform(x.astype(np.float64)), atol=2e-5)
     species = clean["species"].astype("category")
     codes = species.cat.codes.to_numpy().astype(np.int32)
@@ -82,7 +82,7 @@ def test_regression_predictions_and_errors(q, clean):
     y = clean["body_mass_g"].to_numpy(np.float32)
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
     fit = sl.linear_regression(q(x, "mm"), q(y, "g"))
-    pred = sl.linear_predict(q(x, "mm"), *fit)
+    pred = sl.linear_predict(q(x, "mm"), fit)
     ref = sk_lin.LinearRegression().fit(x64, y64).predict(x64)
     np.testing.assert_allclose(mag(pred), ref, rtol=1e-4)
     mse = sl.mse(q(y, "g"), pred)
@@ -106,10 +106,10 @@ def test_sketches_of_penguin_columns(clean):
     mass = clean["body_mass_g"].to_numpy(np.float32)
     key = jax.random.PRNGKey(0)
     ids = mass.astype(np.int32)  # masses are whole grams: distinct values as ids
-    hll = sl.hll_update(*sl.hll_init(key, precision=10), ids)
+    hll = sl.hll_update(sl.hll_init(key, precision=10), ids)
     distinct = len(np.unique(ids))
-    assert abs(float(sl.hll_estimate(*hll)) - distinct) <= 4 * 1.04 / 32 * distinct
-    cms = sl.count_min_update(*sl.count_min_init(key, depth=4, width=64), ids)
+    assert abs(float(sl.hll_estimate(hll)) - distinct) <= 4 * 1.04 / 32 * distinct
+    cms = sl.count_min_update(sl.count_min_init(key, depth=4, width=64), ids)
     values, counts = np.unique(ids, return_counts=True)
-    est_counts = np.asarray(sl.count_min_query(*cms, values))
+    est_counts = np.asarray(sl.count_min_query(cms, values))
     assert np.all(est_counts >= counts) and np.mean(est_counts - counts > math.e / 64 * len(ids)) <= math.exp(-4) + 0.05

@@ -82,16 +82,16 @@ def test_affine_units_mean_ok_sum_refused(q):
 
 
 def test_merge_converts_units_of_the_second_state(q):
-    a = sl.moments_update(*sl.moments_init(q([0.0], "m")), q([[1.0], [3.0]], "m"))
-    b = sl.moments_update(*sl.moments_init(q([0.0], "cm")), q([[500.0]], "cm"))
-    res = sl.moments_finalize(*sl.moments_merge(*a, *b))
+    a = sl.moments_update(sl.moments_init(q([0.0], "m")), q([[1.0], [3.0]], "m"))
+    b = sl.moments_update(sl.moments_init(q([0.0], "cm")), q([[500.0]], "cm"))
+    res = sl.moments_finalize(sl.moments_merge(a, b))
     assert res.mean.units == tm.get_registry().m
     close(res.mean, [3.0])
     close(res.variance, [np.var([1.0, 3.0, 5.0])])
 
 
 def test_empty_state_finalizes_to_nan(q):
-    res = sl.moments_finalize(*sl.moments_init(q([1.0, 2.0], "m")))
+    res = sl.moments_finalize(sl.moments_init(q([1.0, 2.0], "m")))
     assert np.all(np.isnan(mag(res.mean))) and np.all(mag(res.n) == 0)
 
 
@@ -113,11 +113,11 @@ def fold_and_tree(init, update, merge, chunks):
     """The state folded chunk by chunk, and the states of single chunks merged as a tree."""
     folded = init()
     for c in chunks:
-        folded = update(*folded, *c)
-    states = [update(*init(), *c) for c in chunks]
+        folded = update(folded, *c)
+    states = [update(init(), *c) for c in chunks]
     while len(states) > 1:
         states = [
-            merge(*states[i], *states[i + 1]) if i + 1 < len(states) else states[i] for i in range(0, len(states), 2)
+            merge(states[i], states[i + 1]) if i + 1 < len(states) else states[i] for i in range(0, len(states), 2)
         ]
     return folded, states[0]
 
@@ -135,14 +135,14 @@ def test_moments_chunked_equals_one_shot(cuts, seed):
     init = functools.partial(sl.moments_init, xq[0])
     xs = [(ureg.Quantity(c, "m"),) for c in pieces(x, cuts)]
     for state in fold_and_tree(init, sl.moments_update, sl.moments_merge, xs):
-        res = sl.moments_finalize(*state)
+        res = sl.moments_finalize(state)
         close(res.n, sl.count(xq))
         close(res.mean, sl.mean(xq))
         close(res.variance, sl.variance(xq), rtol=1e-3)
         close(res.std, sl.std(xq), rtol=1e-3)
     xws = [(ureg.Quantity(c, "m"), cw) for c, cw in zip(pieces(x, cuts), pieces(w, cuts), strict=True)]
     for state in fold_and_tree(init, sl.weighted_moments_update, sl.moments_merge, xws):
-        res = sl.moments_finalize(*state)
+        res = sl.moments_finalize(state)
         close(res.mean, sl.weighted_mean(xq, w), rtol=1e-3)
         close(res.variance, sl.weighted_variance(xq, w), rtol=1e-3)
 
@@ -156,22 +156,17 @@ def test_sum_extrema_histogram_chunked_equal_one_shot(cuts, seed):
     xs = [(ureg.Quantity(c, "m"),) for c in pieces(x, cuts)]
 
     def sum_init():
-        return (sl.sum_init(xq[0]),)
+        return sl.sum_init(xq[0])
 
-    for state in fold_and_tree(sum_init, lambda s, x: (sl.sum_update(s, x),), lambda a, b: (sl.sum_merge(a, b),), xs):
-        close(state[0], sl.sum(xq), rtol=1e-4, atol=1e-3)
+    for state in fold_and_tree(sum_init, sl.sum_update, sl.sum_merge, xs):
+        close(state, sl.sum(xq), rtol=1e-4, atol=1e-3)
     for state in fold_and_tree(lambda: sl.extrema_init(xq[0]), sl.extrema_update, sl.extrema_merge, xs):
         close(state.min, sl.min(xq), rtol=0, atol=0)
         close(state.max, sl.max(xq), rtol=0, atol=0)
     edges = ureg.Quantity(np.linspace(0.0, 10.0, 6, dtype=np.float32), "m")
     col = [(edges, ureg.Quantity(c[:, 0], "m")) for c in pieces(x, cuts)]
-    for state in fold_and_tree(
-        lambda: (sl.histogram_init(edges),),
-        lambda c, e, x: (sl.histogram_update(c, e, x),),
-        lambda a, b: (sl.histogram_merge(a, b),),
-        col,
-    ):
-        np.testing.assert_array_equal(np.asarray(state[0]), np.asarray(sl.histogram(xq[:, 0], edges)))
+    for state in fold_and_tree(lambda: sl.histogram_init(edges), sl.histogram_update, sl.histogram_merge, col):
+        np.testing.assert_array_equal(np.asarray(state), np.asarray(sl.histogram(xq[:, 0], edges)))
 
 
 @SETTINGS
@@ -185,14 +180,14 @@ def test_comoments_chunked_equals_one_shot(cuts, seed):
     ]
     init = functools.partial(sl.comoments_init, xq[0], yq[0])
     for state in fold_and_tree(init, sl.comoments_update, sl.comoments_merge, pairs):
-        res = sl.comoments_finalize(*state)
+        res = sl.comoments_finalize(state)
         assert res.covariance.units == tm.get_registry().Unit("m*s")
         close(res.covariance, sl.covariance(xq, yq), rtol=1e-3, atol=1e-3)
         close(res.correlation, sl.correlation(xq, yq), rtol=1e-3, atol=1e-4)
     w = np.random.default_rng(seed + 3).uniform(0.0, 2.0, x.shape).astype(np.float32)
     weighted = [(*pair, cw) for pair, cw in zip(pairs, [w[a:b] for a, b in itertools.pairwise(cuts)], strict=True)]
     for state in fold_and_tree(init, sl.weighted_comoments_update, sl.comoments_merge, weighted):
-        res = sl.comoments_finalize(*state)
+        res = sl.comoments_finalize(state)
         close(res.covariance, sl.weighted_covariance(xq, yq, w), rtol=1e-3, atol=1e-3)
         close(res.correlation, sl.weighted_correlation(xq, yq, w), rtol=1e-3, atol=1e-4)
 
@@ -200,9 +195,9 @@ def test_comoments_chunked_equals_one_shot(cuts, seed):
 def test_summaries_inside_a_pipeline(q):
     @tm.pipeline
     def spread(x: Q[Float[Array, "n"], "mm"], more: Q[Float[Array, "k"], "m"]) -> Q[Float[Array, ""], "mm**2"]:
-        state = sl.moments_update(*sl.moments_init(sl.mean(x)), x)
-        state = sl.moments_update(*state, more)  # m -> mm on this edge
-        return sl.moments_finalize(*state).variance
+        state = sl.moments_update(sl.moments_init(sl.mean(x)), x)
+        state = sl.moments_update(state, more)  # m -> mm on this edge
+        return sl.moments_finalize(state).variance
 
     assert spread.check().ok
     out = spread(q([1000.0, 3000.0], "mm"), q([5.0], "m"))
@@ -241,8 +236,8 @@ def test_penguin_moments_over_chunks_equal_one_shot(penguins):
     mass = penguins[:, 2]
     state = sl.moments_init(ureg.Quantity(mass[:1], "kg"))
     for chunk in np.array_split(mass, 5):
-        state = sl.moments_update(*state, ureg.Quantity(chunk[:, None], "g"))  # g -> kg on the way in
-    res = sl.moments_finalize(*state)
+        state = sl.moments_update(state, ureg.Quantity(chunk[:, None], "g"))  # g -> kg on the way in
+    res = sl.moments_finalize(state)
     assert res.mean.units == ureg.kg and res.variance.units == ureg.Unit("kg**2")
     close(res.mean, [mass.astype(np.float64).mean() / 1000])
     close(res.variance, [mass.astype(np.float64).var() / 1e6], rtol=1e-3)

@@ -36,7 +36,7 @@ from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["CheckReport", "Plan", "check_graph", "infer_record_units"]
+__all__ = ["CheckReport", "Plan", "check_graph"]
 
 # edge diagnostics that point at both declarations: what the value is declared as where it is
 # produced, and what the port receiving it declares (shape conflicts explain their own origins)
@@ -137,53 +137,6 @@ def check_graph(
     )
 
 
-def infer_record_units(graph: nx.MultiDiGraph[str], spec: Spec) -> dict[str, tuple[UType, str]]:
-    """Unit variables that only the pipeline's record inputs carry, bound by how their fields are used.
-
-    A record type is written once with its own unit variables (``Scaler``: ``'u``); given as a
-    pipeline input next to data in kPa, the stage that combines them fixes ``'u``. These
-    bindings are what the check assumes for the record at build time (only the dimension
-    matters: the unit of a call's record converts); a variable no edge fixes stays the
-    pipeline's own, bound per call. Returns ``{variable: (unit, edge that fixed it)}``.
-    """
-    if not spec.records:
-        return {}
-    record_leaves = {leaf for name, _ in spec.records for leaf in spec.leaf_names(name)}
-    plain: set[str] = set()
-    carried: set[str] = set()
-    for port in spec.inputs:
-        unit = port.type.unit if port.type is not None else None
-        if unit is not None:
-            (carried if port.name in record_leaves else plain).update(unit.var_names)
-    infer = frozenset(carried - plain)
-    if not infer:
-        return {}
-    checker = _Checker(graph.copy(), spec, None)
-    checker.infer = infer
-    checker.run(report_unused=False)
-    one = UType(checker.registry.dimensionless)
-    solved: dict[str, tuple[UType, str]] = {}
-    pending = list(checker.equations)
-    progress = True
-    while pending and progress:  # one unknown at a time, as the stages' variables are solved
-        progress = False
-        for ratio, where in list(pending):
-            unknown = [(v, e) for v, e in ratio.rigid if v not in solved]
-            if len(unknown) > 1:
-                continue
-            pending.remove((ratio, where))
-            progress = True
-            if not unknown:
-                continue
-            var, exp = unknown[0]
-            known = UType(ratio.unit)
-            for v, e in ratio.rigid:
-                if v != var:
-                    known = known * (solved[v][0] ** e)
-            solved[var] = ((one / known) ** (1 / exp), where)
-    return {v: b for v, b in solved.items() if not b[0].rigid}
-
-
 class _Checker(SizeChecks):
     def __init__(self, graph: nx.MultiDiGraph[str], spec: Spec, rigid_units: Mapping[str, UType] | None) -> None:
         self.graph = graph
@@ -213,7 +166,7 @@ class _Checker(SizeChecks):
         self.unsolved_nodes: set[str] = set()
         self.edge_by_label: dict[str, tuple[EdgeKey, dict[str, Any]]] = {}
         # unit variables of record inputs being inferred: each unit mismatch that involves
-        # them is an equation, found / expected == 1 (see infer_record_units)
+        # them is an equation, found / expected == 1 (see typedml._check_records)
         self.infer: frozenset[str] = frozenset()
         self.equations: list[tuple[UType, str]] = []
 

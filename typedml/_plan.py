@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._body import check_bodies, check_pipeline_whole
-from ._check import CheckReport, Plan, check_graph, infer_record_units
+from ._check import CheckReport, Plan, check_graph
+from ._check_records import infer_record_axes, infer_record_units
 from ._compile import build_function
 from ._cost import check_budget
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
@@ -249,6 +250,7 @@ class Planner:
         finally:
             self.building = False
         pre = diagnostics + check_bodies(graph, check_budget)
+        spec, graph = infer_record_axes(graph, spec)
         inferred = infer_record_units(graph, spec)
         rigid = {v: b[0] for v, b in inferred.items()}
         report, resolved = check_graph(graph, spec, rigid or None, pre=pre)
@@ -271,12 +273,12 @@ class Planner:
             impl = plan.function()
         except TypedMLError:  # unit variables in its own signature: bound per call only
             return [], False
-        spec = self.spec
+        spec = plan.spec
 
         def whole(**params: Any) -> Any:
             return spec.pack_outputs(impl(*spec.flatten_inputs(params)))
 
-        return check_pipeline_whole(whole, self.spec, self.fn)
+        return check_pipeline_whole(whole, spec, self.fn)
 
 
 def planner_of(callee: Any, static: Mapping[str, Any]) -> Planner:

@@ -520,10 +520,23 @@ class ShapeStore:
             if var.key in self.rigid:
                 if [self.resolve(t) if isinstance(t, Lin) else t for t in middle] != [var]:
                     conflicts.append(Conflict("variable", self.render_seq(e), self.render_seq(f), var.key))
-            else:
+            elif list(middle) != [var]:  # (a variable is not bound to itself)
                 self.seqs[var.key] = list(middle)
                 self.origin.setdefault(var.key, origin)
             return conflicts
+        if len(f_var) == 1 and f_var[0] <= len(e) and isinstance(f[f_var[0]], SeqVar):
+            k = f_var[0]
+            var = f[k]
+            assert isinstance(var, SeqVar)
+            tail = len(f) - k - 1
+            if var.key not in self.rigid and k + tail <= len(e):
+                # a free variadic on the found side (a record input's axes being inferred) takes
+                # what the expectation has in its place
+                conflicts = self._pairwise(f[:k], e[:k], origin, broadcast, 0)
+                conflicts += self._pairwise(f[len(f) - tail :], e[len(e) - tail :], origin, broadcast, len(e) - tail)
+                self.seqs[var.key] = list(e[k : len(e) - tail])
+                self.origin.setdefault(var.key, origin)
+                return conflicts
         # found has a variadic the expectation cannot absorb
         return [Conflict("rank", f"{_axes(len(e))} {self.render_seq(e)}", f"any number of axes {self.render_seq(f)}")]
 

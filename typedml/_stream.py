@@ -1,10 +1,10 @@
 """Data larger than memory: fold chunks through a mergeable state, one executable for all.
 
-``tm.stream(update, chunks, init=state)`` calls ``update(*state, **chunk)`` for every chunk
-and returns the last state (or ``finalize(*state)``). ``update`` is a stage or pipeline whose
-first inputs are the state's fields and whose output is the next state, such as the standard
-library's ``moments_update``; each call is the compiled pipeline, so chunks of one shape share
-one executable. With ``weights="w"``, a ragged last chunk is padded to the chunk size and its
+``tm.stream(update, chunks, init=state)`` calls ``update(state, **chunk)`` for every chunk
+and returns the last state (or ``finalize(state)``). ``update`` is a stage or pipeline whose
+first input is the state, a record (``moments_update(state: Moments, x)`` in the standard
+library), or whose first inputs are the state's fields one by one, and whose output is the
+next state; each call is the compiled pipeline, so chunks of one shape share one executable. With ``weights="w"``, a ragged last chunk is padded to the chunk size and its
 padding given weight 0 through the update's ``w`` port, so it needs no new executable either.
 
 Only the current chunk and the state are alive at a time: memory is bounded by the chunk size,
@@ -31,6 +31,7 @@ import numpy as np
 
 from ._distributed import StreamAcross
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
+from ._records import RecordMismatch
 from ._runtime import split_value
 
 __all__ = ["StreamStats", "npy_chunks", "stream"]
@@ -110,8 +111,10 @@ def _stream(
     spec = getattr(update, "spec", None)
     if spec is None:
         raise _error(f"stream() needs a typedml stage or pipeline to update with, got {type(update).__name__}")
+    fields = _Fields(update)
+    state = fields.of(init)
     last: Any = init
-    state = tuple(init)
+    update = fields
     names: tuple[str, ...] = spec.input_names
     data_ports = names[len(state) :]
     if not data_ports:
@@ -124,8 +127,9 @@ def _stream(
             f"weights={weights!r} is not a data port of {spec.name}",
             hint=f"its data ports: {', '.join(data_ports)}",
         )
+    merge = _Fields(merge) if getattr(merge, "spec", None) is not None else merge
     chunks, state, across = StreamAcross.start(spec.name, chunks, state, merge, weights, timeout)
-    last = last if merge is None else state
+    last = last if merge is None else fields.record(state)
     bar = _bar(total_rows) if progress else None
     chunk_rows: int | None = None
     start = time.perf_counter()
@@ -148,8 +152,8 @@ def _stream(
             if weights is not None:
                 data = _weighted(data, weights, rows, chunk_rows)
                 stats.padded_rows += chunk_rows - rows
-            last = update(*state, **data)
-            state = tuple(last)
+            state = update(*state, **data)
+            last = fields.record(state)
             # JAX dispatches asynchronously: without waiting, the loop would read chunk after
             # chunk ahead of the computation and keep them all alive, whatever their number.
             jax.block_until_ready([split_value(v)[0] for v in state])  # pyright: ignore[reportUnknownMemberType]
@@ -170,9 +174,61 @@ def _stream(
         if bar is not None:
             bar.close()
     if across is not None:
-        last = across.finish(state)
-        state = tuple(last)
-    return finalize(*state) if finalize is not None else last
+        state = tuple(across.finish(state))
+        last = fields.record(state)
+    return _Fields(finalize).whole(state) if finalize is not None else last
+
+
+class _Fields:
+    """A stage or pipeline whose record parameters are given field by field, positionally.
+
+    A stream's state travels as the tuple of its fields (what the cross-process merge gathers
+    and compares); this calls ``update(state, **chunk)``, ``merge(a, b)`` or ``finalize(state)``
+    with the records built from them, and returns the record result's fields. A stage that
+    takes the state's fields one by one (``update(*state, x)``) is called as it is.
+    """
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.spec = getattr(target, "spec", None)
+
+    def of(self, init: Any) -> tuple[Any, ...]:
+        """The fields of an initial state: a record's, or an iterable's items."""
+        spec = self.spec
+        if spec is None or not spec.data_params:
+            return tuple(init)
+        record = spec.record(spec.data_params[0])
+        if record is None:
+            return tuple(init)
+        try:
+            return tuple(record.flatten(init))
+        except RecordMismatch as err:
+            raise _error(
+                f"init= is a {err.found}, but {spec.name} takes a {record.name} as its state",
+                hint=f"start from {record.name} (e.g. the family's init stage)",
+            ) from None
+
+    def record(self, state: tuple[Any, ...]) -> Any:
+        """The state as the update returns it (its record, when it returns one)."""
+        spec = self.spec
+        return state if spec is None or spec.output_record is None else spec.pack_outputs(list(state))
+
+    def _call(self, fields: tuple[Any, ...], named: dict[str, Any]) -> Any:
+        spec = self.spec
+        if spec is None or not spec.records:
+            return self.target(*fields, **named)
+        values = dict(zip(spec.input_names, fields, strict=False))
+        return self.target(**spec.group_inputs(values), **named)
+
+    def __call__(self, *fields: Any, **named: Any) -> tuple[Any, ...]:
+        result = self._call(fields, named)
+        spec = self.spec
+        unpacked = spec.unpack_outputs(result) if spec is not None else None
+        return tuple(unpacked) if unpacked is not None else tuple(result)
+
+    def whole(self, fields: tuple[Any, ...]) -> Any:
+        """What the target returns for these fields, as it returns it (``finalize``)."""
+        return self._call(fields, {})
 
 
 def _keep_state(err: Exception, state: Any, stats: StreamStats, rows: int) -> None:

@@ -65,7 +65,7 @@ class FitQuality(NamedTuple):
 def fit_quality(cause: Q[Float[Array, "n"], "'x"], effect: Q[Float[Array, "n"], "'y"]) -> FitQuality:
     features = cubic_features(tm.stdlib.standardize(cause))
     fit = tm.stdlib.linear_regression(features, effect)
-    fitted = tm.stdlib.linear_predict(features, fit.coef, fit.intercept)
+    fitted = tm.stdlib.linear_predict(features, fit)
     error = tm.stdlib.rmse(effect, fitted)
     spread = squared(residual(effect, fitted))
     z = tm.stdlib.standardize(cause)

@@ -37,7 +37,7 @@ def body_mass_model(
 ) -> Fit:
     x = columns(flipper, bill)
     fit = tm.stdlib.linear_regression(x, mass)
-    predicted = tm.stdlib.linear_predict(x, fit.coef, fit.intercept)
+    predicted = tm.stdlib.linear_predict(x, fit)
     return Fit(fit.coef, fit.intercept, tm.stdlib.rmse(mass, predicted), tm.stdlib.r2(mass, predicted))
 
 

@@ -9,35 +9,22 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from jaxtyping import Array, Float, Int, UInt32
+from jaxtyping import Array, Float, Int
 
 import typedml as tm
 from typedml import Q
 
 
 class State(NamedTuple):
-    registers: Int[Array, "m"]
-    seed: UInt32[Array, "1"]
-    items: Q[Float[Array, "levels capacity"], "ms"]
-    fill: Int[Array, "levels"]
-    n: Float[Array, ""]
-    key: UInt32[Array, "2"]
+    """The stream's state: a record of two records, passed whole (its fields are checked one by one)."""
+
+    users: tm.stdlib.HyperLogLog
+    latency: tm.stdlib.QuantileSketch
 
 
 @tm.pipeline
-def update(
-    registers: Int[Array, "m"],
-    seed: UInt32[Array, "1"],
-    items: Q[Float[Array, "levels capacity"], "ms"],
-    fill: Int[Array, "levels"],
-    n: Float[Array, ""],
-    key: UInt32[Array, "2"],
-    users: Int[Array, "rows"],
-    latency: Q[Float[Array, "rows"], "ms"],
-) -> State:
-    users_seen = tm.stdlib.hll_update(registers, seed, users)
-    latencies = tm.stdlib.quantile_sketch_update(items, fill, n, key, latency)
-    return State(users_seen.registers, users_seen.seed, latencies.items, latencies.fill, latencies.n, latencies.key)
+def update(state: State, users: Int[Array, "rows"], latency: Q[Float[Array, "rows"], "ms"]) -> State:
+    return State(tm.stdlib.hll_update(state.users, users), tm.stdlib.quantile_sketch_update(state.latency, latency))
 
 
 class Summary(NamedTuple):
@@ -46,13 +33,5 @@ class Summary(NamedTuple):
 
 
 @tm.pipeline
-def summarise(
-    registers: Int[Array, "m"],
-    seed: UInt32[Array, "1"],
-    items: Q[Float[Array, "levels capacity"], "ms"],
-    fill: Int[Array, "levels"],
-    n: Float[Array, ""],
-    key: UInt32[Array, "2"],
-    q: Float[Array, "k"],
-) -> Summary:
-    return Summary(tm.stdlib.hll_estimate(registers, seed), tm.stdlib.quantile_sketch_query(items, fill, n, key, q))
+def summarise(state: State, q: Float[Array, "k"]) -> Summary:
+    return Summary(tm.stdlib.hll_estimate(state.users), tm.stdlib.quantile_sketch_query(state.latency, q))
