@@ -232,7 +232,10 @@ def test_custom_registry_and_units():
         ) -> Q[Float[Array, "n"], "click/user"]:
             return clicks / users
 
-        out = rate(reg.Quantity(np.array([10.0], dtype=np.float32), "click"), reg.Quantity(np.array([4.0]), "user"))
+        out = rate(
+            reg.Quantity(np.array([10.0], dtype=np.float32), "click"),
+            reg.Quantity(np.array([4.0], dtype=np.float32), "user"),
+        )
         assert tm.get_registry() is reg
         assert out.units == reg.Unit("click/user")
         assert float(out.magnitude[0]) == pytest.approx(2.5)

@@ -26,9 +26,11 @@ from ._errors import Fix as Fix
 from ._errors import InputError as InputError
 from ._errors import Location as Location
 from ._errors import NonFiniteError as NonFiniteError
+from ._errors import PrecisionWarning as PrecisionWarning
 from ._errors import Related as Related
 from ._errors import StageDefinitionError as StageDefinitionError
 from ._errors import TypedMLError as TypedMLError
+from ._errors import TypedMLWarning as TypedMLWarning
 from ._errors import WiringError as WiringError
 from ._files import FileChunks as FileChunks
 from ._files import file_chunks as file_chunks
@@ -84,6 +86,7 @@ __all__ = [
     "NonNegative",
     "Pipeline",
     "Positive",
+    "PrecisionWarning",
     "Probability",
     "Q",
     "Quantity",
@@ -98,6 +101,7 @@ __all__ = [
     "StageDefinitionError",
     "StreamStats",
     "TypedMLError",
+    "TypedMLWarning",
     "Unit",
     "ValueSummary",
     "WiringError",

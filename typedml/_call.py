@@ -4,7 +4,11 @@ A call binds its arguments, strips units and looks up the executable made for th
 the first call with new units checks every input against the signature (units, shapes,
 dtypes) on the real data, binds the pipeline's unit variables, and compiles. ``jax.jit``
 retraces on a new shape or dtype, and each trace checks the shapes and dtypes again, so a
-cached executable never runs data its first call would have refused.
+cached executable never runs data its first call would have refused. Two things ``jax.jit``
+does not see are looked at on every call: 64-bit numpy data, which JAX narrows to 32 bits
+without retracing (``typedml._precision``: refused when values would change, said once
+otherwise), and values of other libraries such as xarray DataArrays (``typedml._adapters``:
+converted at the boundary by the slow path, then the same checks).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._adapters import PLAIN, adapt, is_foreign
 from ._arguments import Arguments, converters
 from ._errors import TypedMLError
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._plan import CheckedPlan
+from ._precision import NDARRAY, WIDE_SCALARS, guard_values
 from ._runtime import QUANTITY_TYPE, Boundary, Executable, check_inputs, split_value
 
 __all__ = ["Caller"]
@@ -33,9 +39,12 @@ class Caller:
     once), read each input's units, find the executable made for those units (the last one
     used first), run it. Anything else, a first call with new units or a call that binds
     badly, goes to :meth:`_slow`, which checks everything and reports. The fast path checks
-    nothing itself, by design: every check the slow path made is either about the units (the
-    cache key, so other units miss the cache and are checked) or about shapes and dtypes
-    (``jax.jit`` retraces on those, and its trace checks them).
+    almost nothing itself, by design: every check the slow path made is either about the units
+    (the cache key, so other units miss the cache and are checked) or about shapes and dtypes
+    (``jax.jit`` retraces on those, and its trace checks them). Two exceptions, seen by type
+    alone: a value of another library goes to the slow path (its adapter converts it), and
+    64-bit numpy data, which ``jax.jit`` narrows to 32 bits without retracing, is guarded as on
+    a first call (:meth:`_guard`).
     """
 
     def __init__(self, arguments: Arguments, ready: Callable[[], CheckedPlan], owner: Any) -> None:
@@ -84,17 +93,30 @@ class Caller:
                 value = args[0]
                 if isinstance(value, QUANTITY_TYPE):
                     units, fn, wrap = self._last1
-                    if value._units is units:
-                        return wrap(fn(value._magnitude))
+                    m = value._magnitude
+                    t: Any = type(m)  # pyright: ignore[reportUnknownVariableType]
+                    if value._units is units and ((m.itemsize <= 4) if t is NDARRAY else (t not in WIDE_SCALARS)):
+                        return wrap(fn(m))
             units_list: list[Any] = []
             mags: list[Any] = []
-            for v in args:  # one pass: the cache key (units) and what the executable takes
+            wide = False
+            for v in args:  # one pass: the cache key (units), what the executable takes, 64-bit data
                 if isinstance(v, QUANTITY_TYPE):
                     units_list.append(v._units)
-                    mags.append(v._magnitude)
+                    m = v._magnitude
                 else:
                     units_list.append(None)
-                    mags.append(v if hasattr(v, "shape") else np.asarray(v))
+                    m = v
+                    if type(m) not in PLAIN and is_foreign(m):  # an xarray DataArray...: converted
+                        return self._slow(args, {})
+                t = type(m)  # pyright: ignore[reportUnknownVariableType]
+                if t is NDARRAY:
+                    wide = wide or m.itemsize > 4
+                else:
+                    wide = wide or t in WIDE_SCALARS
+                    if not hasattr(m, "shape"):
+                        m = np.asarray(m)
+                mags.append(m)
             last_units, exe = self._last
             if units_list != last_units or exe is None:
                 exe = self.executables.get(tuple(units_list))
@@ -103,6 +125,8 @@ class Caller:
                 self._last = (units_list, exe)
             if self._one and units_list[0] is not None:
                 self._last1 = (units_list[0], exe.fn, exe.wrap)
+            if wide:
+                self._guard(args)
             if not self._plain:  # pytree ports take their value as it is
                 mags = self.arguments.magnitudes(args)
             return exe.wrap(exe.fn(*mags))
@@ -133,13 +157,22 @@ class Caller:
         return self._first(self.arguments.bind(args, kwargs))  # every binding problem, reported
 
     def _first(self, values: list[Any]) -> Any:
-        """A call with bound values whose units have no executable yet (or a call that bound badly)."""
+        """A call with bound values whose units have no executable yet (or a call that bound
+        badly, or that holds other libraries' data)."""
+        values, restore = adapt(self.arguments.spec, values)  # other libraries' data, converted
         key = tuple(split_value(v)[1] for v in values)
         exe = self.executables.get(key)
         if exe is None:
             exe = self._prepare(values)
             self.executables[key] = exe
-        return exe.wrap(exe.fn(*self.arguments.magnitudes(values)))
+        self._guard(values)
+        out = exe.wrap(exe.fn(*self.arguments.magnitudes(values)))
+        return out if restore is None else restore(out)
+
+    def _guard(self, values: tuple[Any, ...] | list[Any]) -> None:
+        """64-bit numpy data: refused if JAX's 32 bits would change its values, else said once."""
+        plan = self.ready()
+        guard_values(plan.spec, values, plan.memo("precision", set), f"{plan.spec.name}()")
 
     def _prepare(self, values: list[Any]) -> Executable:
         checked = self.ready()  # a mis-wired pipeline fails as such, whatever the data

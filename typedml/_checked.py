@@ -16,12 +16,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._adapters import adapt
 from ._arguments import Arguments, converters
 from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_contracts, stage_violation
 from ._debug import as_arrays, observed_run
 from ._errors import Diagnostic, NonFiniteError, TypedMLError, user_location
 from ._graph import value_label
 from ._plan import CheckedPlan
+from ._precision import guard_values
 from ._refine import Bounds, violations
 from ._runtime import check_inputs, split_value
 from ._spec import Port, Spec
@@ -41,17 +43,20 @@ class CheckedRunner:
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         values = self.arguments.values(args, kwargs)
+        values, restore = adapt(self.arguments.spec, values)
         key = tuple(split_value(v)[1] for v in values)
         entry = self.compiled.get(key)
         if entry is None:
             entry = self._prepare(values)
             self.compiled[key] = entry
         jitted, wrap, explain = entry
+        plan = self.ready()
+        guard_values(plan.spec, values, plan.memo("precision", set), f"{plan.spec.name}()")
         out, flags = jitted(*self.arguments.magnitudes(values))
         ok = np.asarray(flags)
         if not ok.all():
             explain(int(np.flatnonzero(~ok)[0]), args, kwargs)
-        return wrap(out)
+        return wrap(out) if restore is None else restore(wrap(out))
 
     def forget(self) -> None:
         self.compiled.clear()

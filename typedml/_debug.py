@@ -20,11 +20,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._adapters import adapt
 from ._arguments import Arguments, converters
 from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_contracts, stage_violation
 from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError, user_location
 from ._graph import value_label
 from ._plan import CheckedPlan
+from ._precision import guard_values
 from ._runtime import Boundary, check_inputs, make_quantity, split_value
 from ._spec import Port, Spec, static_sizes
 from ._units import get_registry, unit_text
@@ -104,9 +106,10 @@ def observed_run(
     checked: CheckedPlan, arguments: Arguments, args: tuple[Any, ...], kwargs: dict[str, Any], *, compiled: bool
 ) -> DebugRun:
     """``debug`` (eager, every stage call checked) or ``record`` (compiled): every value kept."""
-    values = arguments.values(args, kwargs)
+    values, _ = adapt(arguments.spec, arguments.values(args, kwargs))
     checked.ready()
     spec = checked.spec
+    guard_values(spec, values, checked.memo("precision", set), f"{spec.name}.{'record' if compiled else 'debug'}()")
     mags, boundary = debug_inputs(checked, values)
     if not compiled:
         input_nonfinite(spec, mags, user_location())

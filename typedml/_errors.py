@@ -29,10 +29,12 @@ __all__ = [
     "InputError",
     "Location",
     "NonFiniteError",
+    "PrecisionWarning",
     "Related",
     "Severity",
     "StageDefinitionError",
     "TypedMLError",
+    "TypedMLWarning",
     "WiringError",
 ]
 
@@ -359,8 +361,29 @@ class ContractError(TypedMLError, ValueError):
     """A value inside a running pipeline breaks a contract (refinement) a stage declares."""
 
 
+class TypedMLWarning(UserWarning):
+    """Base class of the warnings typedml gives while running: each holds its diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        super().__init__(str(diagnostic))
+
+    @property
+    def code(self) -> str:
+        return self.diagnostic.code
+
+    def __reduce__(self) -> tuple[type[TypedMLWarning], tuple[Diagnostic]]:
+        return (type(self), (self.diagnostic,))
+
+
+class PrecisionWarning(TypedMLWarning):
+    """64-bit data given to a pipeline that JAX computes in 32 bits (``jax_enable_x64`` is off)."""
+
+
 for _cls in (
     TypedMLError,
+    TypedMLWarning,
+    PrecisionWarning,
     StageDefinitionError,
     WiringError,
     BodyError,

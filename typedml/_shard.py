@@ -21,11 +21,13 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from ._adapters import adapt
 from ._arguments import Arguments, converters
 from ._distributed import Agreement, global_inputs, processes
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
 from ._graph import value_label
 from ._plan import CheckedPlan
+from ._precision import guard_values
 from ._runtime import check_inputs, split_value
 from ._shapes import Dim, Item, Variadic
 from ._spec import Port, Spec
@@ -130,12 +132,13 @@ class ShardedPipeline:
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         spec = self.plan.spec
-        values = self.arguments.values(args, kwargs)
+        values, restore = adapt(spec, self.arguments.values(args, kwargs))
         checked = self.plan.ready()
         if self._agreement is not None:
             values = self._global(values)
         pairs = [split_value(v) for v in values]
         boundary = check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints)
+        guard_values(spec, values, checked.memo("precision", set), f"{spec.name}()")
         mags = self.arguments.magnitudes(values)
         self._check_divisible(mags)
         key = (tuple(u for _, u in pairs), tuple(getattr(m, "ndim", -1) for m in mags))
@@ -167,7 +170,8 @@ class ShardedPipeline:
             entry = (cast("Callable[..., Any]", jitted), plan.wrapper())
             self._compiled[key] = entry
         jitted, wrap = entry
-        return wrap(jitted(*mags))
+        out = wrap(jitted(*mags))
+        return out if restore is None else restore(out)
 
     def _global(self, values: list[Any]) -> list[Any]:
         """Each process's share made into global arrays, once every process agreed on them."""
