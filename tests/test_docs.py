@@ -148,9 +148,26 @@ def test_error_table_lists_every_public_error() -> None:
     errors = {
         name
         for name in typedml.__all__
-        if isinstance(getattr(typedml, name), type) and issubclass(getattr(typedml, name), BaseException)
+        if isinstance(getattr(typedml, name), type)
+        and issubclass(getattr(typedml, name), BaseException)
+        and not issubclass(getattr(typedml, name), Warning)
     }
     assert errors == set(ERROR_BUILTINS)
+
+
+def test_warning_classes_are_public_and_in_the_tree() -> None:
+    warnings = {
+        name
+        for name in typedml.__all__
+        if isinstance(getattr(typedml, name), type) and issubclass(getattr(typedml, name), Warning)
+    }
+    assert warnings == {"TypedMLWarning", "PrecisionWarning"}
+    page = ERRORS_PAGE.read_text(encoding="utf-8")
+    for name in warnings:
+        cls = getattr(typedml, name)
+        assert cls.__module__ == "typedml"
+        assert issubclass(cls, typedml.TypedMLWarning) and issubclass(cls, UserWarning)
+        assert name in page, "the error tree on docs/errors.md"
 
 
 @pytest.mark.parametrize(("name", "builtin"), ERROR_BUILTINS.items())

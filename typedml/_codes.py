@@ -80,6 +80,8 @@ TITLES: dict[str, str] = {
     "TM226": "a `.npy` file that changes while it is streamed",
     "TM235": "an input that is not the record its port declares",
     "TM236": "a record input of another dimension than its use in the pipeline",
+    "TM243": "64-bit data computed in 32 bits",
+    "TM244": "64-bit values that 32 bits cannot hold",
     "TM250": "processes of one job disagree on their inputs",
     "TM251": "a stream that cannot be split or merged across processes",
     "TM252": "a compilation cache folder that cannot be used",
