@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ._annotations import ArrayType
 from ._check_sizes import SizeChecks
+from ._check_units import UnitChecks
 from ._errors import BodyError, Diagnostic, Location, Related, WiringError
 from ._graph import value_label
 from ._shapes import (
@@ -31,7 +31,7 @@ from ._shapes import (
 )
 from ._source import annotation_at, argument_at
 from ._spec import Port, Spec, static_sizes
-from ._units import OffsetUnitError, UnitExpr, UType, conversion, get_registry, is_affine, solve_unit_vars
+from ._units import UType, get_registry
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -41,7 +41,6 @@ __all__ = ["CheckReport", "Plan", "check_graph"]
 # edge diagnostics that point at both declarations: what the value is declared as where it is
 # produced, and what the port receiving it declares (shape conflicts explain their own origins)
 _DECLARATIONS = frozenset({"TM101", "TM102", "TM106", "TM107", "TM108", "TM117"})
-_INT_DTYPES = frozenset(f"{p}int{b}" for p in ("", "u") for b in (2, 4, 8, 16, 32, 64)) | {"bool", "bool_"}
 
 EdgeKey = tuple[str, str, str]
 
@@ -137,7 +136,7 @@ def check_graph(
     )
 
 
-class _Checker(SizeChecks):
+class _Checker(SizeChecks, UnitChecks):
     def __init__(self, graph: nx.MultiDiGraph[str], spec: Spec, rigid_units: Mapping[str, UType] | None) -> None:
         self.graph = graph
         self.spec = spec
@@ -209,15 +208,6 @@ class _Checker(SizeChecks):
         self.seqs[key] = seq
         self.dtypes[key] = t.dtypes
         self.units[key] = self._rigid_unit(t.unit)
-
-    def _rigid_unit(self, expr: UnitExpr | None) -> UType | None:
-        if expr is None:
-            return None
-        symbols = {
-            var: self.rigid_units.get(var) or UType(self.registry.dimensionless, ((var, Fraction(1)),))
-            for var in expr.var_names
-        }
-        return expr.substitute(self.registry, symbols)
 
     def _consume(self, node: str, data: dict[str, Any], prefix: str, outputs: tuple[Port, ...]) -> None:
         spec: Spec | None = data.get("spec")
@@ -415,193 +405,6 @@ class _Checker(SizeChecks):
             )
 
     # -- units ----------------------------------------------------------------------------
-    def _src_unit(self, ekey: EdgeKey, edata: dict[str, Any]) -> UType | None:
-        return self.units.get((ekey[0], edata["src_port"]))
-
-    def _solve_units(
-        self, node: str, usable: list[tuple[EdgeKey, dict[str, Any]]], rigid: bool
-    ) -> dict[str, tuple[UType, str]]:
-        if rigid:
-            return {}
-        eqs: list[tuple[UType, UnitExpr, str]] = []
-        edges_by_origin: dict[str, tuple[EdgeKey, dict[str, Any]]] = {}
-        for ekey, edata in usable:
-            dst: ArrayType | None = edata["dst_type"]
-            if dst is None or dst.unit is None or not dst.unit.variables or edata["src_type"] is None:
-                continue
-            src_unit = self._src_unit(ekey, edata)
-            found = src_unit if src_unit is not None else UType(self.registry.dimensionless)
-            where = self._where(ekey, edata)
-            edges_by_origin[where] = (ekey, edata)
-            self.edge_by_label[where] = (ekey, edata)
-            eqs.append((found, dst.unit, where))
-        bindings, unsolved = solve_unit_vars(eqs, self.registry)
-        for _, expr, where in unsolved:
-            ekey, edata = edges_by_origin[where]
-            names = ", ".join(f"'{v}" for v, _ in expr.variables if v not in bindings)
-            self._report(
-                ekey,
-                edata,
-                "TM109",
-                f"cannot infer unit variables {names} of {ekey[1]} from edge {where}",
-                notes=(f"{edata['dst_port']} expects {expr}",),
-                hint="each unit variable must be determined by some input on its own; give one input a plain 'u",
-            )
-        if unsolved:
-            self.unsolved_nodes.add(node)
-        self.node_bindings[node] = {v: b[0] for v, b in bindings.items()}
-        # affine units only pass through plain 'u
-        data = self.graph.nodes[node]
-        spec: Spec | None = data.get("spec")
-        if spec is not None:
-            for var, (value, origin) in bindings.items():
-                if not is_affine(value.unit):
-                    continue
-                for port in (*spec.inputs, *spec.outputs):
-                    t = port.type
-                    if t is not None and t.unit is not None and t.unit.affine_unsafe(var):
-                        diag = Diagnostic(
-                            "TM108",
-                            f"affine unit {value} bound to '{var} is used in {t.unit} by {node}.{port.name}",
-                            data.get("location"),
-                            notes=(
-                                f"'{var} := {value} from {origin}",
-                                "offset units (degC, degF) have no meaning in products, powers or ratios",
-                            ),
-                            hint="convert to an absolute unit (K, degR) before this stage",
-                            stage=node,
-                            port=port.name,
-                        )
-                        self.diagnostics.append(diag)
-                        self.affine_misuse.add(node)
-                        break
-        return bindings
-
-    def _edge_unit(
-        self, ekey: EdgeKey, edata: dict[str, Any], bindings: dict[str, tuple[UType, str]], rigid: bool
-    ) -> None:
-        dst: ArrayType | None = edata["dst_type"]
-        src: ArrayType | None = edata["src_type"]
-        if dst is None or src is None:
-            return
-        if (ekey[0], edata["src_port"]) in self.unknown:
-            return
-        src_unit = self._src_unit(ekey, edata)
-        where = self._where(ekey, edata)
-        src_label = _origin(ekey[0], edata["src_port"])
-        if dst.unit is None:
-            expected = UType(self.registry.dimensionless)
-            if src_unit is not None and not src_unit.dimensionless:
-                self._report(
-                    ekey,
-                    edata,
-                    "TM106",
-                    f"unit {src_unit} flows into unit-less port on edge {where}",
-                    notes=(
-                        f"{src_label} carries {src_unit} ({src_unit.dimension_text()})",
-                        f"{edata['dst_port']} is declared without Q[...]: dimensionless data only",
-                    ),
-                    hint=f'declare the port with a unit (Q[..., "{src_unit}"] or a unit variable), or strip it explicitly in a stage',
-                )
-                return
-        else:
-            if rigid:
-                expected = self._rigid_unit(dst.unit)
-                assert expected is not None
-            else:
-                missing = [v for v in dst.unit.var_names if v not in bindings]
-                if missing:
-                    return  # reported as TM109
-                expected = dst.unit.substitute(self.registry, {v: b[0] for v, b in bindings.items()})
-        found = src_unit if src_unit is not None else UType(self.registry.dimensionless)
-        edata["unit"] = str(found)
-        edata["dst_unit"] = str(expected)
-        try:
-            conv = conversion(found, expected)
-        except OffsetUnitError as err:
-            self._report(
-                ekey,
-                edata,
-                "TM108",
-                f"affine unit conversion on edge {where} is not defined: {err}",
-                hint="convert to an absolute unit (K) before combining with other units",
-            )
-            return
-        if conv is None and self.infer:
-            ratio = found / expected
-            if ratio.rigid and {v for v, _ in ratio.rigid} <= self.infer:
-                self.equations.append((ratio, where))
-        if conv is None:
-            notes = [
-                f"{src_label} carries {found} ({found.dimension_text()})"
-                + ("" if src_unit is not None else " (no unit)"),
-                f"{edata['dst_port']} expects {dst.unit if dst.unit is not None else 'dimensionless'}"
-                + (f" = {expected}" if dst.unit is not None and str(dst.unit) != str(expected) else "")
-                + f" ({expected.dimension_text()})",
-            ]
-            related: list[Related] = []
-            if dst.unit is not None:
-                for var in dst.unit.var_names:
-                    if var in bindings:
-                        notes.append(f"'{var} bound to {bindings[var][0]} by {bindings[var][1]}")
-                        binder = self.edge_by_label.get(bindings[var][1])
-                        place = None if binder is None else self._argument(*binder)
-                        if place is not None and binder is not None and binder[0] != ekey:
-                            related.append(Related(f"'{var} is bound to {bindings[var][0]} here", place))
-            self._report(
-                ekey,
-                edata,
-                "TM102",
-                f"unit mismatch on edge {where}",
-                tuple(notes),
-                hint="dimensions differ, so no conversion exists; did you wire the wrong value?",
-                related=tuple(related),
-            )
-            return
-        scale, offset = conv
-        if (scale, offset) != (1.0, 0.0):
-            found_dtypes = self.dtypes.get((ekey[0], edata["src_port"]))
-            if found_dtypes is not None and set(found_dtypes) <= _INT_DTYPES:
-                if scale != int(scale) or offset != int(offset):
-                    self._report(
-                        ekey,
-                        edata,
-                        "TM107",
-                        f"lossy unit conversion on integer edge {where}",
-                        notes=(
-                            f"{found} -> {expected} multiplies by {scale:g}"
-                            + (f" and adds {offset:g}" if offset else ""),
-                            f"{src_label} is {src.dtype_family}",
-                        ),
-                        hint="convert to float in a stage first, or use a unit whose factor is an integer",
-                    )
-                    return
-                self.int_edges.add(ekey)
-            self.conversions[ekey] = (scale, offset)
-            edata["conversion"] = (scale, offset)
-
-    def _output_unit(
-        self, node: str, data: dict[str, Any], port: Port, bindings: dict[str, tuple[UType, str]]
-    ) -> UType | None:
-        t = port.type
-        if t is None or t.unit is None:
-            return None
-        missing = [v for v in t.unit.var_names if v not in bindings]
-        if missing and node in self.unsolved_nodes:
-            return None  # the input that failed to bind it is reported already
-        if missing:
-            self.diagnostics.append(
-                Diagnostic(
-                    "TM109",
-                    f"cannot infer unit variable '{missing[0]} of output {node}.{port.name}",
-                    data.get("location"),
-                    stage=node,
-                    port=port.name,
-                )
-            )
-            return None
-        return t.unit.substitute(self.registry, {v: b[0] for v, b in bindings.items()})
-
     def _unused(self) -> None:
         # a record input is one value: used when any of its fields is
         used_params = {
