@@ -11,7 +11,6 @@ input types): checking a pipeline again, or a stage called many times, is free.
 
 from __future__ import annotations
 
-import ast
 import collections
 import dataclasses
 import functools
@@ -24,24 +23,19 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import jax
 import jax.numpy as jnp
-from jax import export
 
+from ._abstract import AbstractInputs, Size, Skip, Unknown, lin_value, names_of
 from ._errors import Diagnostic, Location
 from ._fingerprint import fingerprint
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._runtime import is_key_dtype
-from ._shapes import Anon, Atom, Dim, Item, Lin, Variadic
-from ._spec import Port, Spec, return_location, static_sizes
+from ._shapes import Anon, Dim, Item, Lin, Variadic
+from ._spec import Port, Spec, return_location
 
 if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = ["check_bodies", "check_pipeline_whole", "check_stage"]
-
-Size = Any  # an int, or a JAX symbolic dimension expression
-
-_RESERVED = frozenset({"max", "min", "mod", "floordiv", "non_negative"})  # functions to JAX's shape parser
-_PREFERRED_DTYPES = ("float32", "int32", "uint32", "bool", "complex64")
 
 
 class Body(Protocol):
@@ -270,29 +264,6 @@ def check_pipeline_whole(
     return wrong, not diagnostics
 
 
-def abstract_inputs_at(spec: Spec, sizes: Mapping[str, int]) -> dict[str, Any]:
-    """A signature's array inputs as abstract values, every axis at its size in ``sizes``.
-
-    A variadic axis (``*rest``) is one axis of its size; raises ``KeyError(axis)`` for an axis
-    without a size (``"_"`` for an anonymous one) and ``ValueError`` for a pytree input.
-    """
-    checker = _Checker(_nothing, spec, {}, {})
-    checker._collect_symbols()  # pyright: ignore[reportPrivateUsage]
-    if checker.symbols.anons:
-        raise KeyError("_")
-    if any(p.type is None for p in spec.inputs):
-        raise ValueError("pytree inputs have no shape to size")
-    env: dict[str, Size] = {}
-    for table in (checker.symbols.dims, checker.symbols.seqs):
-        for name, symbol in table.items():
-            env[symbol] = sizes[name]
-    return checker._inputs(env)  # pyright: ignore[reportPrivateUsage]
-
-
-def _nothing(**_: Any) -> None:
-    return None
-
-
 def _check(fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> _Result:
     key = _key(fn, spec, static, pytrees)
     result = _cache.get(key)
@@ -325,69 +296,15 @@ def _pytrees_key(pytrees: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=512)
-def _symbolic_dims(names: tuple[str, ...], constraints: tuple[str, ...] = ()) -> tuple[Size, ...]:
-    """JAX symbolic dimensions for ``names``, the same objects for the same names.
-
-    Reusing them lets JAX's own caches (each ``jnp`` function is a small jitted function)
-    hit across stages whose axes have the same names: checking many bodies costs much less.
-    ``constraints`` (``"n >= 2"``) are what the signature implies about the sizes.
-    """
-    return tuple(export.symbolic_shape(", ".join(names), scope=export.SymbolicScope(constraints)))
-
-
-class _Skip(Exception):
-    """The body cannot be checked at all: the reason becomes a TM350 warning."""
-
-
-class _Unknown(Exception):
-    """An axis expression typedml cannot evaluate."""
-
-
-@dataclasses.dataclass
-class _Symbols:
-    """The symbols standing for a stage's axes, and how to show them with the stage's names."""
-
-    dims: dict[str, str] = dataclasses.field(default_factory=dict[str, str])  # shape var -> symbol
-    seqs: dict[str, str] = dataclasses.field(default_factory=dict[str, str])  # *name -> symbol
-    anons: list[str] = dataclasses.field(default_factory=list[str])  # one per `_` or `...` in the inputs
-    alone: dict[str, str] = dataclasses.field(default_factory=dict[str, str])  # symbol -> text as a whole axis
-    inline: dict[str, str] = dataclasses.field(default_factory=dict[str, str])  # symbol -> text inside an expression
-
-    def add(self, name: str, alone: str, inline: str) -> str:
-        taken = set(self.alone)
-        symbol = name if name.isidentifier() and not name.startswith("_") and name not in _RESERVED else "_v"
-        if symbol in taken or symbol == "_v":
-            symbol = next(f"_v{i}" for i in range(len(taken) + 1) if f"_v{i}" not in taken)
-        self.alone[symbol] = alone
-        self.inline[symbol] = inline
-        return symbol
-
-    def rename(self, text: str) -> str:
-        """JAX's text of an expression, with the stage's own names."""
-        if not self.inline:
-            return text
-        pattern = r"\b(" + "|".join(re.escape(s) for s in sorted(self.inline, key=len, reverse=True)) + r")\b"
-        return re.sub(pattern, lambda m: self.inline[m[1]], text)
-
-
-class _Checker:
+class _Checker(AbstractInputs):
     def __init__(self, fn: Callable[..., Any], spec: Spec, static: dict[str, Any], pytrees: dict[str, Any]) -> None:
+        super().__init__(spec, static, pytrees)
         self.fn = fn
-        self.spec = spec
-        self.static = static
-        self.pytrees = pytrees
         self.kind = "stage"  # or "pipeline", for the end-to-end evaluation of a whole pipeline
         self.source = fn  # the function whose return statement locates a wrong output
-        self.symbols = _Symbols()
         self.diagnostics: list[Diagnostic] = []
-        self.notes: list[str] = []  # added to every diagnostic of this stage
-        self.sizes: dict[str, int] = {}  # symbol -> prime, when checked at concrete sizes only
         self.out_pytrees: dict[str, Any] = {}
-        # axes named like a static int parameter: the call's value, not a symbol
-        self.fixed: dict[str, int] = static_sizes(spec, spec.defaults | static)
         self.wrong = ""  # what the body returned instead of its declared record
-        self._lookup: tuple[Mapping[str, Size], dict[str, Size]] | None = None  # env -> sizes by axis name
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> _Result:
@@ -397,13 +314,13 @@ class _Checker:
             symbolic = self._symbolic_env()
             try:
                 env, result = symbolic, self._evaluate(kwargs, symbolic)
-            except _Skip:
+            except Skip:
                 raise
             except Exception as symbolic_err:  # noqa: BLE001 - any failure may be symbolic-only
                 env = self._prime_env()
                 try:
                     result = self._evaluate(kwargs, env)
-                except _Skip:
+                except Skip:
                     raise
                 except Exception as concrete_err:  # noqa: BLE001 - the body fails for real
                     if _prefer_symbolic(symbolic_err):
@@ -414,114 +331,12 @@ class _Checker:
                     return self._result()
                 self._unverified_symbolic(symbolic_err)
             self._compare(result, env)
-        except _Skip as skip:
+        except Skip as skip:
             self._warn(f"unverified: body of {self.kind} {self.spec.name!r} not checked: {skip}", ())
         return self._result()
 
     def _result(self) -> _Result:
         return _Result(tuple(self.diagnostics), self.out_pytrees)
-
-    def _static_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        for param in self.spec.static:
-            if param.name in self.static:
-                kwargs[param.name] = self.static[param.name]
-            elif param.name in self.spec.defaults:
-                kwargs[param.name] = self.spec.defaults[param.name]
-            else:
-                raise _Skip(f"static parameter {param.name!r} has no default (check it in a pipeline that sets it)")
-        for port in self.spec.inputs:
-            if port.type is None and port.name not in self.pytrees:
-                raise _Skip(f"input {port.name!r} is a pytree value whose structure is not known here")
-        return kwargs
-
-    def _collect_symbols(self) -> None:
-        s = self.symbols
-        for port in self.spec.inputs:
-            for item in port.type.dims if port.type is not None else ():
-                if isinstance(item, Variadic):
-                    if item.name is None:
-                        s.anons.append(s.add("_", "...", "_"))
-                    elif item.name not in s.seqs:
-                        s.seqs[item.name] = s.add(item.name, f"*{item.name}", item.name)
-                elif isinstance(item, Anon):
-                    s.anons.append(s.add("_", "_", "_"))
-                else:
-                    for name in _names(item):
-                        if name not in s.dims and name not in self.fixed:
-                            s.dims[name] = s.add(name, name, name)
-        seqs = sorted(self.symbols.seqs) + (["..."] if any(a == "..." for a in s.alone.values()) else [])
-        if seqs:
-            shown = ", ".join(n if n == "..." else f"*{n}" for n in seqs)
-            self.notes.append(f"variadic axes checked with one axis each: {shown}")
-
-    def _symbolic_env(self) -> dict[str, Size]:
-        names = list(self.symbols.alone)
-        if not names:
-            return {}
-        try:
-            dims = _symbolic_dims(tuple(names), self._constraints())
-        except Exception:  # noqa: BLE001 - a constraint JAX cannot parse: check without constraints
-            dims = _symbolic_dims(tuple(names))
-        return dict(zip(names, dims, strict=True))
-
-    def _constraints(self) -> tuple[str, ...]:
-        """What the signature implies about sizes: an axis declared ``n-2`` means ``n >= 2``.
-
-        Without them JAX cannot simplify ``max(0, n - 2)`` (what ``x[:-2]`` has) to ``n - 2``.
-        """
-        found: list[str] = []
-        for term in self._implied():
-            lhs = " + ".join(
-                f"{c}*{self.symbols.dims[v]}" if c != 1 else self.symbols.dims[v]
-                for v, c in term.terms
-                if isinstance(v, str)
-            )
-            found.append(f"{lhs} >= {-term.const}")
-        return tuple(sorted(set(found)))
-
-    def _implied(self) -> list[Lin]:
-        """Declared axis terms that are not obviously sizes (``n-2``): each must be ``>= 0``."""
-        found: list[Lin] = []
-        fixed = {k: Lin.fixed(v) for k, v in self.fixed.items()}
-        for port in (*self.spec.inputs, *self.spec.outputs):
-            for item in port.type.dims if port.type is not None else ():
-                term = item.term if isinstance(item, Dim) else None
-                if term is None:
-                    continue
-                term = term.substitute(fixed.get)
-                if not term.terms or not term.is_affine or term.at_least() >= 0:
-                    continue
-                if any(v not in self.symbols.dims for v in term.vars()):
-                    continue
-                found.append(term)
-        return found
-
-    def _prime_env(self) -> dict[str, Size]:
-        """Distinct primes per axis, large enough for what the signature implies (``t-15``: t >= 15)."""
-        fixed: set[int] = {0, 1}
-        for port in (*self.spec.inputs, *self.spec.outputs):
-            for item in port.type.dims if port.type is not None else ():
-                if isinstance(item, Dim) and item.term is not None:
-                    fixed.add(abs(item.term.const))
-        primes = (p for p in _primes() if p not in fixed)
-        self.sizes = {symbol: next(primes) for symbol in self.symbols.alone}
-        implied = self._implied()
-        for _ in range(64):
-            by_name = {name: self.sizes[symbol] for name, symbol in self.symbols.dims.items()}
-            broken = [t for t in implied if _lin_value(t, by_name) < 0]
-            if not broken:
-                break
-            for term in broken:
-                short = -_lin_value(term, by_name)
-                for v, c in term.terms:
-                    if isinstance(v, str) and c > 0:
-                        symbol = self.symbols.dims[v]
-                        floor = self.sizes[symbol] + -(-short // c)
-                        taken = set(self.sizes.values())
-                        self.sizes[symbol] = next(p for p in _primes() if p >= floor and p not in taken | fixed)
-                        break
-        return dict(self.sizes)
 
     def _evaluate(self, kwargs: dict[str, Any], env: dict[str, Size]) -> Any:
         inputs = self._inputs(env)
@@ -551,40 +366,6 @@ class _Checker:
             return tuple(values)
 
         return call
-
-    def _inputs(self, env: dict[str, Size]) -> dict[str, Any]:
-        """The body's inputs as abstract values with the sizes of ``env``."""
-        inputs: dict[str, Any] = {}
-        anons = iter(self.symbols.anons)
-        for port in self.spec.inputs:
-            if port.type is None:
-                inputs[port.name] = self.pytrees[port.name]
-                continue
-            shape: list[Size] = []
-            for item in port.type.dims:
-                if isinstance(item, Variadic):
-                    shape.append(env[next(anons) if item.name is None else self.symbols.seqs[item.name]])
-                elif isinstance(item, Anon):
-                    shape.append(env[next(anons)])
-                else:
-                    try:
-                        shape.append(self._dim_value(item, env))
-                    except _Unknown:
-                        raise _Skip(f"cannot build input {port.name!r}: axis {item.text!r} is not supported") from None
-            inputs[port.name] = jax.ShapeDtypeStruct(tuple(shape), _input_dtype(port.name, port.type.dtypes))
-        return inputs
-
-    def _dim_value(self, item: Dim, env: Mapping[str, Size], bound: Mapping[str, Size] | None = None) -> Size:
-        cached = self._lookup
-        if cached is None or cached[0] is not env:
-            cached = self._lookup = (
-                env,
-                {name: env[symbol] for name, symbol in self.symbols.dims.items()} | dict(self.fixed),
-            )
-        lookup: dict[str, Size] = cached[1] | dict(bound) if bound else cached[1]
-        if item.term is not None:
-            return _lin_value(item.term, lookup)
-        return _expr_value(ast.parse(item.text.lstrip("#?"), mode="eval").body, lookup)
 
     # -- comparing outputs -------------------------------------------------------------------
     def _compare(self, result: Any, env: dict[str, Size]) -> None:
@@ -663,7 +444,7 @@ class _Checker:
                 continue
             try:
                 want = self._dim_value(e, env, self._solve(e, c, env, bound))
-            except _Unknown:
+            except Unknown:
                 unknown.append(e.text)
                 continue
             if not (_equal(want, c) or (e.broadcast and _equal(c, 1))):
@@ -697,7 +478,7 @@ class _Checker:
             if var in rest.vars():
                 return bound
             lookup = {name: env[symbol] for name, symbol in self.symbols.dims.items()} | dict(self.fixed) | bound
-            bound[var] = (computed - _lin_value(rest, lookup)) * coef
+            bound[var] = (computed - lin_value(rest, lookup)) * coef
         return bound
 
     def _compare_dtype(self, port: Port, value: jax.ShapeDtypeStruct) -> None:
@@ -813,7 +594,7 @@ class _Checker:
                     shape.append(self._dim_value(item, env))
                 else:
                     shape.append(env[next(anons)])
-        except (_Unknown, StopIteration, KeyError):
+        except (Unknown, StopIteration, KeyError):
             return None
         return str(tuple(shape))
 
@@ -849,13 +630,13 @@ class _Checker:
     def _declared(self, port: Port) -> str:
         assert port.type is not None
         text = "(" + ", ".join(item.text for item in port.type.dims) + ")"
-        if self.sizes and all(isinstance(i, Dim) and not _names(i) for i in port.type.dims):
+        if self.sizes and all(isinstance(i, Dim) and not names_of(i) for i in port.type.dims):
             return text
         if self.sizes:
             env = dict(self.sizes)
             try:
                 values = [self._dim_value(i, env) if isinstance(i, Dim) else i.text for i in port.type.dims]
-            except _Unknown:
+            except Unknown:
                 return text
             return f"{text} = ({', '.join(str(v) for v in values)})"
         return text
@@ -897,56 +678,6 @@ def _axes(n: int) -> str:
     return f"{n} axis" if n == 1 else f"{n} axes"
 
 
-def _names(item: Dim) -> list[str]:
-    if item.term is not None:
-        return item.term.vars()
-    try:
-        tree = ast.parse(item.text.lstrip("#?"), mode="eval")
-    except SyntaxError:
-        return []
-    return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
-
-
-def _lin_value(term: Lin, lookup: Mapping[str, Size]) -> Size:
-    value: Size = term.const
-    for var, coef in term.terms:
-        if isinstance(var, Atom):
-            left, right = _lin_value(var.left, lookup), _lin_value(var.right, lookup)
-            value = value + coef * (left * right if var.op == "mul" else left // right)
-            continue
-        if var not in lookup:
-            raise _Unknown(var)
-        value = value + coef * lookup[var]
-    return value
-
-
-_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.FloorDiv: lambda a, b: a // b,
-    ast.Mod: lambda a, b: a % b,
-}
-
-
-def _expr_value(node: ast.expr, lookup: Mapping[str, Size]) -> Size:
-    """An axis expression (``n*n``, ``n//2``, ``n**2``) evaluated without ``eval``."""
-    if isinstance(node, ast.Name) and node.id in lookup:
-        return lookup[node.id]
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_expr_value(node.operand, lookup)
-    if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and type(node.right.value) is int:
-            base = _expr_value(node.left, lookup)
-            return functools.reduce(lambda a, _: a * base, range(node.right.value - 1), base)
-        op = _BINOPS.get(type(node.op))
-        if op is not None:
-            return op(_expr_value(node.left, lookup), _expr_value(node.right, lookup))
-    raise _Unknown(ast.unparse(node))
-
-
 def _equal(a: Size, b: Size) -> bool:
     try:
         diff = a - b
@@ -957,23 +688,6 @@ def _equal(a: Size, b: Size) -> bool:
 
 def _same_seq(a: Any, b: list[Size]) -> bool:
     return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
-
-
-def _input_dtype(name: str, dtypes: tuple[str, ...] | None) -> Any:
-    if dtypes is None:
-        return jnp.float32
-    if dtypes == ("prng_key",):  # jaxtyping's Key: the dtype of a typed PRNG key array
-        return _key_dtype()
-    preferred = next((d for d in _PREFERRED_DTYPES if d in dtypes), dtypes[0])
-    try:
-        return jax.dtypes.canonicalize_dtype(jnp.dtype(preferred))
-    except TypeError:
-        raise _Skip(f"input {name!r} has dtype {preferred}, which JAX cannot build") from None
-
-
-@functools.cache
-def _key_dtype() -> Any:
-    return jax.eval_shape(jax.random.key, 0).dtype  # pyright: ignore[reportUnknownMemberType]
 
 
 def _canonical(dtypes: tuple[str, ...] | None) -> set[str] | None:
@@ -1012,11 +726,3 @@ def _first_line(text: str) -> str:
 def _prefer_symbolic(err: Exception) -> bool:
     """The symbolic error names axes; show it unless it only says "undecidable"."""
     return not (isinstance(err, jax.errors.InconclusiveDimensionOperation) and "inconclusive" in str(err))
-
-
-def _primes() -> Iterator[int]:
-    n = 13  # large enough not to collide with the small constants bodies use (2, 3, 4, 10)
-    while True:
-        if all(n % p for p in range(2, int(n**0.5) + 1)):
-            yield n
-        n += 1

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import jax
 
-from ._body import abstract_inputs_at
+from ._abstract import abstract_inputs_at
 from ._errors import Diagnostic, TypedMLError
 from ._spec import Spec
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import jax
 
-from ._body import abstract_inputs_at
+from ._abstract import abstract_inputs_at
 from ._cost import CostReport, StageCost, compile_cost
 from ._errors import Diagnostic, InputError, user_location
 from ._plan import CheckedPlan
