@@ -24,6 +24,7 @@ PAGES = [
     "howto/scaling.md",
     "howto/editors.md",
     "howto/notebooks.md",
+    "howto/data.md",
     "howto/records.md",
     "explanation/checking.md",
 ]

@@ -60,6 +60,7 @@ from ._summary import ValueSummary as ValueSummary
 from ._units import get_registry as get_registry
 from ._units import set_registry as set_registry
 from ._units import use_registry as use_registry
+from ._xarray import xarray_chunks as xarray_chunks
 
 __version__ = "0.1.0"
 
@@ -119,6 +120,7 @@ __all__ = [
     "stream",
     "unload_ipython_extension",
     "use_registry",
+    "xarray_chunks",
 ]
 
 if _typing.TYPE_CHECKING:

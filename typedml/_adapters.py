@@ -24,7 +24,7 @@ from ._spec import Port, Spec
 __all__ = ["PLAIN", "Adapter", "adapt", "adapt_named", "is_foreign", "require"]
 
 # the top-level module of a type -> the adapter that takes its values
-_ADAPTERS: dict[str, str] = {}
+_ADAPTERS = {"xarray": "typedml._xarray"}
 # types known to be no other library's data (filled as types are met)
 PLAIN: set[type] = {np.ndarray, float, int, bool, complex}
 _FOREIGN: dict[type, str] = {}

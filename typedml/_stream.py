@@ -29,6 +29,7 @@ from typing import Any, cast
 import jax
 import numpy as np
 
+from ._adapters import adapt_named
 from ._distributed import StreamAcross
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
 from ._records import RecordMismatch
@@ -141,6 +142,7 @@ def _stream(
                 if isinstance(chunk, Mapping)
                 else {_single(data_ports, weights, spec.name): chunk}
             )
+            data = adapt_named(spec, data)  # other libraries' data (a DataArray): in the ports' axis order
             rows = _rows(data)
             if chunk_rows is None:
                 chunk_rows = rows
