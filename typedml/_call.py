@@ -112,10 +112,12 @@ class Caller:
                 t = type(m)  # pyright: ignore[reportUnknownVariableType]
                 if t is NDARRAY:
                     wide = wide or m.itemsize > 4
-                else:
+                elif t not in _SHAPED:  # (a jax array is: its class gives it a shape, and JAX its dtype)
                     wide = wide or t in WIDE_SCALARS
                     if not hasattr(m, "shape"):
                         m = np.asarray(m)
+                    elif hasattr(t, "shape") and t not in WIDE_SCALARS:
+                        _SHAPED.add(t)
                 mags.append(m)
             last_units, exe = self._last
             if units_list != last_units or exe is None:
@@ -234,3 +236,6 @@ def _identity(x: Any) -> Any:
 
 
 _NOTHING = object()
+# Types whose class defines ``shape`` (jax's arrays) and that are no 64-bit numpy data: a value
+# of one is passed as it is, without asking each instance for its shape (a jax array builds it).
+_SHAPED: set[type] = set()
