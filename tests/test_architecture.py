@@ -97,8 +97,13 @@ def test_no_import_cycles():
 
 def test_run_modes_take_the_plan_not_the_pipeline():
     graph = import_graph()
-    for mode in ("_call", "_debug", "_checked", "_shard", "_measure", "_show", "_stream", "_plan"):
+    for mode in ("_call", "_debug", "_checked", "_shard", "_measure", "_show", "_stream", "_plan", "_distributed"):
         assert "typedml._pipeline" not in nx.descendants(graph, f"typedml.{mode}"), mode
+    # only the faces, and the tools built on them, may reach the Pipeline class
+    tools = {"_stage", "_targets", "_discover", "_checkfile", "_cli", "_worker", "__main__", "pytest_plugin"}
+    tools |= {"testing", "strategies", "lsp", "stdlib"}
+    reaching = {m for m in nx.ancestors(graph, "typedml._pipeline") if m != "typedml"}
+    assert {m for m in reaching if m.split(".")[1] not in tools} == set()
 
 
 def test_import_typedml_builds_nothing_it_does_not_need():
