@@ -179,3 +179,14 @@ def test_bench_stream_quick_run(tmp_path: Path, capsys) -> None:
     assert result["max_rel_diff_mean"] < 1e-5 and result["max_rel_diff_std"] < 1e-4  # streamed equals in memory
     assert result["streamed"]["unit"] == "meter"
     assert "rows/s" in capsys.readouterr().out
+
+
+def test_bench_data_quick_run(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("xarray")
+    bench = load_script(SCRIPT.with_name("bench_data.py"))
+    out = tmp_path / "data.json"
+    rows = bench.main(["--quick", "--json", str(out)])
+    assert set(rows) == {"plain", "dataarray", "float64"}
+    assert json.loads(out.read_text(encoding="utf-8"))["rows"] == rows
+    assert rows["plain"]["ratio_to_plain"] == 1.0
+    assert "paired" in capsys.readouterr().out

@@ -225,7 +225,8 @@ def _one(xr: Any, spec: Spec, port: Port, value: Any, problems: list[Diagnostic]
                 )
                 return None
     if layout.order != tuple(range(len(layout.order))):
-        magnitude = magnitude.transpose(layout.order)
+        # one contiguous copy here: JAX takes a strided view far more slowly than it copies it
+        magnitude = np.ascontiguousarray(magnitude.transpose(layout.order))
     if carried is not None:
         carried.add(port, value, layout)
     return magnitude if units is None else _quantity(magnitude, units)
