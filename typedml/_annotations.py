@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Annotated, Any, cast, get_args, get_origin
 
+from ._kinds import Kind
 from ._refine import Refinement
 from ._shapes import Item, item_vars
 from ._units import UnitExpr
@@ -57,7 +58,8 @@ else:
 
         ``ArrayType`` is any jaxtyping array annotation (``Float[Array, "b c"]``); the unit is a
         pint expression, optionally with unit variables (``"'u"``, ``"'y/'x"``). Value
-        contracts may follow the unit: ``Q[Float[Array, "n"], "m", tm.Positive]``.
+        contracts and a quantity kind may follow the unit:
+        ``Q[Float[Array, "n"], "m", tm.Positive, tm.Kind("height")]``.
         """
 
         __slots__ = ()
@@ -69,7 +71,7 @@ else:
             if not isinstance(params, tuple) or len(params) < 2:  # pyright: ignore[reportUnknownArgumentType]
                 return Annotated[object, _BadQ(params)]
             array_type, unit, *refinements = cast("tuple[object, ...]", params)
-            if not isinstance(unit, str) or not all(isinstance(r, Refinement) for r in refinements):
+            if not isinstance(unit, str) or not all(isinstance(r, Refinement | Kind) for r in refinements):
                 return Annotated[object, _BadQ(params)]
             return Annotated[(array_type, Unit(unit), *refinements)]
 
@@ -93,6 +95,7 @@ class ArrayType:
     unit: UnitExpr | None
     array_type: type | None = None
     refinements: tuple[Refinement, ...] = ()
+    kind: str | None = None  # the quantity kind (tm.Kind), None: unspecified
 
     @property
     def shape_vars(self) -> set[str]:
@@ -101,7 +104,8 @@ class ArrayType:
     def describe(self) -> str:
         unit = " (no unit)" if self.unit is None else f" in {self.unit}"
         contracts = "".join(f", {r.name}" for r in self.refinements)
-        return f"{self.dtype_family}[{self.dim_str!r}]{unit}{contracts}"
+        kind = f", kind {self.kind}" if self.kind is not None else ""
+        return f"{self.dtype_family}[{self.dim_str!r}]{unit}{contracts}{kind}"
 
 
 def split_annotation(
@@ -115,6 +119,13 @@ def split_annotation(
         refinements = tuple(m for m in meta if isinstance(m, Refinement))
         return base, unit, bad, refinements
     return annotation, None, None, ()
+
+
+def annotation_kinds(annotation: object) -> tuple[Kind, ...]:
+    """The :class:`Kind` markers in an annotation's metadata (normally zero or one)."""
+    if get_origin(annotation) is Annotated:
+        return tuple(m for m in get_args(annotation)[1:] if isinstance(m, Kind))
+    return ()
 
 
 def jaxtyping_parts(annotation: object) -> tuple[str, tuple[str, ...] | None, str, type | None] | None:

@@ -19,6 +19,7 @@ from ._check_sizes import SizeChecks
 from ._check_units import UnitChecks
 from ._errors import BodyError, Diagnostic, Location, Related, WiringError
 from ._graph import value_label
+from ._kinds import get_kinds
 from ._shapes import (
     Dim,
     Lin,
@@ -40,7 +41,7 @@ __all__ = ["CheckReport", "Plan", "check_graph"]
 
 # edge diagnostics that point at both declarations: what the value is declared as where it is
 # produced, and what the port receiving it declares (shape conflicts explain their own origins)
-_DECLARATIONS = frozenset({"TM101", "TM102", "TM106", "TM107", "TM108", "TM117"})
+_DECLARATIONS = frozenset({"TM101", "TM102", "TM106", "TM107", "TM108", "TM117", "TM140"})
 
 EdgeKey = tuple[str, str, str]
 
@@ -168,6 +169,7 @@ class _Checker(SizeChecks, UnitChecks):
         # them is an equation, found / expected == 1 (see typedml._check_records)
         self.infer: frozenset[str] = frozenset()
         self.equations: list[tuple[UType, str]] = []
+        self.kinds: dict[tuple[str, str], str | None] = {}  # quantity kind of each value (None: any)
 
     def fresh(self) -> str:
         return f"...{next(self._fresh)}"
@@ -208,6 +210,7 @@ class _Checker(SizeChecks, UnitChecks):
         self.seqs[key] = seq
         self.dtypes[key] = t.dtypes
         self.units[key] = self._rigid_unit(t.unit)
+        self.kinds[key] = t.kind
 
     def _consume(self, node: str, data: dict[str, Any], prefix: str, outputs: tuple[Port, ...]) -> None:
         spec: Spec | None = data.get("spec")
@@ -230,6 +233,7 @@ class _Checker(SizeChecks, UnitChecks):
         bindings = self._solve_units(node, usable, rigid=(prefix == ""))
         for ekey, edata in usable:
             self._edge_unit(ekey, edata, bindings, rigid=(prefix == ""))
+        kind_bindings = self._quantity_kinds(node, usable)
         if data.get("invalid"):
             return
         for port in outputs:
@@ -239,6 +243,8 @@ class _Checker(SizeChecks, UnitChecks):
                 self.units[key] = None
                 self.dtypes[key] = None
                 continue
+            carried = t.unit.variables[0][0] if t.unit is not None and t.unit.is_plain else None
+            self.kinds[key] = t.kind or (kind_bindings.get(carried) if carried else None)
             self.dtypes[key] = t.dtypes
             if data.get("axis_failed"):
                 self.units[key] = self._output_unit(node, data, port, bindings)
@@ -404,6 +410,64 @@ class _Checker(SizeChecks, UnitChecks):
                 severity="warning",
             )
 
+    # -- quantity kinds -------------------------------------------------------------------
+    def _quantity_kinds(self, node: str, usable: list[tuple[EdgeKey, dict[str, Any]]]) -> dict[str, str]:
+        """Check each edge's kind against its port's; return the kind each plain unit variable
+        carries (the nearest kind common to every value bound to it)."""
+        tree = get_kinds()
+        bound: dict[str, tuple[str, str]] = {}  # unit variable -> (kind, where it came from)
+        for ekey, edata in usable:
+            dst: ArrayType | None = edata["dst_type"]
+            if dst is None or edata["src_type"] is None:
+                continue
+            found = self.kinds.get((ekey[0], edata["src_port"]))
+            if found is not None and found not in tree:
+                found = None  # a kind dropped from the tree in use since the stage was defined
+            where = self._where(ekey, edata)
+            if dst.kind is not None and dst.kind in tree and found is not None and not tree.related(found, dst.kind):
+                self._report(
+                    ekey,
+                    edata,
+                    "TM140",
+                    f"kind mismatch on edge {where}: {found} into a port of kind {dst.kind}",
+                    notes=(
+                        f"{_origin(ekey[0], edata['src_port'])} is of kind {found} ({_lineage(found)})",
+                        f"{edata['dst_port']} expects kind {dst.kind} ({_lineage(dst.kind)})",
+                        "the units agree, but neither kind is a kind of the other",
+                    ),
+                    hint="wire the value of the right kind; if the conversion is intended, "
+                    "write it as a stage that declares the kind it returns",
+                )
+                continue
+            carried = dst.kind if found is None else found
+            if dst.kind is not None and found is not None and tree.is_a(dst.kind, found):
+                carried = dst.kind  # the port is more specific than the value
+            if carried is None or dst.unit is None or not dst.unit.is_plain:
+                continue
+            var = dst.unit.variables[0][0]
+            if var not in bound:
+                bound[var] = (carried, where)
+                continue
+            other, other_where = bound[var]
+            joined = tree.join(other, carried) if other in tree and carried in tree else None
+            if joined is None:
+                self._report(
+                    ekey,
+                    edata,
+                    "TM141",
+                    f"kinds {other} and {carried} meet in unit variable '{var} of {node}",
+                    notes=(
+                        f"'{var} is of kind {other} from {other_where}",
+                        f"and of kind {carried} from {where}",
+                        f"{other} and {carried} have no common kind: a unit variable stands for one kind of quantity",
+                    ),
+                    hint="these values are different quantities that only share a unit (torque and energy, "
+                    "frequency and activity); check the wiring",
+                )
+                continue
+            bound[var] = (joined, other_where)
+        return {var: kind for var, (kind, _) in bound.items()}
+
     # -- units ----------------------------------------------------------------------------
     def _unused(self) -> None:
         # a record input is one value: used when any of its fields is
@@ -429,7 +493,21 @@ class _Checker(SizeChecks, UnitChecks):
                     )
             elif data["kind"] in ("stage", "pipeline") and not data.get("invalid"):
                 used = {d["src_port"] for _, _, d in self.graph.out_edges(node, data=True)}
-                for port in data["spec"].outputs:
+                outputs = data["spec"].outputs
+                if len(outputs) > 1 and used:
+                    continue  # fields of a record: using some of them is the point of returning several
+                if len(outputs) > 1:
+                    self.diagnostics.append(
+                        Diagnostic(
+                            "TM152",
+                            f"no output of {node} is used ({', '.join(p.name for p in outputs)})",
+                            data.get("location"),
+                            severity="warning",
+                            stage=node,
+                        )
+                    )
+                    continue
+                for port in outputs:
                     if port.name not in used:
                         label = "return value" if port.name == "return" else f"output {port.name!r}"
                         self.diagnostics.append(
@@ -442,6 +520,11 @@ class _Checker(SizeChecks, UnitChecks):
                                 port=port.name,
                             )
                         )
+
+
+def _lineage(kind: str) -> str:
+    above = get_kinds().ancestors(kind)
+    return "a root kind" if len(above) == 1 else "a kind of " + ", a kind of ".join(above[1:])
 
 
 def _dtypes_text(dtypes: tuple[str, ...]) -> str:

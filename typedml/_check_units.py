@@ -16,7 +16,7 @@ from ._annotations import ArrayType
 from ._errors import Diagnostic, Location, Related
 from ._graph import value_label
 from ._spec import Port, Spec
-from ._units import OffsetUnitError, UnitExpr, UType, conversion, is_affine, solve_unit_vars
+from ._units import OffsetUnitError, UnitExpr, UType, conversion, is_affine, solve_unit_vars, unit_text
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -128,7 +128,7 @@ class UnitChecks:
                                 f"'{var} := {value} from {origin}",
                                 "offset units (degC, degF) have no meaning in products, powers or ratios",
                             ),
-                            hint="convert to an absolute unit (K, degR) before this stage",
+                            hint=_affine_hint(value, value, f"{value}"),
                             stage=node,
                             port=port.name,
                         )
@@ -184,7 +184,8 @@ class UnitChecks:
                 edata,
                 "TM108",
                 f"affine unit conversion on edge {where} is not defined: {err}",
-                hint="convert to an absolute unit (K) before combining with other units",
+                notes=_absolute_or_difference(found, expected),
+                hint=_affine_hint(found, expected),
             )
             return
         if conv is None and self.infer:
@@ -261,3 +262,40 @@ class UnitChecks:
             )
             return None
         return t.unit.substitute(self.registry, {v: b[0] for v, b in bindings.items()})
+
+
+def _affine_hint(found: UType, expected: UType, bound: str | None = None) -> str:
+    """TM108's hint: name the difference unit when the mix-up is absolute vs difference."""
+    delta = _delta_name(found) or _delta_name(expected)
+    if delta is None:
+        return "convert to an absolute unit (K, degR) before combining with other units"
+    if bound is not None:
+        return (
+            f"convert to an absolute unit (K, degR) before this stage; if the values are differences of "
+            f"temperatures (a spread, a rise), they are in {delta}: declare delta('u) where the stage takes them"
+        )
+    return (
+        f"a difference of temperatures (a spread, a rise) is in {delta}, not {delta[6:]}: declare "
+        f"{delta} (delta('u) in a generic stage); convert an absolute temperature to K before products"
+    )
+
+
+def _absolute_or_difference(found: UType, expected: UType) -> tuple[str, ...]:
+    texts = [unit_text(found.unit), unit_text(expected.unit)]
+    if any("Δ" in t for t in texts) and any(_delta_name(u) for u in (found, expected)):
+        delta = next(t for t in texts if "Δ" in t)
+        return (
+            f"{delta} is a difference of temperatures, the other an absolute temperature: converting between "
+            "them is not defined (adding the offset to a difference is the mistake)",
+        )
+    return ()
+
+
+def _delta_name(unit: UType) -> str | None:
+    """``delta_degC`` for a unit with an absolute °C in it (not Δ°C), likewise °F; else None."""
+    text = unit_text(unit.unit).replace("Δ°C", "").replace("Δ°F", "")
+    if "°C" in text:
+        return "delta_degC"
+    if "°F" in text:
+        return "delta_degF"
+    return None

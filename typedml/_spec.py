@@ -23,8 +23,9 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NoReturn, cast, get_args, get_origin, get_type_hints
 
-from ._annotations import ArrayType, jaxtyping_parts, split_annotation
+from ._annotations import ArrayType, annotation_kinds, jaxtyping_parts, split_annotation
 from ._errors import BodyError, Diagnostic, Location, StageDefinitionError, user_location
+from ._kinds import kind_problem
 from ._records import Record, RecordMismatch, candidate_fields, is_frozen, record_field_hints
 from ._refine import problems_with
 from ._shapes import Dim, parse_dims
@@ -835,7 +836,26 @@ def _parse_port(
             why, hint = found
             problem("TM014", f"refinement {ref!r} cannot apply to {label} of {owner!r}: {why}", pname, hint=hint)
             return None
-    return Port(pname, ArrayType(ann, family, dtypes, dim_str, dims, unit, array_type, refinements), ann)
+    kinds = annotation_kinds(ann)
+    if len(kinds) > 1:
+        problem(
+            "TM030",
+            f"{label} of {owner!r} has {len(kinds)} kinds ({', '.join(k.name for k in kinds)})",
+            pname,
+            hint="a port holds one kind of quantity; keep the most specific one",
+        )
+        return None
+    declared: str | None = None
+    for k in kinds:
+        declared = k.name
+        found_kind = kind_problem(
+            k, None if unit is None else unit.concrete, unit is not None and not unit.variables, registry
+        )
+        if found_kind is not None:
+            why, hint = found_kind
+            problem("TM030", f"kind {k.name!r} on {label} of {owner!r}: {why}", pname, hint=hint)
+            return None
+    return Port(pname, ArrayType(ann, family, dtypes, dim_str, dims, unit, array_type, refinements, declared), ann)
 
 
 def _valid_expr(text: str) -> bool:
