@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -504,14 +503,16 @@ def test_results_are_cached_by_code_and_types(monkeypatch: pytest.MonkeyPatch) -
     def fresh(x: Float[Array, "n"]) -> Float[Array, "n"]:
         return x + 1
 
+    from typedml import _body
+
     calls: list[object] = []
-    real = jax.eval_shape
+    real = _body._Checker._evaluate  # pyright: ignore[reportPrivateUsage]
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jax, "eval_shape", counting)
+    monkeypatch.setattr(_body._Checker, "_evaluate", counting)  # pyright: ignore[reportPrivateUsage]
     assert check_stage(fresh) == []
     assert len(calls) == 1
     assert check_stage(fresh) == []

@@ -28,6 +28,7 @@ from ._abstract import AbstractInputs, Size, Skip, Unknown, lin_value, names_of
 from ._errors import Diagnostic, Location
 from ._fingerprint import fingerprint
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
+from ._lint import JaxprView, body_codes, lint_traced, owner
 from ._runtime import is_key_dtype
 from ._shapes import Anon, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec, return_location
@@ -223,12 +224,20 @@ def _prefetch(bodies: list[tuple[Callable[..., Any], Spec, dict[str, Any]]]) -> 
 
 
 def _evaluate_together(batch: list[_Pending]) -> None:
-    def together(inputs: list[dict[str, Any]]) -> list[Any]:
-        return [item.call(**values) for item, values in zip(batch, inputs, strict=True)]
+    names = [list(item.inputs) for item in batch]
+    flat = [item.inputs[n] for item, ns in zip(batch, names, strict=True) for n in ns]
+
+    def together(*values: Any) -> list[Any]:
+        out: list[Any] = []
+        start = 0
+        for item, ns in zip(batch, names, strict=True):
+            out.append(item.call(**dict(zip(ns, values[start : start + len(ns)], strict=True))))
+            start += len(ns)
+        return out
 
     token = _current_tracer.set(None)
     try:
-        results: list[Any] = jax.eval_shape(together, [item.inputs for item in batch])  # pyright: ignore[reportUnknownMemberType]
+        traced = jax.jit(together).trace(*flat)  # pyright: ignore[reportUnknownMemberType]
     except Exception:  # noqa: BLE001 - some body fails: find it by halving
         if len(batch) > 1:
             half = len(batch) // 2
@@ -237,9 +246,37 @@ def _evaluate_together(batch: list[_Pending]) -> None:
         return
     finally:
         _current_tracer.reset(token)
-    for item, result in zip(batch, results, strict=True):
+    results: list[Any] = traced.out_info
+    views = _split(traced.jaxpr.jaxpr, batch, names, results)
+    for item, ns, result, view in zip(batch, names, results, views, strict=True):
         item.checker._compare(result, item.env)  # pyright: ignore[reportPrivateUsage]
+        item.checker._lint(view, ns, item.inputs, result)  # pyright: ignore[reportPrivateUsage]
         _cache[item.key] = item.checker._result()  # pyright: ignore[reportPrivateUsage]
+
+
+def _split(jaxpr: Any, batch: list[_Pending], names: list[list[str]], results: list[Any]) -> list[JaxprView]:
+    """The trace of several bodies cut into one view per body (for the lints)."""
+    owners = {code: i for i, item in enumerate(batch) for code in body_codes(item.checker.fn)}
+    eqns: list[list[Any]] = [[] for _ in batch]
+    for eqn in jaxpr.eqns:
+        i = owner(eqn, owners)
+        if i is not None:
+            eqns[i].append(eqn)
+    views: list[JaxprView] = []
+    start_in = start_out = 0
+    for i, (ns, result) in enumerate(zip(names, results, strict=True)):
+        n_out = len(jax.tree_util.tree_leaves(result))
+        views.append(
+            JaxprView(
+                list(jaxpr.invars[start_in : start_in + len(ns)]),
+                list(jaxpr.constvars),
+                eqns[i],
+                list(jaxpr.outvars[start_out : start_out + n_out]),
+            )
+        )
+        start_in += len(ns)
+        start_out += n_out
+    return views
 
 
 def check_pipeline_whole(
@@ -305,6 +342,7 @@ class _Checker(AbstractInputs):
         self.diagnostics: list[Diagnostic] = []
         self.out_pytrees: dict[str, Any] = {}
         self.wrong = ""  # what the body returned instead of its declared record
+        self.traced: tuple[Any, list[str], dict[str, Any]] | None = None  # (jaxpr, input names, inputs)
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> _Result:
@@ -331,6 +369,8 @@ class _Checker(AbstractInputs):
                     return self._result()
                 self._unverified_symbolic(symbolic_err)
             self._compare(result, env)
+            if self.traced is not None:
+                self._lint(*self.traced, result)
         except Skip as skip:
             self._warn(f"unverified: body of {self.kind} {self.spec.name!r} not checked: {skip}", ())
         return self._result()
@@ -340,11 +380,26 @@ class _Checker(AbstractInputs):
 
     def _evaluate(self, kwargs: dict[str, Any], env: dict[str, Size]) -> Any:
         inputs = self._inputs(env)
+        names = list(inputs)
+        call = self.body_call(kwargs)
+
+        def positional(*values: Any) -> Any:
+            return call(**dict(zip(names, values, strict=True)))
+
         token = _current_tracer.set(None)  # a stage calling stages runs them, not traces them
         try:
-            return jax.eval_shape(self.body_call(kwargs), **inputs)  # pyright: ignore[reportUnknownMemberType]
+            # jit's trace: the shapes eval_shape gives, and the jaxpr the lints read
+            traced = jax.jit(positional).trace(*[inputs[n] for n in names])  # pyright: ignore[reportUnknownMemberType]
         finally:
             _current_tracer.reset(token)
+        self.traced = (traced.jaxpr.jaxpr, names, inputs)
+        return traced.out_info
+
+    def _lint(self, jaxpr: Any, names: list[str], inputs: Mapping[str, Any], result: Any) -> None:
+        """Body lints (TM160-TM162), for a stage body that passed for every size."""
+        if self.kind != "stage" or self.sizes or any(d.severity == "error" for d in self.diagnostics):
+            return
+        self.diagnostics.extend(lint_traced(self.fn, self.spec, jaxpr, names, inputs, result, self.symbols))
 
     def body_call(self, static: dict[str, Any]) -> Callable[..., Any]:
         """The body over its input ports (records built from their fields), returning its
