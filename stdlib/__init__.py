@@ -2,10 +2,18 @@
 
 Built only on typedml's public API, like ``equinox.nn``: one private module per family of
 stages (``_summaries``, ``_sketches``, ``_preprocessing``, ``_models``, ``_metrics``,
-``_units``), re-exported here. Underscore modules are private; use the names below.
+``_units``, ``_angles``), re-exported here. Underscore modules are private; use the names below.
 Every export is listed, with a line each, in ``docs/reference/stdlib.md``.
 """
 
+from ._angles import arccos as arccos
+from ._angles import arcsin as arcsin
+from ._angles import arctan2 as arctan2
+from ._angles import circular_mean as circular_mean
+from ._angles import cos as cos
+from ._angles import sin as sin
+from ._angles import tan as tan
+from ._angles import wrap_angle as wrap_angle
 from ._metrics import accuracy as accuracy
 from ._metrics import confusion_matrix as confusion_matrix
 from ._metrics import f1 as f1
@@ -141,12 +149,16 @@ __all__ = [
     "Scaler",
     "Split",
     "accuracy",
+    "arccos",
+    "arcsin",
+    "arctan2",
     "attach_units_unchecked",
     "bin_index",
     "bloom_init",
     "bloom_merge",
     "bloom_query",
     "bloom_update",
+    "circular_mean",
     "comoments_finalize",
     "comoments_init",
     "comoments_merge",
@@ -154,6 +166,7 @@ __all__ = [
     "confusion_matrix",
     "convert_to",
     "correlation",
+    "cos",
     "count",
     "count_min_init",
     "count_min_merge",
@@ -220,6 +233,7 @@ __all__ = [
     "roc_auc",
     "scaler_apply",
     "scaler_invert",
+    "sin",
     "softmax",
     "standardize",
     "standardize_fit",
@@ -229,6 +243,7 @@ __all__ = [
     "sum_init",
     "sum_merge",
     "sum_update",
+    "tan",
     "train_test_split",
     "variance",
     "weighted_comoments_update",
@@ -238,4 +253,5 @@ __all__ = [
     "weighted_moments_update",
     "weighted_std",
     "weighted_variance",
+    "wrap_angle",
 ]

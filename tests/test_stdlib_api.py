@@ -14,7 +14,7 @@ import typedml as tm
 from typedml import stdlib
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "reference" / "stdlib.md"
-MODULES = ("_summaries", "_sketches", "_preprocessing", "_models", "_metrics", "_units")
+MODULES = ("_summaries", "_sketches", "_preprocessing", "_models", "_metrics", "_units", "_angles")
 SECTION = re.compile(r"^## .*\(`(_\w+)`\)$")
 ENTRY = re.compile(r"^- `(\w+)` — \S")
 
