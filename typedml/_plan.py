@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ._body import check_bodies, check_pipeline_whole
 from ._check import CheckReport, Plan, check_graph
 from ._check_records import infer_record_axes, infer_record_units
+from ._frames import check_frames
 from ._compile import build_function
 from ._cost import check_budget
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
@@ -254,6 +255,10 @@ class Planner:
         inferred = infer_record_units(graph, spec)
         rigid = {v: b[0] for v, b in inferred.items()}
         report, resolved = check_graph(graph, spec, rigid or None, pre=pre)
+        frames = check_frames(graph, resolved.node_bindings)  # absolute vs difference, TM370-TM372
+        if frames:
+            order = {"error": 0, "warning": 1, "info": 2}
+            report.diagnostics[:] = sorted([*report.diagnostics, *frames], key=lambda d: order[d.severity])
         plan = CheckedPlan(spec, graph, report, resolved, rigid)
         plan.inferred = inferred
         # Proven bodies joined by proven edges make a proven pipeline; the end-to-end evaluation
