@@ -20,6 +20,7 @@ PAGES = [
     "tutorial.md",
     "howto/debugging.md",
     "howto/units.md",
+    "howto/kinds.md",
     "howto/shapes.md",
     "howto/scaling.md",
     "howto/editors.md",

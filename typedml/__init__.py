@@ -6,6 +6,7 @@ private: their contents may change without notice.
 
 import typing as _typing
 
+from ._angles import angle_registry as angle_registry
 from ._annotations import Axis as Axis
 from ._annotations import Q as Q
 from ._annotations import Unit as Unit
@@ -36,6 +37,11 @@ from ._files import FileChunks as FileChunks
 from ._files import file_chunks as file_chunks
 from ._ipython import load_ipython_extension as load_ipython_extension
 from ._ipython import unload_ipython_extension as unload_ipython_extension
+from ._kinds import Kind as Kind
+from ._kinds import Kinds as Kinds
+from ._kinds import get_kinds as get_kinds
+from ._kinds import kinds as kinds
+from ._kinds import use_kinds as use_kinds
 from ._pipeline import Pipeline as Pipeline
 from ._pipeline import pipeline as pipeline
 from ._quantity import Quantity as Quantity
@@ -82,6 +88,8 @@ __all__ = [
     "Fix",
     "InputError",
     "Integer",
+    "Kind",
+    "Kinds",
     "Location",
     "NonFiniteError",
     "NonNegative",
@@ -106,11 +114,14 @@ __all__ = [
     "Unit",
     "ValueSummary",
     "WiringError",
+    "angle_registry",
     "check_file",
     "check_source",
     "enable_compilation_cache",
     "file_chunks",
+    "get_kinds",
     "get_registry",
+    "kinds",
     "load_ipython_extension",
     "npy_chunks",
     "pipeline",
@@ -119,6 +130,7 @@ __all__ = [
     "stdlib",
     "stream",
     "unload_ipython_extension",
+    "use_kinds",
     "use_registry",
     "xarray_chunks",
 ]

@@ -31,6 +31,7 @@ FAMILIES = ("units", "axes", "sizes", "dtypes", "broadcasting", "statistics", "w
 # Verdicts. typedml: where the buggy twin is stopped; baselines: the same with their own phases.
 BUILD = "build"  # typedml: definition (TM0xx) or wiring (TM1xx) error, no data
 BODY = "body"  # typedml: stage body check (TM3xx), no data
+WARNED = "warned"  # typedml: no error, but check() warns (a lint, an unused value) where the fixed twin does not
 RUN = "run"  # an exception once data is passed (typedml: input check, contract, or the call)
 CONVERTED = "converted"  # typedml: the mismatch is a unit conversion it inserted; numbers equal the fixed twin's
 MISSED = "missed"  # the program runs and returns a (wrong) number
@@ -54,6 +55,18 @@ CITATIONS = {
     "kapoor2023": "Kapoor, Narayanan, Leakage and the reproducibility crisis in machine-learning-based science, Patterns 2023",
     "yang2022": "Yang et al., Data leakage in notebooks: static detection and better processes, ASE 2022",
     "rice2017": "Rice et al., Detecting argument selection defects, OOPSLA 2017",
+    "iso80000": "ISO 80000-1:2022 Quantities and units, Part 1: General (kinds of quantity); parts 3, 4, 5, 6, 10",
+    "bipm2019": "BIPM, The International System of Units (SI Brochure), 9th edition, 2019",
+    "quincey2016": "Quincey, Angles in the SI: a detailed proposal for solving the problem, Metrologia 2016",
+    "mohr2015": "Mohr, Phillips, Dimensionless units in the SI, Metrologia 2015",
+    "rep103": "Foote, Purvis, REP 103: Standard Units of Measure and Coordinate Conventions, ROS 2010",
+    "rfc7946": "Butler et al., RFC 7946: The GeoJSON Format, IETF 2016 (positions are longitude, latitude)",
+    "pillow": "Pillow documentation, Image.size is (width, height); numpy arrays of images are (height, width)",
+    "opencv": "OpenCV documentation, cv2.resize: dsize is (width, height)",
+    "numpydoc": "NumPy documentation: numpy.quantile takes q in [0, 1], numpy.percentile in [0, 100]",
+    "scipydoc": "SciPy documentation: scipy.signal.freqz returns w in rad/sample unless fs is given",
+    "gimli1985": "Lockhart, Final Report of the Board of Inquiry into the Air Canada Boeing 767 C-GAUN incident (Gimli), 1985",
+    "mpunits": "Pusz et al., mp-units: quantity kinds and the ISO 80000 hierarchy (documentation and ISO C++ paper P3045)",
 }
 
 
@@ -64,15 +77,19 @@ class Meta:
     title: str
     cite: tuple[str, ...]
     expect: str  # typedml's verdict on the buggy twin, as recorded; the smoke test pins it
+    registry: str | None = None  # "angles": typedml's twins run under tm.angle_registry()
 
 
-def case(id: str, family: str, title: str, *, cite: tuple[str, ...], expect: str) -> Callable[[type], type]:
+def case(
+    id: str, family: str, title: str, *, cite: tuple[str, ...], expect: str, registry: str | None = None
+) -> Callable[[type], type]:
     assert family in FAMILIES, family
-    assert expect in (BUILD, BODY, RUN, CONVERTED, MISSED), expect
+    assert expect in (BUILD, BODY, WARNED, RUN, CONVERTED, MISSED), expect
     assert cite and all(key in CITATIONS for key in cite), cite
+    assert registry in (None, "angles"), registry
 
     def register(cls: type) -> type:
-        cls.meta = Meta(id, family, title, cite, expect)  # type: ignore[attr-defined]
+        cls.meta = Meta(id, family, title, cite, expect, registry)  # type: ignore[attr-defined]
         CASES.append(cls)
         return cls
 
@@ -97,6 +114,16 @@ def q(x: Any, unit: str, dtype: Any = np.float32) -> Any:
 
 def ureg() -> Any:
     return tm.get_registry()
+
+
+_angles: list[Any] = []
+
+
+def angle_registry() -> Any:
+    """The one registry with angles as a dimension that the angle cases share."""
+    if not _angles:
+        _angles.append(tm.angle_registry())
+    return _angles[0]
 
 
 def pick(fixed: bool, good: Any, bad: Any) -> Any:

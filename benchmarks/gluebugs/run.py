@@ -8,12 +8,16 @@ Run from the repository root::
 
 For typedml, the buggy twin is classified by the first phase that stops it: ``build``
 (``StageDefinitionError`` when a decorator runs, or an error diagnostic TM0xx/TM1xx from
-``pipeline.check()``), ``body`` (only TM3xx errors from ``check()``), ``run`` (the plain call
+``pipeline.check()``), ``body`` (only TM3xx errors from ``check()``), ``warned`` (no error, but
+``check()`` warns that something is wrong — a body lint TM160-TM162, or a value computed or
+given and never used, TM152/TM153 — where the fixed twin gets no such warning), ``run`` (the plain call
 with the case's data raises: input checks TM2xx, value contracts TM5xx, or JAX itself),
 ``converted`` (it runs and returns the fixed twin's numbers: the mismatch was a unit conversion
 typedml inserted on an edge) or ``missed`` (it runs and returns a different number). Warnings
-from ``check()`` never count as a catch; they are listed. The fixed twin must pass ``check()``
-with no error and run: anything else is a false alarm. Baselines are classified ``definition``
+that only say a check could not be done (TM150, TM151, TM350) never count. The fixed twin must
+pass ``check()`` with no error and no warning that claims a mistake, and run: anything else is
+a false alarm. Cases recorded with ``registry="angles"`` run typedml's twins under
+``tm.angle_registry()`` (the opt-in registry where angles are a dimension). Baselines are classified ``definition``
 (raises while the functions are defined or decorated), ``call`` (raises when run on the data)
 or ``missed``; their fixed twins must run too.
 """
@@ -45,7 +49,9 @@ from cases import load_all  # noqa: E402
 
 DEFAULT_JSON = HERE.parent / "results" / "gluebugs.json"
 TOOLS = ("typedml", "jax", "jaxtyping+beartype", "pint")
-BEFORE_DATA = {corpus.BUILD, corpus.BODY, corpus.DEFINITION}
+BEFORE_DATA = {corpus.BUILD, corpus.BODY, corpus.WARNED, corpus.DEFINITION}
+# warnings that say something is wrong (not that a check could not be done)
+ALARMS = frozenset({"TM152", "TM153", "TM160", "TM161", "TM162"})
 
 
 def _identity(fn: Any) -> Any:
@@ -90,6 +96,13 @@ def _describe(exc: BaseException) -> str:
 
 def run_typedml(cls: type, fixed: bool) -> dict[str, Any]:
     """One twin through typedml; the verdict and what was reported."""
+    if cls.meta.registry == "angles":
+        with tm.use_registry(corpus.angle_registry()):
+            return _run_typedml(cls, fixed)
+    return _run_typedml(cls, fixed)
+
+
+def _run_typedml(cls: type, fixed: bool) -> dict[str, Any]:
     res: dict[str, Any] = {"warnings": []}
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
@@ -145,13 +158,20 @@ def run_case(cls: type) -> dict[str, Any]:
     buggy = run_typedml(cls, False)
     if fixed["verdict"] != corpus.MISSED:
         row["false_alarms"].append(f"typedml: fixed twin stopped at {fixed['verdict']} ({fixed['codes']})")
+    alarms = sorted(set(fixed["warnings"]) & ALARMS)
+    if alarms:
+        row["false_alarms"].append(f"typedml: fixed twin warned {','.join(alarms)}")
     if buggy["verdict"] == corpus.MISSED and fixed["verdict"] == corpus.MISSED:
         same = _same(_magnitude(buggy["_raw"], fixed["_unit"]), fixed["_out"])
         if same:
             buggy["verdict"] = corpus.CONVERTED
-    row["tools"]["typedml"] = {k: v for k, v in buggy.items() if not k.startswith("_")}
     # warnings the fixed twin does not get: the ones that can point at the mistake
-    row["tools"]["typedml"]["new_warnings"] = sorted(set(buggy["warnings"]) - set(fixed["warnings"]))
+    new_warnings = sorted(set(buggy["warnings"]) - set(fixed["warnings"]))
+    if buggy["verdict"] in (corpus.MISSED, corpus.RUN) and set(new_warnings) & ALARMS:
+        buggy["verdict"] = corpus.WARNED
+        buggy["codes"] = ",".join(sorted(set(new_warnings) & ALARMS))
+    row["tools"]["typedml"] = {k: v for k, v in buggy.items() if not k.startswith("_")}
+    row["tools"]["typedml"]["new_warnings"] = new_warnings
     row["fixed_warnings"] = fixed["warnings"]
     for tool in TOOLS[1:]:
         f = run_baseline(cls, tool, True)
@@ -194,7 +214,10 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     lines = []
     order = [f for f in corpus.FAMILIES if f in summary] + ["overall"]
     header = f"{'family':<13}{'cases':>6} | " + " | ".join(f"{t:^26}" for t in TOOLS)
-    lines.append("per tool: caught before data / caught at all (count, percent of cases) / converted (c)")
+    lines.append(
+        "per tool: caught before data / caught at all (count, percent of cases) / converted (c);"
+        " typedml's before data includes warned (a warning that points at the mistake)"
+    )
     lines.append(header)
     lines.append("-" * len(header))
     for fam in order:
@@ -215,7 +238,7 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         "typedml verdicts: "
         + ", ".join(
             f"{k} {tm_counts.get(k, 0)}"
-            for k in (corpus.BUILD, corpus.BODY, corpus.RUN, corpus.CONVERTED, corpus.MISSED)
+            for k in (corpus.BUILD, corpus.BODY, corpus.WARNED, corpus.RUN, corpus.CONVERTED, corpus.MISSED)
         )
     )
     warned_missed = [
@@ -226,8 +249,10 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     lines.append(
         f"typedml misses where check() warned, not on the fixed twin: {len(warned_missed)} {warned_missed or ''}".rstrip()
     )
+    warned_ids = [r["id"] for r in rows if r["tools"]["typedml"]["verdict"] == corpus.WARNED]
+    lines.append(f"typedml before data by a warning only: {len(warned_ids)} {warned_ids or ''}".rstrip())
     fa = [r for r in rows if r["false_alarms"]]
-    lines.append(f"false alarms on fixed twins (typedml errors): {len(fa)}")
+    lines.append(f"false alarms on fixed twins (typedml errors, or warnings that claim a mistake): {len(fa)}")
     warned = [f"{r['id']}:{','.join(r['fixed_warnings'])}" for r in rows if r["fixed_warnings"]]
     lines.append(f"warnings on fixed twins: {len(warned)}" + (f" ({'; '.join(warned)})" if warned else ""))
     lines.append("")

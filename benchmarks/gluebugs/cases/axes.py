@@ -194,7 +194,7 @@ class A04:
     "axes",
     "(h, w, batch) images flattened with reshape instead of transpose+reshape",
     cite=("wu2021", "humbatova2020"),
-    expect="missed",
+    expect="warned",
 )
 class A05:
     def data():

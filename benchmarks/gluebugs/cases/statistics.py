@@ -25,7 +25,7 @@ def _z(x, mu, sd):
     "statistics",
     "test set standardised with its own statistics instead of the training set's",
     cite=("kapoor2023", "yang2022"),
-    expect="missed",
+    expect="warned",
 )
 class T01:
     def data():

@@ -90,7 +90,7 @@ class W02:
     "wiring",
     "outliers removed, then the raw signal (not the cleaned one) is featurised",
     cite=("humbatova2020",),
-    expect="missed",
+    expect="warned",
 )
 class W03:
     def data():
@@ -306,7 +306,7 @@ class W07:
     "wiring",
     "second filter step reuses the initial state instead of the updated one",
     cite=("humbatova2020",),
-    expect="missed",
+    expect="warned",
 )
 class W08:
     def data():
