@@ -41,6 +41,7 @@ import math
 import os
 import re
 import textwrap
+import tokenize
 from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 from types import CodeType
@@ -142,7 +143,15 @@ def _location(code: CodeType, lasti: int) -> Location:
 _IGNORE = re.compile(r"#\s*typedml:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
 
 
+def _has_source(path: str) -> bool:
+    """Whether ``path`` names a Python file (code compiled from a string or a page has no
+    source to read, and a same-named file in the working directory is not it)."""
+    return path.endswith(".py") and os.path.isfile(path)
+
+
 def _silenced(location: Location, code: str) -> bool:
+    if not _has_source(location.path):
+        return False
     match = _IGNORE.search(linecache.getline(location.path, location.line))
     if match is None:
         return False
@@ -918,9 +927,11 @@ def _code_values(code: CodeType) -> frozenset[float]:
 @functools.lru_cache(maxsize=1024)
 def _source_values(code: CodeType) -> frozenset[float]:
     """Constant sub-expressions of the body's source (``np.pi / 180``, ``2 * math.pi``)."""
+    if not _has_source(code.co_filename):
+        return frozenset()
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
-    except (OSError, TypeError, SyntaxError):
+    except (OSError, TypeError, SyntaxError, tokenize.TokenError):
         return frozenset()
     out: set[float] = set()
     for node in ast.walk(tree):
