@@ -29,6 +29,7 @@ from ._frames import check_frames
 from ._compile import build_function
 from ._cost import check_budget
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
+from ._frames import check_frames
 from ._runtime import make_quantity
 from ._spec import Spec
 from ._trace import trace_pipeline
