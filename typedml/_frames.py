@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import jax
 import jax.numpy as jnp
-import networkx as nx
 import numpy as np
 
 from ._errors import Diagnostic
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._spec import Port, Spec, return_location
 from ._units import OffsetUnitError, UType, conversion, get_registry, is_affine, unit_text
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["check_frames"]
 
