@@ -117,6 +117,22 @@ def heading_declared(heading: Q[V, "deg"], speed: Q[V, "m/s"]) -> Q[V, "m/s"]:
 
 
 @tm.stage
+def heading_deg2rad(heading: Q[V, "rad"], speed: Q[V, "m/s"]) -> Q[V, "m/s"]:
+    return speed * jnp.sin(jnp.deg2rad(heading))  # jnp's conversion, applied to radians
+
+
+@tm.stage
+def pressure_twice(p: Q[V, "Pa"], p0: Q[Float[Array, ""], "Pa"]) -> Q[V, "m"]:
+    pascal = p * 100  # written for hPa
+    return 44330.0 * (1 - (pascal / p0) ** 0.1903)  # a 0.19th power needs a pure number
+
+
+@tm.stage
+def pressure_right(p: Q[V, "Pa"], p0: Q[Float[Array, ""], "Pa"]) -> Q[V, "m"]:
+    return 44330.0 * (1 - (p / p0) ** 0.1903)
+
+
+@tm.stage
 def kelvin_twice(t: Q[V, "K"]) -> Q[V, "K"]:
     return t + 273.15
 
@@ -180,6 +196,8 @@ def test_a_factor_applied_twice_is_flagged() -> None:
     [
         (hours_twice, "by 3600"),
         (heading_twice, "by π/180"),
+        (heading_deg2rad, "by π/180"),
+        (pressure_twice, "by 100"),
         (kelvin_twice, "adds 273.15 to port 't' (K)"),
     ],
 )
@@ -194,6 +212,7 @@ def test_conversion_factors_are_flagged(stage: tm.Stage, text: str) -> None:
     [
         velocity_declared,
         heading_declared,
+        pressure_right,
         kelvin_declared,
         water_pressure,
         decay,

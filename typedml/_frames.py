@@ -26,6 +26,7 @@ A body that fails or returns NaN on the made-up values, or takes a pytree, is no
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -307,15 +308,17 @@ class _Frames:
         return values
 
     def _run(self, values: Mapping[str, Any]) -> dict[str, np.ndarray] | None:
+        body = self.spec.port_function(functools.partial(self.fn, **self.kwargs))  # records from their fields
         token = _current_tracer.set(None)
         try:
-            result = self.fn(**{k: jnp.asarray(v) for k, v in values.items()}, **self.kwargs)  # pyright: ignore[reportUnknownMemberType]
+            result = body(**{k: jnp.asarray(v) for k, v in values.items()})  # pyright: ignore[reportUnknownMemberType]
         except Exception:  # noqa: BLE001 - reported as unchecked
             return None
         finally:
             _current_tracer.reset(token)
         outputs = self.spec.outputs
-        found: list[Any] = list(cast("tuple[Any, ...]", result)) if self.spec.output_tuple is not None else [result]
+        several = self.spec.output_record is not None or self.spec.output_tuple is not None
+        found: list[Any] = list(cast("tuple[Any, ...]", result)) if several else [result]
         if len(found) != len(outputs):
             return None
         out: dict[str, np.ndarray] = {}

@@ -680,7 +680,13 @@ class _Linter:
                 {"square": Fraction(2), "sqrt": Fraction(1, 2), "rsqrt": Fraction(-1, 2)}.get(prim, Fraction(1, 3))
             )
         elif prim == "pow" and isinstance(ins[1], jcore.Literal):
-            out = forms[0].scale(Fraction(float(ins[1].val)).limit_denominator(1000))
+            exponent = float(ins[1].val)
+            simple = Fraction(exponent).limit_denominator(4)
+            if abs(float(simple) - exponent) <= 1e-6:
+                out = forms[0].scale(simple)
+            else:  # x**0.19: only a pure number has such a power (a dimension has no 0.19th power)
+                self.equations.append((forms[0], _Form(_PURE)))
+                out = _Form(_PURE)
         elif prim in _PURE_FUNCS:
             self.equations.append((forms[0], _Form(_PURE)))
             out = _Form(_PURE)
@@ -835,7 +841,9 @@ class _Linter:
     def _written(self, use: _LiteralUse) -> bool:
         """The literal's value is written in the body (not a size JAX folded in)."""
         written = _written_values(use.site.code, self.fn)
-        return all(any(abs(abs(p) - v) <= 1e-6 * max(1.0, v) for v in written) for p in use.parts)
+        return all(
+            any(abs(abs(p) - v) <= 1e-6 * max(1.0, v) for v in written) or _is_angle_factor(p) for p in use.parts
+        )
 
     def _explained_offset(self, offset: float) -> bool:
         from ._units import UType, conversion
@@ -870,6 +878,11 @@ class _Linter:
                 stage=self.spec.name,
             )
         )
+
+
+def _is_angle_factor(value: float) -> bool:
+    """pi/180 or 180/pi: no size is folded into one, and jnp.deg2rad/rad2deg write them."""
+    return any(abs(abs(value) - v) <= 1e-6 * v for v in (math.pi / 180, 180 / math.pi))
 
 
 def _show(value: float) -> str:
