@@ -94,7 +94,7 @@ def roc_auc(y: Int[Array, "n"], score: Q[Float[Array, "n"], "'u"]) -> Float[Arra
 
 
 @tm.stage
-def log_loss(y: Int[Array, "n"], p: Float[Array, "n"], eps: float = 1e-7) -> Float[Array, ""]:
+def log_loss(y: Int[Array, "n"], p: Q[Float[Array, "n"], "", tm.Probability], eps: float = 1e-7) -> Float[Array, ""]:
     """Mean binary cross-entropy of probabilities ``p`` of label 1 (clipped to [eps, 1-eps])."""
     pc = jnp.clip(p, eps, 1 - eps)
     return -jnp.mean(jnp.where(y == 1, jnp.log(pc), jnp.log1p(-pc)))

@@ -351,7 +351,9 @@ def quantile_sketch_merge(a: QuantileSketch, b: QuantileSketch) -> QuantileSketc
 
 
 @tm.stage
-def quantile_sketch_query(state: QuantileSketch, q: Float[Array, "k"]) -> Q[Float[Array, "k"], "'u"]:
+def quantile_sketch_query(
+    state: QuantileSketch, q: Q[Float[Array, "k"], "", tm.Probability]
+) -> Q[Float[Array, "k"], "'u"]:
     """Approximate quantiles ``q`` (in [0, 1]) of the values seen, in their unit.
 
     The answer for ``q`` is a value seen whose rank differs from ``q * n`` by the rank error.

@@ -89,7 +89,7 @@ def max(x: Q[Float[Array, "n *rest"], "'u"], axis: Along = None) -> Q[Float[Arra
 
 @tm.stage
 def quantile(
-    x: Q[Float[Array, "n *rest"], "'u"], q: Float[Array, "k"], axis: Along = None
+    x: Q[Float[Array, "n *rest"], "'u"], q: Q[Float[Array, "k"], "", tm.Probability], axis: Along = None
 ) -> Q[Float[Array, "k *rest"], "'u"]:
     """Quantiles ``q`` (dimensionless, in [0, 1]) over the leading axis, in the input's unit.
 
@@ -101,7 +101,7 @@ def quantile(
 
 @tm.stage
 def weighted_mean(
-    x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"], axis: Along = None
+    x: Q[Float[Array, "n *rest"], "'u"], w: Q[Float[Array, "n *rest"], "", tm.NonNegative], axis: Along = None
 ) -> Q[Float[Array, "*rest"], "'u"]:
     """Mean weighted by non-negative dimensionless weights ``w``, in the input's unit."""
     return jnp.sum(w * x, axis=0) / jnp.sum(w, axis=0)
@@ -109,7 +109,7 @@ def weighted_mean(
 
 @tm.stage
 def weighted_variance(
-    x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"], axis: Along = None
+    x: Q[Float[Array, "n *rest"], "'u"], w: Q[Float[Array, "n *rest"], "", tm.NonNegative], axis: Along = None
 ) -> Q[Float[Array, "*rest"], "delta('u)**2"]:
     """Weighted population variance ``sum(w (x - m)**2) / sum(w)``, in the square of the unit."""
     m = jnp.sum(w * x, axis=0) / jnp.sum(w, axis=0)
@@ -118,7 +118,7 @@ def weighted_variance(
 
 @tm.stage
 def weighted_std(
-    x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"], axis: Along = None
+    x: Q[Float[Array, "n *rest"], "'u"], w: Q[Float[Array, "n *rest"], "", tm.NonNegative], axis: Along = None
 ) -> Q[Float[Array, "*rest"], "delta('u)"]:
     """Weighted population standard deviation, in the input's unit (a difference)."""
     m = jnp.sum(w * x, axis=0) / jnp.sum(w, axis=0)
@@ -147,7 +147,7 @@ def correlation(
 def weighted_covariance(
     x: Q[Float[Array, "n *rest"], "'x"],
     y: Q[Float[Array, "n *rest"], "'y"],
-    w: Float[Array, "n *rest"],
+    w: Q[Float[Array, "n *rest"], "", tm.NonNegative],
     axis: Along = None,
 ) -> Q[Float[Array, "*rest"], "delta('x)*delta('y)"]:
     """Covariance with non-negative dimensionless weights, ``sum(w dx dy) / sum(w)``, in unit(x)*unit(y)."""
@@ -161,7 +161,7 @@ def weighted_covariance(
 def weighted_correlation(
     x: Q[Float[Array, "n *rest"], "'x"],
     y: Q[Float[Array, "n *rest"], "'y"],
-    w: Float[Array, "n *rest"],
+    w: Q[Float[Array, "n *rest"], "", tm.NonNegative],
     axis: Along = None,
 ) -> Float[Array, "*rest"]:
     """Pearson correlation with non-negative dimensionless weights (dimensionless)."""
@@ -246,7 +246,10 @@ def moments_update(state: Moments, x: Q[Float[Array, "n *rest"], "'u"], axis: Al
 
 @tm.stage
 def weighted_moments_update(
-    state: Moments, x: Q[Float[Array, "n *rest"], "'u"], w: Float[Array, "n *rest"], axis: Along = None
+    state: Moments,
+    x: Q[Float[Array, "n *rest"], "'u"],
+    w: Q[Float[Array, "n *rest"], "", tm.NonNegative],
+    axis: Along = None,
 ) -> Moments:
     """Fold rows of ``x`` with non-negative dimensionless weights ``w`` into a moments state."""
     return _combine(*state, *_chunk_moments(x, w))
@@ -416,7 +419,7 @@ def weighted_comoments_update(
     state: CoMoments,
     x: Q[Float[Array, "n *rest"], "'x"],
     y: Q[Float[Array, "n *rest"], "'y"],
-    w: Float[Array, "n *rest"],
+    w: Q[Float[Array, "n *rest"], "", tm.NonNegative],
     axis: Along = None,
 ) -> CoMoments:
     """Fold paired rows with non-negative dimensionless weights ``w`` (``n`` becomes the total weight)."""

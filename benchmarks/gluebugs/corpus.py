@@ -26,7 +26,19 @@ import numpy as np
 
 import typedml as tm
 
-FAMILIES = ("units", "axes", "sizes", "dtypes", "broadcasting", "statistics", "wiring")
+FAMILIES = (
+    "units",
+    "axes",
+    "sizes",
+    "dtypes",
+    "broadcasting",
+    "statistics",
+    "wiring",
+    "kinds",
+    "angles",
+    "conversions",
+    "affine",
+)
 
 # Verdicts. typedml: where the buggy twin is stopped; baselines: the same with their own phases.
 BUILD = "build"  # typedml: definition (TM0xx) or wiring (TM1xx) error, no data

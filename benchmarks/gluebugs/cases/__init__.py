@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("units", "axes", "sizes", "dtypes", "broadcasting", "statistics", "wiring")
+MODULES = (
+    "units",
+    "axes",
+    "sizes",
+    "dtypes",
+    "broadcasting",
+    "statistics",
+    "wiring",
+    "kinds",
+    "angles",
+    "conversions",
+    "affine",
+)
 
 
 def load_all() -> list[type]:

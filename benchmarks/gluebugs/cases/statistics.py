@@ -325,3 +325,42 @@ class T07:
 
         x = T07.data()
         return lambda: std_error(q(x, "ms"))
+
+
+@case(
+    "T08",
+    "statistics",
+    "latency percentiles asked of a quantile stage as 50, 95, 99 (it takes levels in [0, 1])",
+    cite=("numpydoc",),
+    expect="run",
+)
+class T08:
+    """The levels are data, so the stage's contract (``tm.Probability``) refuses them when they
+    arrive, not before; numpy raises too, JAX returns the maximum three times."""
+
+    def data():
+        return f32(rng(58).gamma(2.0, 40.0, 500)), f32([50.0, 95.0, 99.0])
+
+    def typedml(fixed):
+        @tm.pipeline
+        def slo(latency: Q[Float[Array, "n"], "ms"], levels: Float[Array, "k"]) -> Q[Float[Array, "k"], "ms"]:
+            return tm.stdlib.quantile(latency, levels)
+
+        x, levels = T08.data()
+        return slo, (q(x, "ms"), levels / 100 if fixed else levels)
+
+    def jax(fixed, check):
+        @check
+        def slo(latency: Float[Array, "n"], levels: Float[Array, "k"]) -> Float[Array, "k"]:
+            return jnp.quantile(latency, levels)
+
+        x, levels = T08.data()
+        return lambda: jax.jit(slo)(x, levels / 100 if fixed else levels)
+
+    def pint(fixed):
+        @ureg().wraps("ms", ("ms", None))
+        def slo(latency, levels):
+            return np.quantile(latency, levels)
+
+        x, levels = T08.data()
+        return lambda: slo(q(x, "ms"), levels / 100 if fixed else levels)
