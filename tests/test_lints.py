@@ -339,3 +339,15 @@ def test_a_traced_value_from_jit_in_the_body_is_followed() -> None:
         return magnitude(d) / (dt / 1000.0)
 
     assert lints(f) == ["TM161"]
+
+
+def test_a_cached_body_check_reports_its_lints_in_every_pipeline() -> None:
+    def make() -> tm.Pipeline:
+        @tm.pipeline
+        def p(d: Q[V, "m"], dt: Q[V, "ms"]) -> Q[V, "m/s"]:
+            return velocity_twice(d, dt)
+
+        return p
+
+    assert [d.code for d in make().check().warnings] == ["TM161"]
+    assert [d.code for d in make().check().warnings] == ["TM161"]

@@ -56,7 +56,9 @@ def test_percent_levels_inside_a_pipeline_break_the_stage_contract() -> None:
 
 def test_levels_declared_in_percent_are_converted() -> None:
     @tm.pipeline
-    def tail(latency: Q[Float[Array, "n"], "ms"], levels: Q[Float[Array, "k"], "percent"]) -> Q[Float[Array, "k"], "ms"]:
+    def tail(
+        latency: Q[Float[Array, "n"], "ms"], levels: Q[Float[Array, "k"], "percent"]
+    ) -> Q[Float[Array, "k"], "ms"]:
         return sl.quantile(latency, levels)
 
     out = tail(quantity(np.linspace(10, 500, 200), "ms"), quantity([50.0], "percent"))

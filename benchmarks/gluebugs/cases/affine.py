@@ -8,8 +8,6 @@ what a stage declares about its result, or in arithmetic that only holds in an a
 """
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 from corpus import case, f32, pick, q, rng, ureg
 from jaxtyping import Array, Float
 

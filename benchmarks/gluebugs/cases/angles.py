@@ -80,7 +80,9 @@ class N02:
 
     def typedml(fixed):
         @tm.stage
-        def harmonics(rotation: Q[V, pick(fixed, "turn/s", "Hz")]) -> Q[Float[Array, "n 3"], pick(fixed, "turn/s", "Hz")]:
+        def harmonics(
+            rotation: Q[V, pick(fixed, "turn/s", "Hz")],
+        ) -> Q[Float[Array, "n 3"], pick(fixed, "turn/s", "Hz")]:
             return rotation[:, None] * jnp.arange(1, 4)
 
         @tm.pipeline
@@ -307,7 +309,9 @@ class N07:
             return rate.sum() * dt
 
         @tm.pipeline
-        def attitude(rate: Q[V, pick(fixed, "deg/s", "rad/s")], dt: Q[Float[Array, ""], "s"]) -> Q[Float[Array, ""], "rad"]:
+        def attitude(
+            rate: Q[V, pick(fixed, "deg/s", "rad/s")], dt: Q[Float[Array, ""], "s"]
+        ) -> Q[Float[Array, ""], "rad"]:
             return integrate(rate, dt)
 
         return attitude, (q(N07.data(), "deg/s"), q(0.01, "s"))
