@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from ._body import check_bodies, check_pipeline_whole
 from ._check import CheckReport, Plan, check_graph
 from ._check_records import infer_record_axes, infer_record_units
-from ._frames import check_frames
 from ._compile import build_function
 from ._cost import check_budget
 from ._errors import Diagnostic, InputError, TypedMLError, user_location
