@@ -1,7 +1,8 @@
 """Body check: each stage body evaluated abstractly, with no data, against its signature.
 
 A stage's shape variables become JAX symbolic dimensions (``jax.export.symbolic_shape``),
-its inputs ``jax.ShapeDtypeStruct`` values, and ``jax.eval_shape`` runs the body. What comes
+its inputs ``jax.ShapeDtypeStruct`` values, and JAX traces the body (``jax.jit(...).trace``:
+the shapes ``jax.eval_shape`` gives, and the jaxpr the body lints of ``_lint`` read). What comes
 out is compared with the declared return, axis by axis as expressions of the same symbols, so
 a body that passes holds *for every size*. Where JAX cannot decide a symbolic question (the
 body branches on a size), the body is evaluated again at distinct prime sizes and the report

@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._abstract import AbstractInputs, Skip
 from ._errors import Diagnostic
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._spec import Port, Spec, return_location
@@ -128,16 +129,14 @@ class _Frames:
         self.found: list[Diagnostic] = []
 
     def run(self) -> list[Diagnostic]:
-        from ._body import _Checker, _Skip  # pyright: ignore[reportPrivateUsage]
-
         if any(p.type is None for p in self.spec.inputs):
             return self._unchecked("it takes a pytree value")
-        checker = _Checker(self.fn, self.spec, self.static, {})
+        checker = AbstractInputs(self.spec, self.static, {})
         try:
             self.kwargs = checker._static_kwargs()  # pyright: ignore[reportPrivateUsage]
             checker._collect_symbols()  # pyright: ignore[reportPrivateUsage]
             self.shapes = checker._inputs(checker._prime_env())  # pyright: ignore[reportPrivateUsage]
-        except _Skip as skip:
+        except Skip as skip:
             return self._unchecked(str(skip))
         if self.affine:
             return self._generic()
