@@ -27,6 +27,7 @@ PAGES = [
     "howto/notebooks.md",
     "howto/data.md",
     "howto/records.md",
+    "howto/host.md",
     "explanation/checking.md",
 ]
 

@@ -18,11 +18,9 @@ import typedml.strategies as tms
 import typedml.testing as tmt
 from typedml import Q
 
-ureg = tm.get_registry()
-
 
 def q(values: Any, unit: str) -> Any:
-    return ureg.Quantity(np.asarray(values, dtype=np.float32), unit)
+    return tm.get_registry().Quantity(np.asarray(values, dtype=np.float32), unit)
 
 
 class Scaler(NamedTuple):
@@ -340,10 +338,9 @@ def test_the_stdlib_scaler_is_one_input():
 
 
 def test_stream_folds_a_record_state():
-    ureg = tm.get_registry()
     x = np.random.default_rng(0).normal(5.0, 2.0, (300, 2)).astype(np.float32)
-    chunks = [ureg.Quantity(c * 1000, "mm") for c in np.array_split(x, 3)]  # converted to the state's m
-    init = tm.stdlib.moments_init(ureg.Quantity(np.zeros(2, np.float32), "m"))
+    chunks = [tm.get_registry().Quantity(c * 1000, "mm") for c in np.array_split(x, 3)]  # converted to the state's m
+    init = tm.stdlib.moments_init(tm.get_registry().Quantity(np.zeros(2, np.float32), "m"))
     state = tm.stream(tm.stdlib.moments_update, chunks, init=init)
     assert isinstance(state, tm.stdlib.Moments) and str(state.mean.units) == "meter"
     result = tm.stream(tm.stdlib.moments_update, chunks, init=init, finalize=tm.stdlib.moments_finalize)

@@ -117,6 +117,8 @@ def check_stage(
     stage: Body, static: Mapping[str, Any] | None = None, pytrees: Mapping[str, Any] | None = None
 ) -> list[Diagnostic]:
     """The body check of one stage: errors first, then warnings."""
+    if getattr(stage, "host", False):
+        return [host_info(stage.spec, stage.spec.name)]
     diagnostics = list(_check(stage.fn, stage.spec, dict(static or {}), dict(pytrees or {})).diagnostics)
     if any(p.optional for p in stage.spec.inputs):  # and called without its optional inputs
         alone = dataclasses.replace(stage.spec, inputs=tuple(p for p in stage.spec.inputs if not p.optional))
@@ -144,12 +146,20 @@ def check_bodies(
         [
             (graph.nodes[n]["callee"].fn, graph.nodes[n]["spec"], graph.nodes[n]["static"])
             for n in order
-            if graph.nodes[n]["kind"] == "stage" and not graph.nodes[n].get("invalid")
+            if graph.nodes[n]["kind"] == "stage"
+            and not graph.nodes[n].get("invalid")
+            and not getattr(graph.nodes[n]["callee"], "host", False)
         ]
     )
+    hosts: set[int] = set()
     for node in order:
         data = graph.nodes[node]
         if data["kind"] != "stage" or data.get("invalid"):
+            continue
+        if getattr(data["callee"], "host", False):
+            if id(data["callee"]) not in hosts:  # said once per host stage
+                hosts.add(id(data["callee"]))
+                found.append(host_info(data["spec"], node))
             continue
         spec: Spec = data["spec"]
         static: dict[str, Any] = data["static"]
@@ -278,6 +288,19 @@ def _split(jaxpr: Any, batch: list[_Pending], names: list[list[str]], results: l
         start_in += len(ns)
         start_out += n_out
     return views
+def host_info(spec: Spec, node: str) -> Diagnostic:
+    """TM311: a host stage's body is trusted at build time (its outputs are checked on each call)."""
+    return Diagnostic(
+        "TM311",
+        f"body of host stage {spec.name!r} is not checked before data: its signature is trusted",
+        spec.location,
+        severity="info",
+        notes=(
+            "a host body runs NumPy/SciPy code through jax.pure_callback; it cannot be evaluated abstractly",
+            "each call's results are checked against the declared shapes and dtypes (TM310)",
+        ),
+        stage=node,
+    )
 
 
 def check_pipeline_whole(

@@ -197,7 +197,7 @@ class Caller:
             return out[0] if single else out
 
         jitted = cast("Callable[..., Any]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
-        return Executable(jitted, plan.wrapper())
+        return Executable(plan.guard(jitted), plan.wrapper())
 
 
 def _prepare_contracted(plan: CheckedPlan, values: list[Any], boundary: Boundary) -> Executable:
@@ -227,7 +227,7 @@ def _prepare_contracted(plan: CheckedPlan, values: list[Any], boundary: Boundary
         return (out[0] if single else out), found
 
     jitted = cast("Callable[..., tuple[Any, Any]]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
-    run = guarded(jitted, spec, graph, inputs, order, boundary.conversions)
+    run = guarded(plan.guard(jitted), spec, graph, inputs, order, boundary.conversions)
     return Executable(run, plan.wrapper())
 
 

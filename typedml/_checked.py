@@ -91,7 +91,7 @@ class CheckedRunner:
             raise unreproduced(order[first], graph, spec, contracts)
 
         jitted = cast("Callable[..., Any]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
-        return jitted, plan.wrapper(), explain
+        return plan.guard(jitted), plan.wrapper(), explain
 
 
 @dataclasses.dataclass(frozen=True)

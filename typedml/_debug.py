@@ -145,7 +145,7 @@ def observed_run(
             before=inputs_checker(graph),
         )
         with jax.disable_jit():
-            out = impl(*mags)
+            out = plan.guard(impl)(*mags)
     outputs = plan.wrapper()(out[0] if spec.output_tuple is None else out)
     return DebugRun(outputs, keep, units, checked)
 
@@ -155,6 +155,7 @@ def _recorded(
 ) -> Any:
     """The compiled run with every stage output as an extra result, kept by edge name."""
     jitted, ports = plan.memo("record", lambda: _recorder(plan))
+    jitted = plan.guard(jitted)
     out, values = jitted(*mags)
     for (node, port), value in zip(ports, values, strict=True):
         keep[value_label(node, port)] = units_of(node, port)(value)

@@ -19,6 +19,7 @@ import contextvars
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
+from ._config import check_static
 from ._errors import Diagnostic, Location, WiringError, user_location
 from ._records import RecordMismatch
 from ._spec import Port, Spec
@@ -201,6 +202,19 @@ class Tracer:
                 )
                 continue
             static[param.name] = value
+        refused = check_static(((p.name, p.annotation) for p in spec.static), static)
+        for pname, why in refused:
+            self.diagnostics.append(
+                Diagnostic(
+                    "TM136",
+                    f"static parameter {spec.name}.{pname}: {why}",
+                    location,
+                    notes=(f"{pname} is configuration, checked against its annotation before the body runs",),
+                    hint=f"pass {pname} as its annotation declares",
+                    stage=node,
+                    port=pname,
+                )
+            )
         self.graph.add_node(
             node,
             kind=kind,
@@ -209,7 +223,7 @@ class Tracer:
             spec=spec,
             static=static,
             location=location,
-            invalid=bool(problems),
+            invalid=bool(problems) or bool(refused),
         )
         ports = {p.name: p for p in spec.inputs}
         for name in spec.data_params:

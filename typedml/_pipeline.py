@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, ca
 from ._arguments import Arguments
 from ._call import Caller
 from ._check import CheckReport
+from ._config import check_static, static_error
 from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, user_location
 from ._plan import Planner
 from ._spec import Spec, not_a_function, parse_spec, with_static_sizes
@@ -156,6 +157,9 @@ class Pipeline(Generic[P, R]):
                     port=unknown[0],
                 )
             )
+        refused = check_static(((p.name, p.annotation) for p in self.spec.static), static)
+        if refused:
+            raise static_error(f"{self.spec.name}()", refused)
         key = tuple(sorted((k, repr(v)) for k, v in static.items()))
         variant = self._variants.get(key)
         if variant is None:

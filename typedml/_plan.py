@@ -193,7 +193,31 @@ class CheckedPlan:
                 return out if several is not None else out[0]
 
             return call
+        if getattr(callee, "host", False):
+            from ._host import host_node
+
+            return host_node(data["spec"], callee.fn, node, data.get("location"))
         return data["spec"].port_function(callee.fn)
+
+    @property
+    def has_host(self) -> bool:
+        """Whether a stage of the pipeline (or of a pipeline it calls) runs on the host."""
+        found = self._memo.get("has_host")
+        if found is None:
+            found = self._memo["has_host"] = any(
+                getattr(d.get("callee"), "host", False)
+                or (d["kind"] == "pipeline" and planner_of(d["callee"], d["static"]).plan().has_host)
+                for _, d in self.graph.nodes(data=True)
+            )
+        return bool(found)
+
+    def guard(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` (a run of this plan) raising a host stage's failure as its typed error."""
+        if not self.has_host:
+            return fn
+        from ._host import guard
+
+        return guard(fn)
 
 
 class Planner:

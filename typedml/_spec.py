@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NoReturn, cast, get_args, get_origin, get_type_hints
 
 from ._annotations import ArrayType, annotation_kinds, jaxtyping_parts, split_annotation
+from ._config import refused
 from ._errors import BodyError, Diagnostic, Location, StageDefinitionError, user_location
 from ._kinds import kind_problem
 from ._records import Record, RecordMismatch, candidate_fields, is_frozen, record_field_hints
@@ -441,6 +442,16 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
             port = dataclasses.replace(port, optional=True)
         if port is not None:
             inputs.append(port)
+    for param in static:  # a default the annotation refuses: found here, not inside the body
+        if param.default is not inspect.Parameter.empty:
+            why = refused(param.annotation, param.default)
+            if why is not None:
+                problem(
+                    "TM026",
+                    f"default of static parameter {param.name!r} of {kind} {name!r}: {why}",
+                    param.name,
+                    hint=f"give {param.name} a default its annotation accepts, or widen the annotation",
+                )
     outputs: list[Port] = []
     output_record: Record | None = None
     if "return" not in hints:

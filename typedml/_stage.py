@@ -13,8 +13,9 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, overload
 
+from ._errors import Diagnostic, StageDefinitionError, TypedMLError
 from ._graph import current_tracer
-from ._spec import Spec, not_a_function, parse_spec, static_sizes
+from ._spec import Spec, annotation_location, not_a_function, parse_spec, static_sizes
 
 if TYPE_CHECKING:
     from ._check import CheckReport
@@ -30,9 +31,12 @@ R = TypeVar("R")
 class Stage(Generic[P, R]):
     """A typed unit of computation. The body receives plain arrays in the declared units."""
 
-    def __init__(self, fn: Callable[P, R]) -> None:
+    def __init__(self, fn: Callable[P, R], *, host: bool = False) -> None:
         self.fn = fn
         self.spec: Spec = parse_spec(fn, "stage")
+        self.host = host  # the body runs on the host (NumPy, SciPy...) through jax.pure_callback
+        if host:
+            _check_host(self.spec, fn)
         functools.update_wrapper(self, fn)
         self._runners: dict[tuple[tuple[str, str], ...], Pipeline[..., Any]] = {}
         self._static_names = frozenset(self.spec.static_names)
@@ -57,7 +61,11 @@ class Stage(Generic[P, R]):
         result: Any
         if kwargs and not self._static_names.isdisjoint(kwargs):
             static = {k: v for k, v in kwargs.items() if k in self._static_names}
-            result = self.as_pipeline(**static)(*args, **{k: v for k, v in kwargs.items() if k not in static})
+            try:
+                runner = self.as_pipeline(**static)
+            except TypedMLError as err:
+                raise err.with_traceback(None) from None  # the user's call is the place to see
+            result = runner(*args, **{k: v for k, v in kwargs.items() if k not in static})
         else:
             runner = self._runners.get(())
             if runner is None:
@@ -99,8 +107,12 @@ class Stage(Generic[P, R]):
         """
         from ._body import check_stage
         from ._check import CheckReport
+        from ._config import check_static, static_error
         from ._cost import check_budget
 
+        refused = check_static(((p.name, p.annotation) for p in self.spec.static), static)
+        if refused:
+            return CheckReport(static_error(f"{self.spec.name}()", refused).diagnostics)
         found = check_stage(self, static)
         if not any(d.severity == "error" for d in found):
             found = [*check_budget(self, static), *found]
@@ -112,8 +124,12 @@ class Stage(Generic[P, R]):
 
     def _runner(self, static: dict[str, Any], _absent: tuple[str, ...]) -> Pipeline[..., Any]:
         """The stage alone as a pipeline, the optional inputs named in ``_absent`` left out."""
+        from ._config import check_static, static_error
         from ._pipeline import Pipeline
 
+        refused = check_static(((p.name, p.annotation) for p in self.spec.static), static)
+        if refused:
+            raise static_error(f"{self.spec.name}()", refused)
         key = tuple(sorted((k, repr(v)) for k, v in static.items())) + ((("", repr(_absent)),) if _absent else ())
         runner = self._runners.get(key)
         if runner is None:
@@ -143,23 +159,51 @@ def stage(fn: Callable[P, R]) -> Stage[P, R]: ...
 @overload
 def stage(fn: None = None) -> NoReturn: ...
 @overload
-def stage(*, budget: Budget) -> Callable[[Callable[P, R]], Stage[P, R]]: ...
+def stage(*, budget: Budget | None = None, host: bool = False) -> Callable[[Callable[P, R]], Stage[P, R]]: ...
 def stage(
-    fn: Callable[P, R] | None = None, *, budget: Budget | None = None
+    fn: Callable[P, R] | None = None, *, budget: Budget | None = None, host: bool = False
 ) -> Stage[P, R] | Callable[[Callable[P, R]], Stage[P, R]]:
     """Declare a stage: every parameter and the return value must be annotated.
 
     ``@tm.stage(budget=tm.Budget(per="n", bytes_per_item=64))`` also declares a cost ceiling,
     which ``check()`` verifies with XLA's analysis of the compiled stage (TM307).
+
+    ``@tm.stage(host=True)`` declares a host stage: its body is NumPy, SciPy, pandas or
+    scikit-learn code, run inside the compiled pipeline through ``jax.pure_callback``. It gets
+    NumPy arrays in the declared units; the check before data trusts its signature (TM311, an
+    info), and each call's results are checked against the declared shapes and dtypes (TM310).
     """
     if fn is None:
-        if budget is None:
+        if budget is None and not host:
             not_a_function(fn, "stage")
 
         def declare(fn: Callable[P, R]) -> Stage[P, R]:
-            made = Stage(fn)
+            made = Stage(fn, host=host)
             made.budget = budget
             return made
 
         return declare
     return Stage(fn)
+
+
+def _check_host(spec: Spec, fn: Callable[..., Any]) -> None:
+    """TM027: a host stage's signature must say every output's shape and dtype from its inputs."""
+    from ._host import host_problems
+
+    problems = host_problems(spec)
+    if problems:
+        raise StageDefinitionError(
+            [
+                Diagnostic(
+                    "TM027",
+                    f"host stage {spec.name!r}: {'input' if port in spec.input_names else 'output'} {port!r} {why}",
+                    annotation_location(fn, port.partition(".")[0] if port in spec.input_names else "return")
+                    or spec.location,
+                    notes=("a host body is not evaluated before data: its outputs come from the signature alone",),
+                    hint="declare every output as an array whose axes the inputs (or a static int) set, with a dtype family",
+                    stage=spec.name,
+                    port=port,
+                )
+                for port, why in problems
+            ]
+        )
