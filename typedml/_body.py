@@ -288,6 +288,8 @@ def _split(jaxpr: Any, batch: list[_Pending], names: list[list[str]], results: l
         start_in += len(ns)
         start_out += n_out
     return views
+
+
 def host_info(spec: Spec, node: str) -> Diagnostic:
     """TM311: a host stage's body is trusted at build time (its outputs are checked on each call)."""
     return Diagnostic(
