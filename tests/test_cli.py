@@ -197,3 +197,32 @@ def test_documented_vscode_problem_matcher_reads_the_output(capsys, monkeypatch)
     assert (first[matcher["severity"]], first[matcher["code"]]) == ("error", "TM105")
     # notes, hints and the summary are not taken for diagnostics
     assert all(not pattern.match(line) for line in out.splitlines() if line not in heads)
+
+
+def test_a_module_that_hangs_or_ends_the_process_is_reported_and_the_rest_checked(capsys, tmp_path, monkeypatch):
+    """User code runs in a worker process: a loop or an exit stops that module only (TM402, TM403)."""
+    good = textwrap.dedent(
+        """
+        import jax.numpy as jnp
+        from jaxtyping import Array, Float
+        import typedml as tm
+
+        @tm.stage
+        def double(x: Float[Array, "n"]) -> Float[Array, "n"]:
+            return 2 * x
+
+        @tm.pipeline
+        def twice(x: Float[Array, "n"]) -> Float[Array, "n"]:
+            return double(double(x))
+        """
+    )
+    (tmp_path / "a_hangs.py").write_text("while True:\n    pass\n")
+    (tmp_path / "b_exits.py").write_text("import os\nos._exit(3)\n")
+    (tmp_path / "c_good.py").write_text(good)
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = run(capsys, "check", "a_hangs.py", "b_exits.py", "c_good.py", "--timeout", "3")
+    assert status == 2, out  # not everything could be checked: as for a module that does not import
+    assert "a_hangs.py:1:1: error[TM402] checking a_hangs.py did not finish within 3 s: stopped" in out
+    assert "b_exits.py:1:1: error[TM403] the process checking b_exits.py exited with status 3" in out
+    assert out.strip().splitlines()[-1].startswith("checked 1 pipeline in ")
+    assert "2 stopped" in out and "2 errors" in out

@@ -54,6 +54,10 @@ class WorkerTimeout(WorkerError):
 class WorkerDied(WorkerError):
     """The child exited or crashed before answering (a fresh one is starting)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the child's exit status (negative: the signal that killed it), if known
+
 
 class Worker:
     """A child process that runs ``target`` (``"module:function"``) on requests, one at a time."""
@@ -160,8 +164,9 @@ class Worker:
             proc.stdin.write(json.dumps(dict(request)).encode("utf-8") + b"\n")
             proc.stdin.flush()
         except OSError:
+            code = proc.poll()
             self._replace()
-            raise WorkerDied("the worker process exited before it was given the request") from None
+            raise WorkerDied("the worker process exited before it was given the request", code) from None
         limit = self.timeout if timeout is None else timeout
         line = self._read_line(time.monotonic() + limit)
         if line is None:
@@ -169,7 +174,7 @@ class Worker:
             self._replace()
             if code is None:
                 raise WorkerTimeout(f"no answer within {limit:g} s: the worker was stopped")
-            raise WorkerDied(f"the worker process exited with status {code} while answering")
+            raise WorkerDied(f"the worker process exited with status {code} while answering", code)
         answer = cast("dict[str, Any]", json.loads(line))
         self.served += 1
         self.rss_mb = float(answer.pop("_rss_mb", 0.0))
@@ -195,7 +200,8 @@ class Worker:
             raise WorkerDied(
                 f"the worker process did not start (status {code})"
                 if code is not None
-                else f"the worker process did not start within {self.start_timeout:g} s"
+                else f"the worker process did not start within {self.start_timeout:g} s",
+                code,
             )
         self._ready = True
 

@@ -2,15 +2,13 @@
 
 Importing a module runs its top-level code, and checking a pipeline runs its body and its
 stages' bodies: any of them may call ``sys.exit``, ``os._exit``, loop forever or crash the
-interpreter. So the command line never imports user code itself. It starts this module as a
-worker (a fresh Python that runs :func:`serve`) and sends it one target at a time; the worker imports
-the target, checks what it defines and sends back the diagnostics. A worker that ends, or
-that runs past the time limit (and is killed), is reported for the module it was on
-(TM403, TM402), and a fresh worker checks the modules after it.
-
-The two processes speak through the worker's standard input and output, in length-prefixed
-pickles; at start the worker moves those streams aside, so what user code prints goes to
-standard error and what it reads from standard input is empty.
+interpreter. So the command line never imports user code itself. It sends one target at a
+time to a worker process (:class:`typedml._isolate.Worker`, the same worker that
+:func:`typedml.check_file` uses), which imports the target, checks what it defines and sends
+back the diagnostics. A worker that ends, or that runs past the time limit (and is killed),
+is reported for the module it was on (TM403, TM402), and a fresh worker checks the modules
+after it. What user code prints goes to standard error; what it reads from standard input
+is empty.
 """
 
 from __future__ import annotations
@@ -18,27 +16,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import pickle
-import queue
 import signal
-import struct
-import subprocess
 import sys
-import threading
 import traceback
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
+from . import _isolate
 from ._errors import Diagnostic, Location
 
 if TYPE_CHECKING:
     from ._discover import Found
 
-__all__ = ["Outcome", "Request", "Worker"]
+__all__ = ["Outcome", "Request", "Worker", "check_target"]
 
-_HEADER = struct.Struct("!Q")
 _START_LIMIT = 300.0  # seconds for a worker to import typedml and say it is ready
-_READY = "ready"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +42,19 @@ class Request:
     stages: bool
     done: frozenset[str]  # modules already checked (a second target naming one is not checked again)
     sys_path: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "skip": self.skip,
+            "stages": self.stages,
+            "done": sorted(self.done),
+            "sys_path": list(self.sys_path),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Request:
+        return cls(data["target"], data["skip"], data["stages"], frozenset(data["done"]), tuple(data["sys_path"]))
 
 
 @dataclasses.dataclass
@@ -66,32 +71,29 @@ class Outcome:
     stages: list[str] = dataclasses.field(default_factory=list[str])
     package_files: list[str] = dataclasses.field(default_factory=list[str])
 
+    def to_dict(self) -> dict[str, Any]:
+        fields = dataclasses.asdict(self)
+        fields["diagnostics"] = [d.to_dict() for d in self.diagnostics]
+        return fields
 
-def _write(stream: IO[bytes], obj: object) -> None:
-    data = pickle.dumps(obj)
-    stream.write(_HEADER.pack(len(data)) + data)
-    stream.flush()
-
-
-def _read(stream: IO[bytes]) -> Any:
-    head = stream.read(_HEADER.size)
-    if len(head) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(head)
-    data = stream.read(size)
-    return pickle.loads(data) if len(data) == size else None
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
+        fields = dict(data)
+        fields["diagnostics"] = [Diagnostic.from_dict(d) for d in data["diagnostics"]]
+        return cls(**fields)
 
 
 # -- the parent's side -----------------------------------------------------------------------
 
 
 class Worker:
-    """A worker process, started on first use and started again after it ended or was killed."""
+    """The command line's worker: :class:`typedml._isolate.Worker` running :func:`check_target`."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._replies: queue.Queue[Any] = queue.Queue()
+        self._process = _isolate.Worker(
+            "typedml._worker:check_target", timeout=timeout, start_timeout=_START_LIMIT, cwd=os.getcwd()
+        )
 
     def __enter__(self) -> Worker:
         return self
@@ -99,86 +101,21 @@ class Worker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(
-            # by its import name, not as __main__, so what it pickles unpickles here
-            [sys.executable, "-c", "from typedml._worker import serve; serve()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=os.getcwd(),
-        )
-        replies: queue.Queue[Any] = queue.Queue()
-        stdout = proc.stdout
-        assert stdout is not None
-
-        def pump() -> None:  # a thread, so the parent can wait with a time limit on any platform
-            while True:
-                reply = _read(stdout)
-                replies.put(reply)
-                if reply is None:
-                    return
-
-        threading.Thread(target=pump, daemon=True, name="typedml-check-reader").start()
-        self._proc, self._replies = proc, replies
-        # typedml and JAX load before the first module's time starts (an ended start is reported
-        # for that module, like any ended worker)
-        try:
-            first = replies.get(timeout=_START_LIMIT)
-        except queue.Empty:  # pragma: no cover - a machine too loaded to start Python at all
-            first = None
-        if first != _READY:  # it ended while starting: the request will find it so
-            replies.put(None)
-        return proc
-
     def check(self, request: Request) -> Outcome:
-        proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
         try:
-            assert proc.stdin is not None
-            _write(proc.stdin, request)
-            reply = self._replies.get(timeout=self.timeout)
-        except queue.Empty:
-            self._kill()
+            answer = self._process.call(request.to_dict())
+        except _isolate.WorkerTimeout:
             return _stopped(request.target, _timed_out(request.target, self.timeout))
-        except OSError:  # the worker ended before it read the request
-            reply = None
-        if reply is None:
-            status = self._reap()
-            return _stopped(request.target, _ended(request.target, status))
-        outcome: Outcome = reply
-        return outcome
-
-    def _kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._reap()
-
-    def _reap(self) -> int | None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return None
-        for stream in (proc.stdin, proc.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        try:
-            return proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a kill that did not take
-            proc.kill()
-            return proc.wait()
+        except _isolate.WorkerDied as err:
+            return _stopped(request.target, _ended(request.target, err.status))
+        if "error" in answer:  # typedml itself failed on the target: its traceback is on standard error
+            sys.stderr.write(str(answer.get("traceback", "")))
+            return _stopped(request.target, _failed(request.target, str(answer["error"])))
+        return Outcome.from_dict(answer)
 
     def close(self) -> None:
         """Stop the worker (politely: it exits when its standard input closes)."""
-        proc = self._proc
-        if proc is None:
-            return
-        if proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        self._reap()
+        self._process.close()
 
 
 def _stopped(target: str, diagnostic: Diagnostic) -> Outcome:
@@ -210,8 +147,10 @@ def _ended(target: str, status: int | None) -> Diagnostic:
             how = f"was killed by signal {signal.Signals(-status).name}"
         except ValueError:
             how = f"was killed by signal {-status}"
-    else:
+    elif status is not None:
         how = f"exited with status {status}"
+    else:
+        how = "ended"
     return Diagnostic(
         "TM403",
         f"the process checking {target} {how} before it was done: nothing in it was checked",
@@ -225,28 +164,25 @@ def _ended(target: str, status: int | None) -> Diagnostic:
     )
 
 
+def _failed(target: str, error: str) -> Diagnostic:
+    return Diagnostic(
+        "TM403",
+        f"checking {target} failed inside typedml ({error}): nothing in it was checked",
+        _place(target),
+        notes=("the traceback is on standard error",),
+        hint="this is an error in typedml: please report it with the traceback",
+    )
+
+
 # -- the worker's side -----------------------------------------------------------------------
 
 
-def serve() -> None:
-    """The worker's loop: read a request, import and check, reply; until standard input closes."""
-    requests = os.fdopen(os.dup(0), "rb")
-    replies = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)  # user code that reads standard input reads nothing
-    os.dup2(2, 1)  # and what it prints (from Python or native code) goes to standard error
-    os.close(devnull)
-    from . import _discover  # noqa: F401  # pyright: ignore[reportUnusedImport] - typedml and JAX, before the first time limit
-
-    _write(replies, _READY)
-    while True:
-        request: Request | None = _read(requests)
-        if request is None:
-            return
-        outcome = _check_target(request)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        _write(replies, outcome)
+def check_target(request: dict[str, Any]) -> dict[str, Any]:
+    """What the worker process runs for one request (see :class:`typedml._isolate.Worker`)."""
+    outcome = _check_target(Request.from_dict(request))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return outcome.to_dict()
 
 
 def _check_target(request: Request) -> Outcome:
