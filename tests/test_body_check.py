@@ -14,7 +14,7 @@ import typedml as tm
 from typedml import Q
 from typedml._body import check_bodies, check_stage
 from typedml._check import CheckReport
-from typedml._spec import return_location
+from typedml._locations import return_location
 
 # -- bodies with a mistake -----------------------------------------------------------------
 

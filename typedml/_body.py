@@ -30,9 +30,10 @@ from ._errors import Diagnostic, Location
 from ._fingerprint import fingerprint
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._lint import JaxprView, body_codes, lint_traced, owner
+from ._locations import return_location
 from ._runtime import is_key_dtype
 from ._shapes import Anon, Dim, Item, Lin, Variadic
-from ._spec import Port, Spec, return_location
+from ._spec import Port, Spec
 
 if TYPE_CHECKING:
     import networkx as nx

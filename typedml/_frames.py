@@ -37,7 +37,8 @@ import numpy as np
 from ._abstract import AbstractInputs, Skip
 from ._errors import Diagnostic
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
-from ._spec import Port, Spec, return_location
+from ._locations import return_location
+from ._spec import Port, Spec
 from ._units import OffsetUnitError, UType, conversion, get_registry, is_affine, unit_text
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["Anon", "Atom", "Dim", "Lin", "ShapeStore", "Variadic", "parse_dims"]
+__all__ = ["Anon", "Atom", "Dim", "Lin", "ShapeStore", "Variadic", "divides_by_zero", "parse_dims", "valid_expr"]
 
 
 def atom_key(atom: Atom) -> str:
@@ -585,3 +585,47 @@ def namespaced(items: Sequence[Item], prefix: str, fresh: Callable[[], str]) -> 
             broadcast[len(seq)] = item.broadcast
             seq.append(item.term.rename(lambda v: prefix + v) if prefix else item.term)
     return seq, broadcast
+
+
+def valid_expr(text: str) -> bool:
+    """Whether an axis expression parses as Python (its leading ``#*?_`` markers aside)."""
+    try:
+        ast.parse(text.lstrip("#*?_"), mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def divides_by_zero(text: str) -> bool:
+    """Whether an axis expression divides (``//``, ``%``, ``/``) by a constant that is zero."""
+    try:
+        tree = ast.parse(text.lstrip("#*?_"), mode="eval")
+    except SyntaxError:
+        return False
+    return any(
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.Div))
+        and _constant(node.right) == 0
+        for node in ast.walk(tree)
+    )
+
+
+def _constant(node: ast.expr) -> int | None:
+    """The value of an integer expression without names (``0``, ``2-2``, ``(1-1)*3``), else None."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+        left, right = _constant(node.left), _constant(node.right)
+        if left is None or right is None:
+            return None
+        return (
+            left + right
+            if isinstance(node.op, ast.Add)
+            else left - right
+            if isinstance(node.op, ast.Sub)
+            else left * right
+        )
+    return None

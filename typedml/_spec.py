@@ -11,13 +11,10 @@ output per field (several outputs are a ``NamedTuple``).
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import enum
 import inspect
 import re
-import textwrap
-import tokenize
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -27,12 +24,13 @@ from ._annotations import ArrayType, annotation_kinds, jaxtyping_parts, split_an
 from ._config import refused
 from ._errors import BodyError, Diagnostic, Location, StageDefinitionError, user_location
 from ._kinds import kind_problem
+from ._locations import definition_location, param_location
 from ._records import Record, RecordMismatch, candidate_fields, is_frozen, record_field_hints
 from ._refine import problems_with
-from ._shapes import Dim, parse_dims
+from ._shapes import Dim, divides_by_zero, parse_dims, valid_expr
 from ._units import UnitExpr, UnitParseError, get_registry, parse_unit_expr
 
-__all__ = ["Port", "Spec", "StaticParam", "annotation_location", "node_location", "parse_spec"]
+__all__ = ["Port", "Spec", "StaticParam", "parse_spec"]
 
 _STATIC_TYPES: tuple[type, ...] = (int, float, str, bool, complex, bytes, type(None))
 
@@ -225,112 +223,6 @@ def with_static_sizes(spec: Spec, static: Mapping[str, Any]) -> Spec:
     return spec if sizes == spec.sizes else dataclasses.replace(spec, sizes=sizes)
 
 
-def definition_location(fn: Callable[..., Any]) -> Location:
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        return Location(code.co_filename, code.co_firstlineno, 1)
-    try:
-        path = inspect.getsourcefile(fn) or "<unknown>"
-        line = inspect.getsourcelines(fn)[1]
-    except (OSError, TypeError, tokenize.TokenError):
-        return Location("<unknown>", 0, 1)
-    return Location(path, line, 1)
-
-
-def return_location(fn: Callable[..., Any], base: Location) -> Location:
-    """Where ``fn`` returns its value (its last ``return`` statement), else ``base``."""
-    try:
-        lines, start = inspect.getsourcelines(fn)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError, tokenize.TokenError):
-        # no source, or source lines that are not this function's (code compiled under the
-        # name of a file whose text differs, e.g. a block of a README.md): keep ``base``
-        return base
-    returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return) and n.value is not None]
-    if not returns:
-        return base
-    last = max(returns, key=lambda n: (n.lineno, n.col_offset))
-    indent = len(lines[0]) - len(lines[0].lstrip())
-    value = last.value
-    assert value is not None
-    return node_location(base.path, lines, start, indent, value)
-
-
-def node_location(path: str, lines: list[str], start: int, indent: int, node: ast.AST) -> Location:
-    """Where ``node`` (parsed from ``lines`` dedented by ``indent``) is, as a range in characters.
-
-    ``start`` is the file line of ``lines[0]``; ``ast`` offsets are UTF-8 bytes into the
-    dedented lines (the dedent is whitespace: as many bytes as characters).
-    """
-
-    def column(line: int, offset: int) -> int:
-        index = line - 1
-        text = lines[index] if 0 <= index < len(lines) else ""
-        byte = offset + indent
-        return len(text.encode("utf-8")[:byte].decode("utf-8", errors="ignore")) + 1
-
-    line: int = getattr(node, "lineno", 1)
-    col = column(line, getattr(node, "col_offset", 0))
-    end_line: int | None = getattr(node, "end_lineno", None)
-    end_offset: int | None = getattr(node, "end_col_offset", None)
-    if end_line is None or end_offset is None:
-        return Location(path, start + line - 1, col)
-    return Location(path, start + line - 1, col, start + end_line - 1, column(end_line, end_offset))
-
-
-def annotation_location(fn: Callable[..., Any], name: str) -> Location | None:
-    """Where the annotation of parameter ``name`` (``"return"``: the return annotation) is written.
-
-    The place a related location points to: the declaration that fixed a unit or a size.
-    None when the source cannot be read or the parameter has no annotation.
-    """
-    try:
-        lines, start = inspect.getsourcelines(fn)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError, tokenize.TokenError):  # no source, or not Python's
-        return None
-    func = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
-    if func is None:
-        return None
-    indent = len(lines[0]) - len(lines[0].lstrip())
-    path = definition_location(fn).path
-    if name == "return":
-        return None if func.returns is None else node_location(path, lines, start, indent, func.returns)
-    args = func.args
-    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
-        if arg.arg == name and arg.annotation is not None:
-            return node_location(path, lines, start, indent, arg.annotation)
-    return None
-
-
-def _param_location(fn: Callable[..., Any], base: Location, name: str) -> Location:
-    """Where parameter ``name`` (or the return annotation, or the ``def``) is written."""
-    try:
-        lines, start = inspect.getsourcelines(fn)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError, tokenize.TokenError):
-        # no source, or source lines that are not this function's (code compiled under the
-        # name of a file whose text differs, e.g. a block of a README.md): keep ``base``
-        return base
-    func = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
-    if func is None:
-        return base
-    indent = len(lines[0]) - len(lines[0].lstrip())
-    node: ast.AST = func
-    if name == "return":
-        node = func.returns or func
-    else:
-        args = func.args
-        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
-            if arg is not None and arg.arg == name:
-                node = arg
-                break
-    if node is func:  # the `def` line: the name, not the whole function
-        where = node_location(base.path, lines, start, indent, func)
-        return Location(base.path, where.line, where.col)
-    return node_location(base.path, lines, start, indent, node)
-
-
 def not_a_function(fn: object, kind: str) -> NoReturn:
     """Raise TM012: ``@tm.stage``/``@tm.pipeline`` applied to something that is not a ``def``."""
     got = (
@@ -359,7 +251,7 @@ def parse_spec(fn: Callable[..., Any], kind: str) -> Spec:
     def problem(code: str, message: str, param: str, hint: str | None = None, notes: tuple[str, ...] = ()) -> None:
         problems.append(
             Diagnostic(
-                code, message, _param_location(fn, location, param), notes=notes, hint=hint, stage=name, port=param
+                code, message, param_location(fn, location, param), notes=notes, hint=hint, stage=name, port=param
             )
         )
 
@@ -662,7 +554,7 @@ def _existential_infos(
                     "TM015",
                     f"axis {var!r} of the {label} of stage {owner!r} is determined by no input: "
                     "each call makes a fresh size, equal to no other",
-                    _param_location(fn, location, port.name),
+                    param_location(fn, location, port.name),
                     severity="info",
                     hint=hint,
                     stage=owner,
@@ -804,7 +696,7 @@ def _parse_port(
         problem("TM003", f"bad shape {dim_str!r} on {label} of {owner!r}: {err}", pname)
         return None
     for item in dims:
-        if isinstance(item, Dim) and item.term is None and not _valid_expr(item.text):
+        if isinstance(item, Dim) and item.term is None and not valid_expr(item.text):
             problem(
                 "TM003",
                 f"bad shape {dim_str!r} on {label} of {owner!r}: {item.text!r} is not a valid axis or expression",
@@ -812,7 +704,7 @@ def _parse_port(
                 hint='axes are names ("n"), sizes ("3"), "_", "*name", "...", "#name", or expressions like "n+1"',
             )
             return None
-        if isinstance(item, Dim) and item.term is None and _divides_by_zero(item.text):
+        if isinstance(item, Dim) and item.term is None and divides_by_zero(item.text):
             problem(
                 "TM003",
                 f"bad shape {dim_str!r} on {label} of {owner!r}: {item.text!r} divides by zero",
@@ -867,51 +759,6 @@ def _parse_port(
             problem("TM030", f"kind {k.name!r} on {label} of {owner!r}: {why}", pname, hint=hint)
             return None
     return Port(pname, ArrayType(ann, family, dtypes, dim_str, dims, unit, array_type, refinements, declared), ann)
-
-
-def _valid_expr(text: str) -> bool:
-    import ast
-
-    try:
-        ast.parse(text.lstrip("#*?_"), mode="eval")
-    except SyntaxError:
-        return False
-    return True
-
-
-def _divides_by_zero(text: str) -> bool:
-    """Whether an axis expression divides (``//``, ``%``, ``/``) by a constant that is zero."""
-    try:
-        tree = ast.parse(text.lstrip("#*?_"), mode="eval")
-    except SyntaxError:
-        return False
-    return any(
-        isinstance(node, ast.BinOp)
-        and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.Div))
-        and _constant(node.right) == 0
-        for node in ast.walk(tree)
-    )
-
-
-def _constant(node: ast.expr) -> int | None:
-    """The value of an integer expression without names (``0``, ``2-2``, ``(1-1)*3``), else None."""
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _constant(node.operand)
-        return None if inner is None else -inner
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
-        left, right = _constant(node.left), _constant(node.right)
-        if left is None or right is None:
-            return None
-        return (
-            left + right
-            if isinstance(node.op, ast.Add)
-            else left - right
-            if isinstance(node.op, ast.Sub)
-            else left * right
-        )
-    return None
 
 
 def _looks_like_array(ann: Any) -> bool:

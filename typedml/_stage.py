@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, ov
 
 from ._errors import Diagnostic, StageDefinitionError, TypedMLError
 from ._graph import current_tracer
-from ._spec import Spec, annotation_location, not_a_function, parse_spec, static_sizes
+from ._locations import annotation_location
+from ._spec import Spec, not_a_function, parse_spec, static_sizes
 
 if TYPE_CHECKING:
     from ._check import CheckReport

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import Diagnostic, Location, WiringError
 from ._graph import Symbol, Tracer
-from ._spec import Spec, return_location
+from ._locations import return_location
+from ._spec import Spec
 
 if TYPE_CHECKING:
     import networkx as nx
