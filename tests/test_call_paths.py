@@ -102,6 +102,39 @@ def test_a_warm_cache_refuses_what_a_first_call_refuses(form_name: str, kind_nam
     np.testing.assert_allclose(np.asarray(form(warm, *inputs).to("m/s").magnitude), [1.0, 2.0, 3.0])
 
 
+def _shown(err: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(err))
+
+
+@pytest.mark.parametrize("mode", ["call", "record", "sharded"])
+def test_a_retrace_refuses_with_the_clean_error_of_a_first_call(mode: str) -> None:
+    """A second call with new shapes re-traces; what it refuses prints as the first call's error."""
+    import jax
+    from jax.sharding import Mesh
+
+    def runner(p: tm.Pipeline[..., Any]) -> Callable[..., Any]:
+        if mode == "sharded":
+            return p.sharded(Mesh(np.array(jax.devices()[:1]), ("data",)), {"n": "data"})
+        return p if mode == "call" else p.record
+
+    warm, fresh = runner(make()), runner(make())
+    warm(*good(pint_jax))  # compiled for n=3
+    bad = (pint_jax([1.0, 2.0, 3.0, 4.0], "m"), pint_jax([2.0, 2.0], "s"), pint_jax(2.0, ""))
+    with pytest.raises(tm.InputError) as retraced:
+        warm(*bad)  # new shapes: traced again, and refused while tracing
+    with pytest.raises(tm.InputError) as first:
+        fresh(*bad)
+    shown, expected = _shown(retraced.value), _shown(first.value)
+    assert "error[TM206] `n` is 4 from 'd' but 2 from 't'" in shown
+    assert "JAX" not in shown and "internal frames" not in shown
+    assert not getattr(retraced.value, "__notes__", None)
+    # the error as printed, from its class on, is the first call's but for the caller's line
+    tail, first_tail = shown[shown.index("typedml.InputError") :], expected[expected.index("typedml.InputError") :]
+    assert tail.split(": ", 2)[2] == first_tail.split(": ", 2)[2]
+
+
 BINDING: dict[str, Callable[[Any, tuple[Any, Any, Any]], Any]] = {
     "unknown name": lambda p, g: p(d=g[0], t=g[1], kk=g[2]),
     "a name given twice": lambda p, g: p(g[0], d=g[0], t=g[1]),

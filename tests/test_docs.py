@@ -24,6 +24,7 @@ import traceback
 from pathlib import Path
 
 import pytest
+from jaxtyping import Array, Float
 
 import typedml
 
@@ -308,6 +309,47 @@ def test_fix_removes_every_diagnostic(example: Example) -> None:
     output = run_example(fixed)
     assert "Traceback" not in output, output
     assert not re.search(r"(error|warning)\[TM\d{3}\]", output), output
+
+
+def test_an_example_that_switches_the_registry_leaves_no_trace() -> None:
+    """TM213's fix switches the registry in use: later tests must not run under it."""
+    import numpy as np
+    import pint
+
+    from tests.conftest import global_state_kept
+
+    (example,) = [e for e in parse_examples(ERRORS_PAGE.read_text(encoding="utf-8")) if e.section == "TM213"]
+    before = typedml.get_registry()
+    with global_state_kept("TM213's fix"):
+        assert "Traceback" not in run_example(apply_diff(example.source, example.fixes[0]))
+        assert typedml.get_registry() is not before  # the example did switch it
+    assert typedml.get_registry() is before
+
+    @typedml.stage
+    def total(x: typedml.Q[Float[Array, "n"], "'u"]) -> typedml.Q[Float[Array, ""], "'u"]:
+        return x.sum()
+
+    mine = pint.UnitRegistry()
+    mine.define("click = [clicks]")
+    with pytest.raises(typedml.InputError, match="TM213"):
+        total(mine.Quantity(np.array([1.0, 2.0], dtype=np.float32), "click"))
+
+
+def test_a_definition_on_the_shared_registry_is_refused() -> None:
+    import pint
+
+    from tests.conftest import global_state_kept
+
+    with typedml.use_registry(pint.UnitRegistry()) as shared:
+        with pytest.raises(AssertionError, match="defined unit 'click', dimension '\\[clicks\\]'"):
+            with global_state_kept():
+                shared.define("click = [clicks]")
+                shared.Unit("mK")  # a prefixed unit pint caches is no definition
+        tree = typedml.kinds
+        with pytest.raises(AssertionError, match="defined kind 'lever_arm'"):
+            with global_state_kept():
+                tree.define("lever_arm", parent="length")
+        tree._entries.pop("lever_arm")  # pyright: ignore[reportPrivateUsage]
 
 
 def update_page() -> int:

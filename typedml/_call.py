@@ -22,7 +22,7 @@ import numpy as np
 
 from ._adapters import PLAIN, adapt, is_foreign
 from ._arguments import Arguments, converters
-from ._errors import TypedMLError
+from ._errors import TypedMLError, raised_clean
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._plan import CheckedPlan
 from ._precision import NDARRAY, WIDE_SCALARS, guard_values
@@ -133,7 +133,7 @@ class Caller:
                 mags = self.arguments.magnitudes(args)
             return exe.wrap(exe.fn(*mags))
         except TypedMLError as err:
-            raise err.with_traceback(None) from None  # the user's call is the place to see
+            raise raised_clean(err) from None  # the user's call is the place to see
 
     def _mixed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
         """Positions then names, binding every input once; None when they do not (the slow path says why)."""

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 from types import CodeType, FrameType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ._text import visible
 
@@ -36,6 +36,7 @@ __all__ = [
     "TypedMLError",
     "TypedMLWarning",
     "WiringError",
+    "raised_clean",
 ]
 
 Severity = Literal["error", "warning", "info"]
@@ -330,6 +331,25 @@ class TypedMLError(Exception):
         from ._display import error_html
 
         return error_html(self)
+
+
+_JAX_NOTE = "JAX has removed its internal frames"
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def raised_clean(err: _E) -> _E:
+    """``err`` as the user's call should show it: no internal frames, and no note JAX added
+    while it passed through a trace (a second call with new shapes re-traces, and an input
+    refused there carries JAX's "removed its internal frames" note otherwise)."""
+    notes: list[str] | None = getattr(err, "__notes__", None)
+    if notes:
+        kept = [n for n in notes if _JAX_NOTE not in n]
+        if kept:
+            err.__notes__ = kept
+        else:
+            del err.__notes__
+    return err.with_traceback(None)
 
 
 class StageDefinitionError(TypedMLError, TypeError):

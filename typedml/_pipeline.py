@@ -19,7 +19,7 @@ from ._arguments import Arguments
 from ._call import Caller
 from ._check import CheckReport
 from ._config import check_static, static_error
-from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, user_location
+from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, raised_clean, user_location
 from ._plan import Planner
 from ._spec import Spec, not_a_function, parse_spec, with_static_sizes
 from ._units import watch_registry
@@ -122,7 +122,7 @@ class Pipeline(Generic[P, R]):
         try:
             impl = self._planner.ready().impl
         except TypedMLError as err:
-            raise err.with_traceback(None) from None
+            raise raised_clean(err) from None
         spec = self.spec
         if not spec.records:
             return impl
@@ -225,7 +225,7 @@ class Pipeline(Generic[P, R]):
         try:
             return observed_run(self._planner.plan(), self._arguments, args, kwargs, compiled=False)
         except TypedMLError as err:
-            raise err.with_traceback(None) from None
+            raise raised_clean(err) from None
 
     def record(self, *args: Any, **kwargs: Any) -> DebugRun:
         """One compiled run that also returns every intermediate value (for summaries of big data).
@@ -240,7 +240,7 @@ class Pipeline(Generic[P, R]):
         try:
             return observed_run(self._planner.plan(), self._arguments, args, kwargs, compiled=True)
         except TypedMLError as err:
-            raise err.with_traceback(None) from None
+            raise raised_clean(err) from None
 
     def checked(self, *args: Any, **kwargs: Any) -> Any:
         """Call the fused, compiled pipeline with a finite check after every stage.
@@ -259,7 +259,7 @@ class Pipeline(Generic[P, R]):
                 self._checked = CheckedRunner(self._arguments, self._planner.ready)
             return self._checked(args, kwargs)
         except TypedMLError as err:
-            raise err.with_traceback(None) from None
+            raise raised_clean(err) from None
 
     def sharded(self, mesh: Mesh, axes: Mapping[str, str], *, timeout: float | None = 300.0) -> ShardedPipeline:
         """This pipeline with named shape axes placed on a device mesh: ``{"b": "data"}``.
@@ -277,7 +277,7 @@ class Pipeline(Generic[P, R]):
         try:
             return ShardedPipeline(self._planner.plan(), self._arguments, mesh, axes, timeout=timeout)
         except TypedMLError as err:
-            raise err.with_traceback(None) from None
+            raise raised_clean(err) from None
 
     def cost(self, **sizes: int) -> CostReport:
         """FLOPs, bytes accessed and peak memory per stage and in total, for these axis sizes.
@@ -292,7 +292,7 @@ class Pipeline(Generic[P, R]):
         try:
             return pipeline_cost(self._planner.plan(), sizes)
         except TypedMLError as err:
-            raise err.with_traceback(None) from None
+            raise raised_clean(err) from None
 
 
 @overload

@@ -24,7 +24,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from ._adapters import adapt
 from ._arguments import Arguments, converters
 from ._distributed import Agreement, global_inputs, processes
-from ._errors import Diagnostic, InputError, TypedMLError, user_location
+from ._errors import Diagnostic, InputError, TypedMLError, raised_clean, user_location
 from ._graph import value_label
 from ._plan import CheckedPlan
 from ._precision import guard_values
@@ -128,7 +128,7 @@ class ShardedPipeline:
         try:
             return self._call(args, kwargs)
         except TypedMLError as err:
-            raise err.with_traceback(None) from None
+            raise raised_clean(err) from None
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         spec = self.plan.spec

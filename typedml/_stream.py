@@ -31,7 +31,7 @@ import numpy as np
 
 from ._adapters import adapt_named
 from ._distributed import StreamAcross
-from ._errors import Diagnostic, InputError, TypedMLError, user_location
+from ._errors import Diagnostic, InputError, TypedMLError, raised_clean, user_location
 from ._records import RecordMismatch
 from ._runtime import split_value
 
@@ -94,7 +94,7 @@ def stream(
             update, chunks, init, finalize, weights, merge, timeout, progress, total_rows, stats or StreamStats()
         )
     except TypedMLError as err:
-        raise err.with_traceback(None) from None
+        raise raised_clean(err) from None
 
 
 def _stream(
