@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -38,3 +39,31 @@ def test_a_pytree_input_reaches_the_stage_unchanged(mode):
     assert params == PARAMS  # not mutated
     # the cached path (second call) takes the same route
     np.testing.assert_allclose(np.asarray(run(params, x).magnitude), [3.0, 5.0])
+
+
+@tm.stage
+def dense(params: dict[str, Any], x: Float[Array, "n d"]) -> Float[Array, "n h"]:
+    return params["act"](x @ params["w"])
+
+
+@tm.pipeline
+def network(params: dict[str, Any], x: Float[Array, "n d"]) -> Float[Array, "n h"]:
+    return dense(params, x)
+
+
+@pytest.mark.parametrize("mode", ["call", "debug", "checked"])
+def test_non_array_leaves_stay_static_and_a_misfit_is_tm313_after_a_good_call(mode):
+    run = {"call": network, "debug": lambda *a: network.debug(*a).outputs, "checked": network.checked}[mode]
+    x = np.ones((4, 2), np.float32)
+    params = {"w": np.full((2, 3), 0.5, np.float32), "act": jnp.tanh}
+    np.testing.assert_allclose(np.asarray(run(params, x)), np.tanh(np.ones((4, 3))), rtol=1e-6)
+    relu = {"w": params["w"], "act": jax.nn.relu}  # another static leaf: another compiled function
+    np.testing.assert_allclose(np.asarray(run(relu, x)), np.ones((4, 3)), rtol=1e-6)
+    wrong = {"w": np.ones((5, 3), np.float32), "act": jnp.tanh}  # built for 5 features: the cache refuses it too
+    for _ in range(2):
+        with pytest.raises(tm.BodyError) as err:
+            run(wrong, x)
+        d = err.value.diagnostic
+        assert d.code == "TM313" and d.stage == "dense" and d.port == "params"
+        assert "params: dict with arrays (5, 3)" in d.notes[0]
+    assert (network.check().infos[0].code, network.check().warnings) == ("TM312", [])

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ._errors import Diagnostic, InputError, user_location
+from ._pytrees import split
 from ._records import RecordMismatch
 from ._runtime import QUANTITY_TYPE, Boundary
 from ._spec import Spec
@@ -141,10 +142,11 @@ class Arguments:
         return self.bind(args, kwargs)
 
     def magnitudes(self, values: Sequence[Any]) -> list[Any]:
-        """The arrays to give the compiled function: magnitudes, and pytree values as they are."""
+        """The arrays to give the compiled function: magnitudes, and pytree values with their
+        non-array leaves (an equinox module's activation functions) made static."""
         if self.array_ports is None:
             return [magnitude(v) for v in values]
-        return [magnitude(v) if is_array else v for v, is_array in zip(values, self.array_ports, strict=True)]
+        return [magnitude(v) if is_array else split(v) for v, is_array in zip(values, self.array_ports, strict=True)]
 
 
 def _a(what: str) -> str:

@@ -120,6 +120,8 @@ def check_stage(
     """The body check of one stage: errors first, then warnings."""
     if getattr(stage, "host", False):
         return [host_info(stage.spec, stage.spec.name)]
+    if not pytrees and any(p.type is None for p in stage.spec.inputs):
+        return [structure_info(stage.spec, stage.spec.name, stage.spec.location)]
     diagnostics = list(_check(stage.fn, stage.spec, dict(static or {}), dict(pytrees or {})).diagnostics)
     if any(p.optional for p in stage.spec.inputs):  # and called without its optional inputs
         alone = dataclasses.replace(stage.spec, inputs=tuple(p for p in stage.spec.inputs if not p.optional))
@@ -153,9 +155,16 @@ def check_bodies(
         ]
     )
     hosts: set[int] = set()
+    waiting: set[str] = set()  # nodes whose pytree inputs come from the pipeline's inputs
     for node in order:
         data = graph.nodes[node]
         if data["kind"] != "stage" or data.get("invalid"):
+            continue
+        sources = [u for u, _, e in graph.in_edges(node, data=True) if e["dst_type"] is None and e["src_type"] is None]
+        if any(u.startswith("input:") or u in waiting for u in sources):
+            waiting.add(node)
+            data["deferred"] = True
+            found.append(structure_info(data["spec"], node, data.get("location")))
             continue
         if getattr(data["callee"], "host", False):
             if id(data["callee"]) not in hosts:  # said once per host stage
@@ -303,6 +312,26 @@ def host_info(spec: Spec, node: str) -> Diagnostic:
             "each call's results are checked against the declared shapes and dtypes (TM310)",
         ),
         stage=node,
+    )
+
+
+def structure_info(spec: Spec, node: str, location: Location | None) -> Diagnostic:
+    """TM312: a body taking a pytree whose type declares no shapes is checked with the first call's."""
+    trees = [p.name for p in spec.inputs if p.type is None]
+    return Diagnostic(
+        "TM312",
+        f"body of stage {spec.name!r} is checked when the pipeline is first called: "
+        f"the shapes inside {', '.join(repr(t) for t in trees)} are known only then",
+        location or spec.location,
+        severity="info",
+        notes=(
+            "a pytree value (an equinox module such as eqx.nn.MLP, a dict of weights) declares no shapes in its type",
+            "a body that does not fit the structure given is a BodyError naming the stage (TM313), before any data runs",
+        ),
+        hint="declare the weights as a record (a NamedTuple or equinox.Module of annotated arrays) to have the body "
+        "checked for every size before data",
+        stage=node,
+        port=trees[0],
     )
 
 
@@ -464,7 +493,7 @@ class _Checker(AbstractInputs):
         for port, value in pairs:
             if port.type is None:
                 leaves = jax.tree_util.tree_leaves(value)
-                if all(isinstance(d, int) for leaf in leaves for d in leaf.shape):
+                if all(hasattr(leaf, "shape") and all(isinstance(d, int) for d in leaf.shape) for leaf in leaves):
                     self.out_pytrees[port.name] = value
                 continue
             if not isinstance(value, jax.ShapeDtypeStruct):

@@ -108,6 +108,8 @@ TITLES: dict[str, str] = {
     "TM307": "a stage over its declared cost budget",
     "TM310": "a host stage returned what its signature does not declare",
     "TM311": "the body of a host stage is trusted before data",
+    "TM312": "a body checked when the pipeline is first called",
+    "TM313": "a body that does not fit the pytree it was given",
     "TM350": "a stage body that could not be verified for every size",
     "TM370": "a difference of temperatures declared absolute",
     "TM371": "a result that depends on the zero of a temperature scale",

@@ -27,7 +27,7 @@ from ._check import CheckReport, Plan, check_graph
 from ._check_records import infer_record_axes, infer_record_units
 from ._compile import build_function
 from ._cost import check_budget
-from ._errors import Diagnostic, InputError, TypedMLError, user_location
+from ._errors import BodyError, Diagnostic, InputError, TypedMLError, user_location
 from ._frames import check_frames
 from ._runtime import make_quantity
 from ._spec import Spec
@@ -197,7 +197,9 @@ class CheckedPlan:
             from ._host import host_node
 
             return host_node(data["spec"], callee.fn, node, data.get("location"))
-        return data["spec"].port_function(callee.fn)
+        fn = data["spec"].port_function(callee.fn)
+        trees = tuple(p.name for p in data["spec"].inputs if p.type is None)
+        return fn if not trees else _with_trees(fn, trees, node, data)
 
     @property
     def has_host(self) -> bool:
@@ -218,6 +220,52 @@ class CheckedPlan:
         from ._host import guard
 
         return guard(fn)
+
+
+def _with_trees(fn: Callable[..., Any], trees: tuple[str, ...], node: str, data: dict[str, Any]) -> Callable[..., Any]:
+    """A stage body taking pytree values: whole again (see ``typedml._pytrees``), and, when its
+    body check waited for their structure (TM312), a failure while it is traced with them
+    reported as the stage's (TM313) instead of JAX's traceback."""
+    from ._pytrees import whole
+
+    deferred = bool(data.get("deferred"))
+    spec: Spec = data["spec"]
+
+    def call(**kwargs: Any) -> Any:
+        for name in trees:
+            if name in kwargs:
+                kwargs[name] = whole(kwargs[name])
+        if not deferred:
+            return fn(**kwargs)
+        try:
+            return fn(**kwargs)
+        except TypedMLError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the body fails for the structure it was given
+            raise BodyError(
+                Diagnostic(
+                    "TM313",
+                    f"body of stage {spec.name!r} fails for the structure of its input "
+                    f"{', '.join(repr(t) for t in trees)}: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}",
+                    data.get("location"),
+                    notes=tuple(f"{t}: {_structure(kwargs.get(t))}" for t in trees),
+                    hint="the pytree given does not fit the other inputs (e.g. a network's input size against "
+                    "the data's features): build it for these shapes, or fix the data",
+                    stage=node,
+                    port=trees[0],
+                )
+            ) from None
+
+    return call
+
+
+def _structure(value: Any) -> str:
+    """A pytree's type and array shapes, briefly."""
+    import jax
+
+    leaves = [leaf for leaf in jax.tree_util.tree_leaves(value) if hasattr(leaf, "shape")]
+    shapes = ", ".join(str(tuple(leaf.shape)) for leaf in leaves[:6]) + (", ..." if len(leaves) > 6 else "")
+    return f"{type(value).__name__} with arrays {shapes}"
 
 
 class Planner:
