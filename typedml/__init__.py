@@ -63,6 +63,8 @@ from ._summary import Comparison as Comparison
 from ._summary import RunReport as RunReport
 from ._summary import Shift as Shift
 from ._summary import ValueSummary as ValueSummary
+from ._tables import Columns as Columns
+from ._tables import columns as columns
 from ._units import get_registry as get_registry
 from ._units import set_registry as set_registry
 from ._units import use_registry as use_registry
@@ -76,6 +78,7 @@ __all__ = [
     "Bounded",
     "Budget",
     "CheckReport",
+    "Columns",
     "Comparison",
     "ContractError",
     "CostReport",
@@ -117,6 +120,7 @@ __all__ = [
     "angle_registry",
     "check_file",
     "check_source",
+    "columns",
     "enable_compilation_cache",
     "file_chunks",
     "get_kinds",

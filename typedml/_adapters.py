@@ -3,7 +3,7 @@
 The core takes quantities (pint's or typedml's) and arrays. A value of another library, such
 as an xarray ``DataArray``, is recognised by the top-level module of its type (looked up once
 per type, so a plain array costs one set lookup) and handed to that library's adapter, a
-private module that imports its library lazily (``typedml._xarray``, ``typedml._frames``).
+private module that imports its library lazily (``typedml._xarray``, ``typedml._tables``).
 The adapter converts it for the port it is given to: the magnitude in the port's axis order,
 with the unit the value carries. The core then checks and converts it like any quantity.
 When the adapter says so, the outputs go back into the library's type (DataArrays with the
@@ -24,7 +24,14 @@ from ._spec import Port, Spec
 __all__ = ["PLAIN", "Adapter", "adapt", "adapt_named", "is_foreign", "require"]
 
 # the top-level module of a type -> the adapter that takes its values
-_ADAPTERS = {"xarray": "typedml._xarray"}
+_ADAPTERS = {
+    "xarray": "typedml._xarray",
+    # tables: refused as port values, mapped to ports by tm.columns
+    "pandas": "typedml._tables",
+    "polars": "typedml._tables",
+    "pyarrow": "typedml._tables",
+    "pint_pandas": "typedml._tables",
+}
 # types known to be no other library's data (filled as types are met)
 PLAIN: set[type] = {np.ndarray, float, int, bool, complex}
 _FOREIGN: dict[type, str] = {}
