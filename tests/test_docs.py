@@ -162,7 +162,7 @@ def test_warning_classes_are_public_and_in_the_tree() -> None:
         for name in typedml.__all__
         if isinstance(getattr(typedml, name), type) and issubclass(getattr(typedml, name), Warning)
     }
-    assert warnings == {"TypedMLWarning", "PrecisionWarning"}
+    assert warnings == {"TypedMLWarning", "PrecisionWarning", "ConversionWarning"}
     page = ERRORS_PAGE.read_text(encoding="utf-8")
     for name in warnings:
         cls = getattr(typedml, name)

@@ -21,6 +21,7 @@ from ._cost import StageCost as StageCost
 from ._debug import DebugRun as DebugRun
 from ._errors import BodyError as BodyError
 from ._errors import ContractError as ContractError
+from ._errors import ConversionWarning as ConversionWarning
 from ._errors import Diagnostic as Diagnostic
 from ._errors import DistributedError as DistributedError
 from ._errors import Fix as Fix
@@ -81,6 +82,7 @@ __all__ = [
     "Columns",
     "Comparison",
     "ContractError",
+    "ConversionWarning",
     "CostReport",
     "DebugRun",
     "Diagnostic",

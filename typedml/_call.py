@@ -192,7 +192,7 @@ class Caller:
 
         def fn(*args: Any) -> Any:
             # Runs once per trace, i.e. per new shape/dtype signature: validate those here.
-            traced = check_inputs(spec, list(zip(args, units, strict=True)), owner, constraints)
+            traced = check_inputs(spec, list(zip(args, units, strict=True)), owner, constraints, warn=False)
             out = impl(*[c(a) if c is not None else a for c, a in zip(converters(traced), args, strict=True)])
             return out[0] if single else out
 
@@ -218,7 +218,7 @@ def _prepare_contracted(plan: CheckedPlan, values: list[Any], boundary: Boundary
     constraints = plan.resolved.size_constraints
 
     def fn(*args: Any) -> Any:
-        traced = check_inputs(spec, list(zip(args, units, strict=True)), owner, constraints)
+        traced = check_inputs(spec, list(zip(args, units, strict=True)), owner, constraints, warn=False)
         converted = [c(a) if c is not None else a for c, a in zip(converters(traced), args, strict=True)]
         order.clear()
         counts[:] = [violations(converted[i], bounds) for i, _, bounds in inputs]

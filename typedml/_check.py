@@ -41,7 +41,7 @@ __all__ = ["CheckReport", "Plan", "check_graph"]
 
 # edge diagnostics that point at both declarations: what the value is declared as where it is
 # produced, and what the port receiving it declares (shape conflicts explain their own origins)
-_DECLARATIONS = frozenset({"TM101", "TM102", "TM106", "TM107", "TM108", "TM117", "TM140"})
+_DECLARATIONS = frozenset({"TM101", "TM102", "TM106", "TM107", "TM108", "TM117", "TM140", "TM142"})
 
 EdgeKey = tuple[str, str, str]
 
@@ -107,6 +107,8 @@ class Plan:
     node_bindings: dict[str, dict[str, UType]]
     # what the stages' signatures imply about the pipeline's input sizes (checked on data)
     size_constraints: tuple[SizeConstraint, ...] = ()
+    # conversions that take the radian as the number 1 (TM142): said again when the plan runs
+    assumed: tuple[Diagnostic, ...] = ()
 
 
 _origin = value_label
@@ -133,7 +135,7 @@ def check_graph(
     order = {"error": 0, "warning": 1, "info": 2}
     diagnostics.sort(key=lambda d: order[d.severity])
     return CheckReport(diagnostics), Plan(
-        checker.conversions, checker.int_edges, checker.node_bindings, tuple(checker.carried)
+        checker.conversions, checker.int_edges, checker.node_bindings, tuple(checker.carried), tuple(checker.assumed)
     )
 
 
@@ -169,6 +171,7 @@ class _Checker(SizeChecks, UnitChecks):
         # them is an equation, found / expected == 1 (see typedml._check_records)
         self.infer: frozenset[str] = frozenset()
         self.equations: list[tuple[UType, str]] = []
+        self.assumed: list[Diagnostic] = []
         self.kinds: dict[tuple[str, str], str | None] = {}  # quantity kind of each value (None: any)
 
     def fresh(self) -> str:

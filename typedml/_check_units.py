@@ -12,9 +12,11 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from ._angles import angle_assumption, angle_hint
 from ._annotations import ArrayType
 from ._errors import Diagnostic, Location, Related
 from ._graph import value_label
+from ._source import silenced
 from ._spec import Port, Spec
 from ._units import OffsetUnitError, UnitExpr, UType, conversion, is_affine, solve_unit_vars, unit_text
 
@@ -46,6 +48,7 @@ class UnitChecks:
     edge_by_label: dict[str, tuple[EdgeKey, dict[str, Any]]]
     infer: frozenset[str]
     equations: list[tuple[UType, str]]
+    assumed: list[Diagnostic]  # TM142 warnings: conversions that take the radian as 1
 
     def _report(
         self,
@@ -219,6 +222,7 @@ class UnitChecks:
                 related=tuple(related),
             )
             return
+        self._angle_assumption(ekey, edata, found, expected, where)
         scale, offset = conv
         if (scale, offset) != (1.0, 0.0):
             found_dtypes = self.dtypes.get((ekey[0], edata["src_port"]))
@@ -240,6 +244,28 @@ class UnitChecks:
                 self.int_edges.add(ekey)
             self.conversions[ekey] = (scale, offset)
             edata["conversion"] = (scale, offset)
+
+    def _angle_assumption(
+        self, ekey: EdgeKey, edata: dict[str, Any], found: UType, expected: UType, where: str
+    ) -> None:
+        """TM142: a conversion between a unit with an angle and one without, the radian taken as 1."""
+        assumed = angle_assumption(found.unit, expected.unit)
+        if assumed is None:
+            return
+        location: Location | None = edata.get("location")
+        if location is not None and silenced(location, "TM142"):
+            return
+        self._report(
+            ekey,
+            edata,
+            "TM142",
+            f"conversion on edge {where} takes the radian as the number 1: {assumed.src} -> {assumed.dst} "
+            f"multiplies by {assumed.factor_text()}",
+            notes=assumed.notes(),
+            hint=angle_hint(),
+            severity="warning",
+        )
+        self.assumed.append(self.diagnostics[-1])
 
     def _output_unit(
         self, node: str, data: dict[str, Any], port: Port, bindings: dict[str, tuple[UType, str]]

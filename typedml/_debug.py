@@ -305,7 +305,7 @@ def _check_call(
     if outputs is None:  # the outputs' implied constraints are checked with the outputs
         joint = dataclasses.replace(joint, outputs=())
     try:
-        check_inputs(joint, pairs, f"{spec.name}()")
+        check_inputs(joint, pairs, f"{spec.name}()", warn=False)
     except InputError as err:
         notes = tuple(str(d.message) for d in err.diagnostics) + tuple(n for d in err.diagnostics for n in d.notes)
         given = outputs is None

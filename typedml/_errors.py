@@ -400,10 +400,16 @@ class PrecisionWarning(TypedMLWarning):
     """64-bit data given to a pipeline that JAX computes in 32 bits (``jax_enable_x64`` is off)."""
 
 
+class ConversionWarning(TypedMLWarning):
+    """A unit conversion that holds only under a convention typedml cannot check: one that
+    takes the radian as the number 1 (``rpm`` -> ``Hz``, ``Hz`` -> ``rad/s``; TM142)."""
+
+
 for _cls in (
     TypedMLError,
     TypedMLWarning,
     PrecisionWarning,
+    ConversionWarning,
     StageDefinitionError,
     WiringError,
     BodyError,

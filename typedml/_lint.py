@@ -36,7 +36,6 @@ import ast
 import dataclasses
 import functools
 import inspect
-import linecache
 import math
 import os
 import re
@@ -51,6 +50,7 @@ import jax
 from jax.extend import core as jcore
 
 from ._errors import Diagnostic, Location
+from ._source import silenced
 from ._spec import Port, Spec
 from ._units import UnitExpr, get_registry
 
@@ -140,22 +140,10 @@ def _location(code: CodeType, lasti: int) -> Location:
     return Location(code.co_filename, line, col, end_line, end_col)
 
 
-_IGNORE = re.compile(r"#\s*typedml:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
-
-
 def _has_source(path: str) -> bool:
     """Whether ``path`` names a Python file (code compiled from a string or a page has no
     source to read, and a same-named file in the working directory is not it)."""
     return path.endswith(".py") and os.path.isfile(path)
-
-
-def _silenced(location: Location, code: str) -> bool:
-    if not _has_source(location.path):
-        return False
-    match = _IGNORE.search(linecache.getline(location.path, location.line))
-    if match is None:
-        return False
-    return match[1] is None or code in {c.strip() for c in match[1].split(",")}
 
 
 # -- symbolic dimensions as monomials --------------------------------------------------------
@@ -863,7 +851,7 @@ class _Linter:
         return False
 
     def _warn(self, code: str, site: _Site, message: str, notes: tuple[str, ...], hint: str) -> None:
-        if _silenced(site.location, code):
+        if silenced(site.location, code):
             return
         if any(d.code == code and d.location == site.location for d in self.found):
             return

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._angles import say
 from ._body import check_bodies, check_pipeline_whole
 from ._check import CheckReport, Plan, check_graph
 from ._check_records import infer_record_axes, infer_record_units
@@ -80,14 +81,23 @@ class CheckedPlan:
         self.inferred: dict[str, tuple[UType, str]] = {}
         self._memo: dict[str, Any] = {}
         self._contracted: bool | None = None
+        self._unsaid: tuple[Diagnostic, ...] = resolved.assumed  # TM142s not yet said at a run
 
     def __repr__(self) -> str:
         state = "ok" if self.report.ok else f"{len(self.report.errors)} errors"
         return f"<CheckedPlan {self.spec.name} ({self.graph.number_of_nodes()} nodes, {state})>"
 
     def ready(self) -> CheckedPlan:
-        """This plan, or the error its report holds (a mis-wired pipeline does not run)."""
+        """This plan, or the error its report holds (a mis-wired pipeline does not run).
+
+        A plan about to run says its conversions that take the radian as 1 (TM142) as
+        :class:`~typedml.ConversionWarning`: once, or on every use where warnings are errors.
+        """
         self.report.raise_for_errors()
+        if self._unsaid:
+            for diagnostic in self._unsaid:
+                say(diagnostic)
+            self._unsaid = ()
         return self
 
     def for_units(self, rigid_units: Mapping[str, UType]) -> CheckedPlan:
@@ -103,6 +113,9 @@ class CheckedPlan:
             report, resolved = check_graph(graph, self.spec, rigid_units)
             report.raise_for_errors()
             variant = CheckedPlan(self.spec, graph, report, resolved, rigid_units)
+            # the edges bound only now (the rest was said by this plan)
+            variant._unsaid = tuple(d for d in resolved.assumed if d not in self.resolved.assumed)
+            variant.ready()
             self._variants[key] = variant
         return variant
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import jax
 import numpy as np
 
+from ._angles import angle_assumption, angle_hint, say
 from ._errors import Diagnostic, InputError, user_location
 from ._units import UnitParseError, UType, conversion, get_registry, parse_unit_expr
 
@@ -76,16 +77,34 @@ class Quantity:
         return (Quantity, (self._magnitude, self._text))
 
     def to(self, units: str) -> Quantity:
-        """The same quantity in another unit (affine units such as degC included)."""
+        """The same quantity in another unit (affine units such as degC included).
+
+        A conversion that takes the radian as the number 1 (``rpm`` to ``Hz``) is made as pint
+        makes it and said as a :class:`~typedml.ConversionWarning` (TM142).
+        """
         registry = get_registry()
         target = Quantity(0, units)
-        conv = conversion(UType(registry.Unit(self._units)), UType(registry.Unit(target._units)))
+        source_unit, target_unit = registry.Unit(self._units), registry.Unit(target._units)
+        conv = conversion(UType(source_unit), UType(target_unit))
         if conv is None:
             raise InputError(
                 Diagnostic(
                     "TM203",
                     f"cannot convert {self.units} to {units}: dimensions differ",
                     user_location(),
+                )
+            )
+        assumed = angle_assumption(source_unit, target_unit)
+        if assumed is not None:
+            say(
+                Diagnostic(
+                    "TM142",
+                    f"converting {self.units} to {units} takes the radian as the number 1: it multiplies by "
+                    f"{assumed.factor_text()}",
+                    user_location(),
+                    severity="warning",
+                    notes=assumed.notes(),
+                    hint=angle_hint(silence=False),
                 )
             )
         scale, offset = conv

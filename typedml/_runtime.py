@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 import pint
 
+from ._angles import angle_assumption, angle_hint, say
 from ._errors import Diagnostic, InputError, user_location
 from ._quantity import Quantity
 from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, namespaced
+from ._source import silenced
 from ._spec import Port, Spec, static_sizes
 from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, solve_unit_vars
 
@@ -61,13 +63,20 @@ def _unit_of(units: Any, registry: Registry) -> UType:
 
 
 def check_inputs(
-    spec: Spec, values: Sequence[tuple[Any, Any]], owner: str, constraints: Sequence[SizeConstraint] = ()
+    spec: Spec,
+    values: Sequence[tuple[Any, Any]],
+    owner: str,
+    constraints: Sequence[SizeConstraint] = (),
+    *,
+    warn: bool = True,
 ) -> Boundary:
     """Check ``(magnitude, units)`` pairs against ``spec``'s inputs.
 
     ``constraints`` are what the stages' signatures imply about the input sizes (the check's
     ``Plan.size_constraints``). Raises :class:`InputError` listing every problem. Magnitudes
-    may be arrays or JAX tracers (only their shape and dtype are read).
+    may be arrays or JAX tracers (only their shape and dtype are read). A conversion that
+    takes the radian as the number 1 is said as a :class:`~typedml.ConversionWarning` (TM142)
+    unless ``warn`` is false (a second look at inputs already checked, such as a retrace).
     """
     registry = get_registry()
     problems: list[Diagnostic] = []
@@ -136,6 +145,7 @@ def check_inputs(
             )
         )
     rigid_units = {v: b[0] for v, b in bindings.items()}
+    assumed: list[Diagnostic] = []
     conversions: list[tuple[float, float] | None] = []
     integer: list[bool] = []
     for port, unit, mag, original in zip(spec.inputs, found_units, arrays, originals, strict=True):
@@ -161,6 +171,7 @@ def check_inputs(
                 )
             elif unit is not None:
                 conv = _convert(unit, UType(registry.dimensionless))
+                assumed += _angle(unit, UType(registry.dimensionless), port, spec, owner)
         elif not t.unit.variables or all(v in rigid_units for v in t.unit.var_names):
             expected = t.unit.substitute(registry, rigid_units)
             if unit is None:
@@ -177,6 +188,8 @@ def check_inputs(
                     )
             else:
                 conv = _convert(unit, expected)
+                if conv is not None:
+                    assumed += _angle(unit, expected, port, spec, owner)
                 if conv is None:
                     problems.append(
                         _diag(
@@ -242,7 +255,33 @@ def check_inputs(
         problems += _broken_constraints(spec, store, owner, constraints)
     if problems:
         raise InputError(problems)
+    if warn:
+        for diagnostic in assumed:
+            say(diagnostic)
     return Boundary(conversions, integer, rigid_units)
+
+
+def _angle(found: UType, expected: UType, port: Port, spec: Spec, owner: str) -> list[Diagnostic]:
+    """TM142 for an input converted with the radian taken as the number 1."""
+    assumed = angle_assumption(found.unit, expected.unit)
+    if assumed is None:
+        return []
+    location = user_location() or spec.location
+    if silenced(location, "TM142"):
+        return []
+    return [
+        Diagnostic(
+            "TM142",
+            f"input {port.name!r} of {owner} is converted from {assumed.src} to {assumed.dst} with the radian "
+            f"as the number 1: it multiplies by {assumed.factor_text()}",
+            location,
+            severity="warning",
+            notes=assumed.notes(),
+            hint=angle_hint(),
+            stage=spec.name,
+            port=port.name,
+        )
+    ]
 
 
 def _broken_constraints(

@@ -11,10 +11,25 @@ from __future__ import annotations
 import ast
 import functools
 import linecache
+import os
+import re
 
 from ._errors import Location, has_source
 
-__all__ = ["annotation_at", "argument_at", "keyword_name_at", "node_range"]
+__all__ = ["annotation_at", "argument_at", "keyword_name_at", "node_range", "silenced"]
+
+_IGNORE = re.compile(r"#\s*typedml:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
+
+
+def silenced(location: Location, code: str) -> bool:
+    """Whether the line at ``location`` says ``# typedml: ignore[CODE]`` (or a bare ``# typedml:
+    ignore``). Only Python files are read: code compiled from a page has no such comments."""
+    if not (location.path.endswith(".py") and os.path.isfile(location.path)):
+        return False
+    match = _IGNORE.search(linecache.getline(location.path, location.line))
+    if match is None:
+        return False
+    return match[1] is None or code in {c.strip() for c in match[1].split(",")}
 
 
 @functools.lru_cache(maxsize=32)
