@@ -438,7 +438,7 @@ class U10:
     "units",
     "frequency in Hz used as angular frequency (rad/s): the 2*pi is lost",
     cite=("ore2017", "mckeever2021"),
-    expect="missed",
+    expect="warned",
 )
 class U11:
     def data():
