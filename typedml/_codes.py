@@ -57,6 +57,7 @@ TITLES: dict[str, str] = {
     "TM136": "static configuration in a pipeline body that its annotation refuses",
     "TM140": "a value of one kind into a port of an unrelated kind",
     "TM141": "two unrelated kinds bound to one unit variable",
+    "TM142": "a conversion that takes the radian as the number 1",
     "TM150": "dtype that may not match",
     "TM151": "shape that cannot be verified before data",
     "TM152": "stage output never used",
