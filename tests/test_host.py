@@ -146,3 +146,45 @@ def test_a_host_stage_batches_under_vmap():
     batched = jax.vmap(lambda x: sensor.jax_fn(x, jnp.array([1.0, 2.0]), Filter(jnp.asarray(B), jnp.asarray(A)))[0])
     out = batched(jnp.stack([jnp.asarray(RAW), jnp.asarray(RAW)]))
     np.testing.assert_allclose(np.asarray(out), np.stack([expected(), expected()]), rtol=1e-4)
+
+
+class Sections(NamedTuple):
+    sos: Float[Array, "s 6"]
+
+
+@tm.stage(host=True)
+def sos_filter(x: Float[Array, "t"], filt: Sections) -> Float[Array, "t"]:
+    """SciPy's Cython filter refuses read-only buffers; the body writes its input in place too."""
+    x -= x.mean()
+    return scipy.signal.sosfiltfilt(filt.sos, x)
+
+
+@tm.stage(host=True)
+def raises(x: Float[Array, "n"]) -> Float[Array, "n"]:
+    return np.linalg.cholesky(np.diag(x))[0]  # not positive definite for a negative value
+
+
+@pytest.mark.parametrize("mode", ["call", "debug", "checked"])
+def test_a_host_body_gets_writable_copies_and_one_that_raises_is_a_typed_error_naming_its_line(mode):
+    @tm.pipeline
+    def p(x: Float[Array, "t"], filt: Sections) -> Float[Array, "t"]:
+        return sos_filter(x, filt)
+
+    @tm.pipeline
+    def q(x: Float[Array, "n"]) -> Float[Array, "n"]:
+        return raises(x)
+
+    x = np.sin(np.arange(64, dtype=np.float32)) + 3
+    sos = np.asarray(scipy.signal.butter(2, 0.3, output="sos"), np.float32)
+    run = {"call": p, "debug": lambda *a: p.debug(*a).outputs, "checked": p.checked}[mode]
+    expected = scipy.signal.sosfiltfilt(sos, x - x.mean())
+    np.testing.assert_allclose(np.asarray(run(x, Sections(sos))), expected, rtol=1e-4, atol=1e-5)
+    assert x[0] == np.float32(3.0)  # the caller's array is not written
+    run = {"call": q, "debug": q.debug, "checked": q.checked}[mode]
+    with pytest.raises(tm.BodyError) as err:
+        run(np.array([1.0, -1.0], np.float32))
+    d = err.value.diagnostic
+    assert d.code == "TM314" and d.stage == "raises"
+    assert d.message.startswith("host stage 'raises' raised LinAlgError: ")
+    (here,) = d.related  # the line of the body that raised
+    assert here.location.path == __file__ and "np.linalg.cholesky" in here.message

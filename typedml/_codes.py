@@ -115,6 +115,7 @@ TITLES: dict[str, str] = {
     "TM311": "the body of a host stage is trusted before data",
     "TM312": "a body checked when the pipeline is first called",
     "TM313": "a body that does not fit the pytree it was given",
+    "TM314": "a host stage whose body raised",
     "TM350": "a stage body that could not be verified for every size",
     "TM370": "a difference of temperatures declared absolute",
     "TM371": "a result that depends on the zero of a temperature scale",

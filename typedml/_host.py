@@ -6,7 +6,9 @@ them) and its static configuration, and returns NumPy values. The signature is t
 build-time check trusts it and says so (TM311, an info), the output shapes are computed from
 the inputs' shapes when the pipeline is traced, and every call's results are checked against
 them on the host before they go back to JAX (a shape, dtype or structure that differs is a
-:class:`~typedml.BodyError` naming the stage, TM310), then cast to the declared dtype.
+:class:`~typedml.BodyError` naming the stage, TM310), then cast to the declared dtype. A body
+that raises is a ``BodyError`` naming the stage and its line (TM314). The body gets copies of
+its inputs: JAX lends read-only buffers, which compiled libraries refuse.
 
 JAX reports an exception raised inside a callback as its own runtime error; the failure is
 kept here under a token that its message carries, and :func:`guard` raises it again as the
@@ -15,16 +17,18 @@ typed error it is.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import re
 import threading
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
 
-from ._errors import BodyError, Diagnostic, Location
+from ._errors import BodyError, Diagnostic, Location, Related
 from ._shapes import Anon, Dim, Item, Lin, Variadic
 from ._spec import Port, Spec, static_sizes
 
@@ -174,8 +178,13 @@ def host_node(spec: Spec, fn: Callable[..., Any], node: str, location: Location 
         results = [jax.ShapeDtypeStruct(s, d) for s, d in zip(shapes, dtypes, strict=True)]
 
         def on_host(*values: Any) -> Any:
-            leaves = {n: np.asarray(v) for n, v in zip(names, values, strict=True)}
-            result = fn(**spec.group_inputs(leaves), **static)
+            # copies the body owns: JAX lends read-only buffers, which compiled libraries
+            # (SciPy's Cython filters, scikit-learn) refuse, and the body may write in place
+            leaves = {n: np.array(v) for n, v in zip(names, values, strict=True)}
+            try:
+                result = fn(**spec.group_inputs(leaves), **static)
+            except Exception as err:  # noqa: BLE001 - the user's body failed: said as the stage's error
+                _raised(spec, node, location, err, fn)
             expected = [(tuple(int(d) for d in r.shape), r.dtype) for r in results]
             checked = checked_outputs(spec, node, location, result, expected)
             return checked if several else checked[0]
@@ -232,7 +241,7 @@ def checked_outputs(
 
 
 def _fail(spec: Spec, node: str, location: Location | None, port: str, what: str) -> NoReturn:
-    error = BodyError(
+    _store(
         Diagnostic(
             "TM310",
             f"host stage {spec.name!r} {what}",
@@ -246,6 +255,44 @@ def _fail(spec: Spec, node: str, location: Location | None, port: str, what: str
             port=port,
         )
     )
+
+
+def _raised(spec: Spec, node: str, location: Location | None, err: Exception, fn: Callable[..., Any]) -> NoReturn:
+    """TM314: the host body raised; the error names the stage and the line of its body that raised
+    (the deepest frame in the body's file, else the deepest of all)."""
+    frames = traceback.extract_tb(err.__traceback__)
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    own = [f for f in frames if code is not None and f.filename == code.co_filename]
+    where = own[-1] if own else frames[-1] if frames else None
+    first = str(err).splitlines()[0] if str(err) else ""
+    _store(
+        Diagnostic(
+            "TM314",
+            f"host stage {spec.name!r} raised {type(err).__name__}: {first}"[:300],
+            location,
+            notes=(
+                f"at node {node!r}",
+                "the body received NumPy arrays of the declared shapes, in the declared units",
+            ),
+            hint="run the body alone on NumPy arrays of these shapes to debug it (it is plain Python)",
+            stage=node,
+            related=(
+                (
+                    Related(
+                        f"raised here: {where.line}",
+                        Location(where.filename, where.lineno or 1, (where.colno or 0) + 1),
+                    ),
+                )
+                if where is not None and where.line
+                else ()
+            ),
+        )
+    )
+
+
+def _store(diagnostic: Diagnostic) -> NoReturn:
+    """Keep the typed error under a token and raise it through JAX (see :func:`take`)."""
+    error = BodyError(diagnostic)
     token = f"typedml-host-failure-{next(_tokens)}"
     with _lock:
         _failures[token] = error
