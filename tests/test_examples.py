@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import numpy as np
+
 from examples.drift.main import main
 from examples.drift.pipeline import station
 from typedml._graph import value_label
@@ -55,7 +57,8 @@ def test_the_learned_model_trains_to_the_noise_level(capsys):
     from examples.learned.pipeline import loss
 
     assert loss.output_units == {"return": "kWh**2"}  # the loss is in the target's unit squared
-    assert loss.check().ok
+    report = loss.check()
+    assert report.ok and report.warnings == [] and report.infos == []  # the weights record: checked before data
     errors = train(steps=150)
     assert errors["test"] < 1.6  # the synthetic data's noise is 1 kWh; an untrained net is off by ~10
     printed = capsys.readouterr().out
@@ -113,3 +116,15 @@ def test_the_causal_example_uses_dimensionless_features_only(capsys):
     assert "directions right" in capsys.readouterr().out
     (error,) = [d for d in raw_rmse_ratio.check().errors if d.code == "TM102"][:1]
     assert "unit mismatch on edge" in error.message and "ratio" in error.message
+
+
+def test_the_vibration_example_filters_to_the_vibration_alone(capsys):
+    from examples.vibration.main import main as measure
+    from examples.vibration.pipeline import vibration
+
+    report = vibration.check()
+    assert report.ok and report.warnings == [] and [d.code for d in report.infos] == ["TM311"]  # the host body
+    found = measure(seconds=2.0)
+    np.testing.assert_allclose(found["rms"], found["expected"], rtol=0.05)
+    assert (found["unfiltered"] > 2 * found["expected"]).all()  # the drift dominates without the filter
+    assert str(found["levels"].peak.units) == "meter / second ** 2"

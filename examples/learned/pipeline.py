@@ -1,14 +1,20 @@
 """A small MLP that predicts a building's daily heating energy, trained through a typed pipeline.
 
-Features arrive in their own units (outdoor temperature in degC, floor area in m²); the network itself works on dimensionless numbers, so the pipeline standardises each
-feature (``'u`` in, dimensionless out, with ``delta('u)`` spreads so that degC is handled as a
-difference) and turns the network's dimensionless output back into kWh. The loss is a mean
-squared error, in kWh²: its unit is checked like every other edge.
+Features arrive in their own units (outdoor temperature in degC, floor area in m²); the network
+itself works on dimensionless numbers, so the pipeline standardises each feature (``'u`` in,
+dimensionless out, with ``delta('u)`` spreads so that degC is handled as a difference) and turns
+the network's dimensionless output back into kWh. The loss is a mean squared error, in kWh²:
+its unit is checked like every other edge.
+
+Two records travel as one value each: the standardisation constants, fitted on the training
+set by a typed stage (each field with its unit), and the network's weights (each field with
+its shape, the hidden width ``h`` shared across them), so the network's body is checked for
+every width before any data.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +23,37 @@ from jaxtyping import Array, Float
 import typedml as tm
 from typedml import Q
 
-Params = dict[str, Any]  # a pytree of arrays: the network's weights
+
+class Weights(NamedTuple):
+    """A two-layer tanh network on two features: its weights, a record of arrays."""
+
+    w1: Float[Array, "2 h"]
+    b1: Float[Array, "h"]
+    w2: Float[Array, "h h"]
+    b2: Float[Array, "h"]
+    w3: Float[Array, "h 1"]
+    b3: Float[Array, "1"]
+
+
+class Standardization(NamedTuple):
+    """Centre and spread of each feature and of the target, from the training set."""
+
+    t_centre: Q[Float[Array, ""], "degC"]
+    t_spread: Q[Float[Array, ""], "delta_degC"]
+    area_centre: Q[Float[Array, ""], "m**2"]
+    area_spread: Q[Float[Array, ""], "m**2"]
+    y_centre: Q[Float[Array, ""], "kWh"]
+    y_spread: Q[Float[Array, ""], "kWh"]
+
+
+@tm.stage
+def fit_standardization(
+    temperature: Q[Float[Array, "n"], "degC"], area: Q[Float[Array, "n"], "m**2"], energy: Q[Float[Array, "n"], "kWh"]
+) -> Standardization:
+    """Means and standard deviations, each in its field's unit (a temperature spread is a difference)."""
+    return Standardization(
+        jnp.mean(temperature), jnp.std(temperature), jnp.mean(area), jnp.std(area), jnp.mean(energy), jnp.std(energy)
+    )
 
 
 @tm.stage
@@ -35,11 +71,11 @@ def features(t: Float[Array, "n"], area: Float[Array, "n"]) -> Float[Array, "n 2
 
 
 @tm.stage
-def mlp(params: Params, x: Float[Array, "n d"]) -> Float[Array, "n"]:
+def mlp(weights: Weights, x: Float[Array, "n 2"]) -> Float[Array, "n"]:
     """Two tanh layers and a linear read-out, on dimensionless numbers."""
-    h = jnp.tanh(x @ params["w1"] + params["b1"])
-    h = jnp.tanh(h @ params["w2"] + params["b2"])
-    return (h @ params["w3"])[:, 0] + params["b3"][0]
+    h = jnp.tanh(x @ weights.w1 + weights.b1)
+    h = jnp.tanh(h @ weights.w2 + weights.b2)
+    return (h @ weights.w3)[:, 0] + weights.b3[0]
 
 
 @tm.stage
@@ -58,44 +94,34 @@ def mse(prediction: Q[Float[Array, "n"], "'y"], target: Q[Float[Array, "n"], "'y
 
 @tm.pipeline
 def predict(
-    params: Params,
+    weights: Weights,
+    scales: Standardization,
     temperature: Q[Float[Array, "n"], "degC"],
     area: Q[Float[Array, "n"], "m**2"],
-    t_centre: Q[Float[Array, ""], "degC"],
-    t_spread: Q[Float[Array, ""], "delta_degC"],
-    area_centre: Q[Float[Array, ""], "m**2"],
-    area_spread: Q[Float[Array, ""], "m**2"],
-    y_centre: Q[Float[Array, ""], "kWh"],
-    y_spread: Q[Float[Array, ""], "kWh"],
 ) -> Q[Float[Array, "n"], "kWh"]:
-    x = features(standardize(temperature, t_centre, t_spread), standardize(area, area_centre, area_spread))
-    return rescale(mlp(params, x), y_centre, y_spread)
+    t = standardize(temperature, scales.t_centre, scales.t_spread)
+    a = standardize(area, scales.area_centre, scales.area_spread)
+    return rescale(mlp(weights, features(t, a)), scales.y_centre, scales.y_spread)
 
 
 @tm.pipeline
 def loss(
-    params: Params,
+    weights: Weights,
+    scales: Standardization,
     temperature: Q[Float[Array, "n"], "degC"],
     area: Q[Float[Array, "n"], "m**2"],
-    t_centre: Q[Float[Array, ""], "degC"],
-    t_spread: Q[Float[Array, ""], "delta_degC"],
-    area_centre: Q[Float[Array, ""], "m**2"],
-    area_spread: Q[Float[Array, ""], "m**2"],
-    y_centre: Q[Float[Array, ""], "kWh"],
-    y_spread: Q[Float[Array, ""], "kWh"],
     energy: Q[Float[Array, "n"], "kWh"],
 ) -> Q[Float[Array, ""], "kWh**2"]:
-    prediction = predict(params, temperature, area, t_centre, t_spread, area_centre, area_spread, y_centre, y_spread)
-    return mse(prediction, energy)
+    return mse(predict(weights, scales, temperature, area), energy)
 
 
-def init_params(key: jax.Array, hidden: int = 16) -> Params:
+def init_weights(key: jax.Array, hidden: int = 16) -> Weights:
     k1, k2, k3 = jax.random.split(key, 3)
-    return {
-        "w1": jax.random.normal(k1, (2, hidden)) / jnp.sqrt(2.0),
-        "b1": jnp.zeros(hidden),
-        "w2": jax.random.normal(k2, (hidden, hidden)) / jnp.sqrt(hidden),
-        "b2": jnp.zeros(hidden),
-        "w3": jax.random.normal(k3, (hidden, 1)) / jnp.sqrt(hidden),
-        "b3": jnp.zeros(1),
-    }
+    return Weights(
+        w1=jax.random.normal(k1, (2, hidden)) / jnp.sqrt(2.0),
+        b1=jnp.zeros(hidden),
+        w2=jax.random.normal(k2, (hidden, hidden)) / jnp.sqrt(hidden),
+        b2=jnp.zeros(hidden),
+        w3=jax.random.normal(k3, (hidden, 1)) / jnp.sqrt(hidden),
+        b3=jnp.zeros(1),
+    )
