@@ -61,3 +61,36 @@ def test_an_equinox_mlp_as_parameters_runs_without_tm350_and_a_misfit_is_a_body_
     d = err.value.diagnostic
     assert d.code == "TM313" and d.stage == "mlp_predict" and d.port == "model"
     assert "model: MLP with arrays (8, 3)" in d.notes[0]
+
+
+def test_strategies_draw_an_equinox_record_and_ask_for_a_model_they_cannot_draw():
+    from hypothesis import given, settings
+    from hypothesis.errors import InvalidArgument
+
+    import typedml.strategies as tms
+    import typedml.testing as tmt
+
+    @settings(max_examples=5, deadline=None)
+    @given(tms.inputs(dense))
+    def drawn_records(drawn):
+        layer = drawn["layer"]
+        assert isinstance(layer, Dense) and layer.w.shape == (drawn["x"].shape[1], layer.b.shape[0])
+        tmt.assert_shape_polymorphic(dense, drawn)
+
+    drawn_records()
+
+    @settings(max_examples=1, deadline=None)
+    @given(tms.inputs(mlp_predict))
+    def undrawable(drawn):
+        raise AssertionError("a pytree value without declared shapes was drawn")
+
+    with pytest.raises(InvalidArgument, match="input 'model' of mlp_predict\\(\\) is a pytree value"):
+        undrawable()
+    mlp = eqx.nn.MLP(3, "scalar", 4, 1, key=jax.random.key(0))
+
+    @settings(max_examples=3, deadline=None)
+    @given(tms.inputs(mlp_predict, model=mlp, sizes={"d": 3}))
+    def given_model(drawn):
+        assert drawn["model"] is mlp and mlp_predict(**drawn).shape == (drawn["x"].shape[0],)
+
+    given_model()

@@ -315,6 +315,7 @@ def test_strategies_draw_records_with_shared_sizes_and_units(drawn):
     assert s.center.units == drawn["x"].units == s.scale.units
     tmt.assert_dimensionally_homogeneous(apply_scaler, drawn)
     tmt.assert_modes_agree(apply_scaler, drawn)
+    tmt.assert_shape_polymorphic(apply_scaler, drawn)  # the sizes drawn survive taking the record apart
 
 
 test_fit_scaler_is_homogeneous = tmt.property_test(

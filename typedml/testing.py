@@ -125,6 +125,11 @@ def _fields_apart(spec: Spec, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
         except RecordMismatch as err:
             raise InvalidArgument(f"inputs[{name!r}]: {err}") from None
         flat.update(zip(spec.leaf_names(name), fields, strict=True))
+    sizes, units = getattr(inputs, "sizes", None), getattr(inputs, "units", None)
+    if isinstance(sizes, Mapping) and isinstance(units, Mapping):  # drawn: keep what was drawn
+        from .strategies import Inputs
+
+        return Inputs(flat, sizes=cast("Mapping[str, Any]", sizes), units=cast("Mapping[str, str]", units))
     return flat
 
 
