@@ -43,6 +43,8 @@ from ._kinds import Kinds as Kinds
 from ._kinds import get_kinds as get_kinds
 from ._kinds import kinds as kinds
 from ._kinds import use_kinds as use_kinds
+from ._parquet import parquet_chunks as parquet_chunks
+from ._parquet import write_parquet as write_parquet
 from ._pipeline import Pipeline as Pipeline
 from ._pipeline import pipeline as pipeline
 from ._quantity import Quantity as Quantity
@@ -130,6 +132,7 @@ __all__ = [
     "kinds",
     "load_ipython_extension",
     "npy_chunks",
+    "parquet_chunks",
     "pipeline",
     "set_registry",
     "stage",
@@ -138,6 +141,7 @@ __all__ = [
     "unload_ipython_extension",
     "use_kinds",
     "use_registry",
+    "write_parquet",
     "xarray_chunks",
 ]
 

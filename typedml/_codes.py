@@ -130,6 +130,7 @@ TITLES: dict[str, str] = {
     "TM502": "a pipeline input holds NaN or Inf",
     "TM503": "a stage returned values that break its declared contract",
     "TM504": "a stage was given values that break its contract",
+    "TM510": "a Parquet file that cannot be read or written",
     "TM515": "another process of the job failed or did not come",
 }
 

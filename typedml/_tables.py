@@ -12,7 +12,8 @@ A column that is missing, not numbers, or holds missing values (the library's ow
 pandas' ``isna``, polars' and Arrow's nulls) is TM245, naming it.
 
 :class:`Columns` is the mapping of ports to quantities, and turns results back into a frame
-of the same library (:meth:`Columns.frame`).
+of the same library (:meth:`Columns.frame`). :mod:`typedml._parquet` reads Parquet files'
+record batches with the same column reading.
 """
 
 from __future__ import annotations
@@ -27,7 +28,26 @@ from ._dataunits import parse_unit, unit_text_of
 from ._errors import Diagnostic, InputError, Location, user_location
 from ._spec import Port, Spec
 
-__all__ = ["ColumnSpec", "Columns", "Place", "columns", "inputs", "read_ports", "refuse"]
+__all__ = [
+    "ArrowTable",
+    "ColumnSpec",
+    "Columns",
+    "Place",
+    "arrow",
+    "arrow_not_numbers",
+    "arrow_table",
+    "columns",
+    "dtype_of",
+    "field_unit",
+    "inputs",
+    "mapping_of",
+    "names_for",
+    "outputs_of",
+    "read_ports",
+    "refuse",
+    "split_columns",
+    "units_given",
+]
 
 _NUMERIC_KINDS = "biufc"
 ColumnSpec = dict[str, "str | tuple[str, ...]"]  # a port -> its column, or the columns stacked into it
@@ -142,7 +162,7 @@ class _Polars(_Table):
         return (count, int(s.is_null().arg_max())) if count else None
 
 
-class _Arrow(_Table):
+class ArrowTable(_Table):
     """A pyarrow Table or RecordBatch; units in each field's metadata (``b"unit"``)."""
 
     kind = "arrow"
@@ -230,7 +250,7 @@ def _table(data: Any) -> _Table | None:
     if root == "polars" and hasattr(data, "get_column"):
         return _Polars(data)
     if root == "pyarrow" and hasattr(data, "schema") and hasattr(data, "column"):
-        return _Arrow(data)
+        return ArrowTable(data)
     return None
 
 
@@ -488,10 +508,7 @@ class Columns(dict[str, Any]):
             pl = require("polars", "polars", "a polars frame")
 
             return pl.DataFrame({k: v for k, (v, _) in built.items()})
-        pa = arrow()
-
-        fields = [pa.field(k, pa.from_numpy_dtype(v.dtype), metadata=_meta(u)) for k, (v, u) in built.items()]
-        return pa.Table.from_arrays([pa.array(v) for v, _ in built.values()], schema=pa.schema(fields))
+        return arrow_table(built)
 
     def units(self, result: Any, names: Names = None) -> dict[str, str]:
         """The unit of each column :meth:`frame` makes of ``result`` (columns with one)."""
@@ -499,9 +516,7 @@ class Columns(dict[str, Any]):
 
     def _columns(self, result: Any, names: Names) -> dict[str, tuple[np.ndarray[Any, Any], str | None]]:
         place = Place("Columns.frame()", user_location(), "columns")
-        single = not isinstance(result, Mapping) and not _is_named_tuple(result)
-        if single and not isinstance(names, str | Mapping | None):
-            names = {"result": names}  # the column names of a single (rows, k) output
+        names = names_for(result, names)
         items = outputs_of(result, names, place)
         out: dict[str, tuple[np.ndarray[Any, Any], str | None]] = {}
         for field, (values, unit) in items.items():
@@ -522,8 +537,14 @@ class Columns(dict[str, Any]):
         return out
 
 
-def _meta(unit: str | None) -> dict[bytes, bytes] | None:
-    return None if unit is None else {b"unit": unit.encode()}
+def arrow_table(built: Mapping[str, tuple[np.ndarray[Any, Any], str | None]]) -> Any:
+    """Columns and their units as an Arrow table, each unit in its field's ``"unit"`` metadata."""
+    pa = arrow()
+    fields = [
+        pa.field(k, pa.from_numpy_dtype(v.dtype), metadata=None if u is None else {b"unit": u.encode()})
+        for k, (v, u) in built.items()
+    ]
+    return pa.Table.from_arrays([pa.array(v) for v, _ in built.values()], schema=pa.schema(fields))
 
 
 def _value_unit(value: Any) -> str:
@@ -533,6 +554,14 @@ def _value_unit(value: Any) -> str:
 
 def _is_named_tuple(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(type(value), "_asdict")  # pyright: ignore[reportUnknownArgumentType]
+
+
+def names_for(result: Any, names: Names) -> Names:
+    """``names=`` as a mapping when a list names the columns of a single ``(rows, k)`` output."""
+    single = not isinstance(result, Mapping) and not _is_named_tuple(result)
+    if single and not isinstance(names, str | Mapping | None):
+        return {"result": names}
+    return names
 
 
 def outputs_of(result: Any, names: Names, place: Place) -> dict[str, tuple[np.ndarray[Any, Any], str | None]]:
