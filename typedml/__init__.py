@@ -68,6 +68,7 @@ from ._summary import Shift as Shift
 from ._summary import ValueSummary as ValueSummary
 from ._tables import Columns as Columns
 from ._tables import columns as columns
+from ._traced import checkify as checkify
 from ._units import get_registry as get_registry
 from ._units import set_registry as set_registry
 from ._units import use_registry as use_registry
@@ -124,6 +125,7 @@ __all__ = [
     "angle_registry",
     "check_file",
     "check_source",
+    "checkify",
     "columns",
     "enable_compilation_cache",
     "file_chunks",

@@ -12,13 +12,14 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from ._convert import converter
 from ._errors import Diagnostic, InputError, user_location
 from ._pytrees import split
 from ._records import RecordMismatch
 from ._runtime import QUANTITY_TYPE, Boundary
 from ._spec import Spec
 
-__all__ = ["Arguments", "converters", "input_converter", "magnitude"]
+__all__ = ["Arguments", "converters", "input_converter", "input_signature", "magnitude"]
 
 
 class Arguments:
@@ -163,15 +164,22 @@ def magnitude(value: Any) -> Any:
 
 def input_converter(conv: tuple[float, float] | None, is_int: bool) -> Callable[[Any], Any] | None:
     """Multiply (and add, for affine units) into the declared unit; None when nothing changes."""
-    if conv is None:
-        return None
-    scale, offset = conv
-    if is_int:
-        s, o = int(scale), int(offset)
-        return lambda x: x * s + o if o else x * s
-    return lambda x: x * scale + offset if offset else x * scale
+    return None if conv is None else converter(conv, is_int)
 
 
 def converters(boundary: Boundary) -> list[Callable[[Any], Any] | None]:
     """One converter per input of a validated signature."""
     return [input_converter(c, i) for c, i in zip(boundary.conversions, boundary.integer, strict=True)]
+
+
+def input_signature(pairs: list[tuple[Any, Any]]) -> tuple[object, ...] | None:
+    """What the checked path remembers of inputs it checked: units, type, dtype and shape of
+    each; None when one is not an array (a list, a scalar: checked on every call)."""
+    found: list[object] = []
+    for magnitude, units in pairs:
+        dtype = getattr(magnitude, "dtype", None)
+        shape = getattr(magnitude, "shape", None)
+        if dtype is None or shape is None:
+            return None
+        found.append((units, magnitude.__class__, str(dtype), tuple(shape)))
+    return tuple(found)

@@ -668,7 +668,8 @@ class _Checker(AbstractInputs):
         )
 
     def _raised(self, err: Exception, env: dict[str, Size]) -> None:
-        text = _first_line(self.symbols.rename(str(err)))
+        kind, reason = _reason(err)
+        text = _first_line(self.symbols.rename(reason)) or "(an exception without a message)"
         if self.sizes:
             text = self._unprime(text)
         notes: list[str] = []
@@ -685,7 +686,7 @@ class _Checker(AbstractInputs):
         self.diagnostics.append(
             Diagnostic(
                 "TM305",
-                f"body of {self.kind} {self.spec.name!r} raised {type(err).__name__} during abstract evaluation: {text}",
+                f"body of {self.kind} {self.spec.name!r} raised {kind} during abstract evaluation: {text}",
                 self.spec.location if where is None else where[0],
                 notes=(*notes, *self._how(failed=True)),
                 hint=_HINTS["TM305"],
@@ -837,3 +838,17 @@ def _first_line(text: str) -> str:
 def _prefer_symbolic(err: Exception) -> bool:
     """The symbolic error names axes; show it unless it only says "undecidable"."""
     return not (isinstance(err, jax.errors.InconclusiveDimensionOperation) and "inconclusive" in str(err))
+
+
+def _reason(err: Exception) -> tuple[str, str]:
+    """The exception's type name and text; for the TM305 of a body check nested in this one (a
+    stage that calls itself), the reason that check gave, not its whole message again."""
+    kind, text = type(err).__name__, str(err)
+    diagnostics: list[Diagnostic] = getattr(err, "diagnostics", [])
+    while diagnostics and diagnostics[0].code == "TM305":
+        found = re.match(r".*? raised (\w+) during abstract evaluation: (.*)", diagnostics[0].message, re.S)
+        if found is None:
+            break
+        kind, text = found.group(1), found.group(2)
+        diagnostics = []
+    return kind, text

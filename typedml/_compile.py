@@ -8,10 +8,12 @@ add, for affine units) by a Python constant, so XLA folds it into the computatio
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._check import EdgeKey, Plan
+from ._convert import converter
 from ._spec import Spec
 
 if TYPE_CHECKING:
@@ -19,25 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["build_function"]
 
-Convert = tuple[float, float] | None
-
-
-def _converter(conv: Convert, integer: bool) -> Callable[[Any], Any]:
-    if conv is None:
-        return _identity
-    scale, offset = conv
-    if integer:
-        iscale, ioffset = int(scale), int(offset)
-        if ioffset == 0:
-            return lambda x: x * iscale
-        return lambda x: x * iscale + ioffset
-    if offset == 0.0:
-        return lambda x: x * scale
-    return lambda x: x * scale + offset
-
-
-def _identity(x: Any) -> Any:
-    return x
+Conversion = tuple[float, float] | None
+Convert = Callable[[EdgeKey, Callable[[Any], Any], tuple[float, float], Any], Any]
+"""A hook that converts one edge's value: ``convert(edge, converter, conversion, value)``."""
 
 
 def _then_move(conv: Callable[[Any], Any], source: int, target: int) -> Callable[[Any], Any]:
@@ -73,6 +59,7 @@ def build_function(
     observe: Callable[[str, dict[str, Any], Any], None] | None = None,
     constrain: Callable[[str, str, Any], Any] | None = None,
     before: Callable[[str, dict[str, Any]], None] | None = None,
+    convert: Convert | None = None,
 ) -> Callable[..., tuple[Any, ...]]:
     """The pipeline as ``f(*inputs) -> tuple(outputs)``, inputs in ``spec.inputs`` order.
 
@@ -80,7 +67,9 @@ def build_function(
     pipeline node (called with keyword arguments). ``observe(node, inputs, result)``, if
     given, is called after each node (debug runs and checked runs use it).
     ``constrain(node, port, value)``, if given, may replace each stage output (sharded runs
-    use it to pin each intermediate's sharding).
+    use it to pin each intermediate's sharding). ``convert(edge, converter, conversion,
+    value)``, if given, converts the value on each edge that has a conversion (the run modes
+    that check conversions for overflow use it; see ``typedml._overflow``).
     """
     steps: list[
         tuple[
@@ -100,7 +89,10 @@ def build_function(
         moves: dict[str, tuple[int, int]] = graph.nodes[node].get("moves") or {}
         for u, v, key, data in graph.in_edges(node, keys=True, data=True):
             ekey: EdgeKey = (u, v, key)
-            conv = _converter(plan.conversions.get(ekey), ekey in plan.int_edges)
+            conversion = plan.conversions.get(ekey)
+            conv = converter(conversion, ekey in plan.int_edges)
+            if convert is not None and conversion is not None:
+                conv = functools.partial(convert, ekey, conv, conversion)
             move = moves.get(data["dst_port"])
             if move is not None:  # the axis the call names, moved to where the stage declares it
                 conv = _then_move(conv, *move)

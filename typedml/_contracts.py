@@ -218,8 +218,21 @@ def guarded(
     """
     import numpy as np
 
+    from ._traced import check_traced, is_tracer
+
+    owner = f"{spec.name}()"
+
     def run(*mags: Any) -> Any:
         out, counts = jitted(*mags)
+        if is_tracer(counts):  # inside the user's own jax.jit, vmap or grad: through JAX's checkify
+            for k in range(len(inputs) + len(order)):
+                error = (
+                    input_violation(spec, inputs[k][1], inputs[k][2], None, user_location(), note=_TRACED)
+                    if k < len(inputs)
+                    else stage_violation(graph, order[k - len(inputs)], None, note=_TRACED)
+                )
+                check_traced(counts[k] == 0, error.diagnostic.message, lambda error=error: error, owner)
+            return out
         bad = np.asarray(counts)
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
@@ -234,3 +247,6 @@ def guarded(
         return out
 
     return run
+
+
+_TRACED = "found inside the user's jax transformation (through jax.experimental.checkify)"

@@ -25,10 +25,12 @@ from ._arguments import Arguments, converters
 from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_contracts, stage_violation
 from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError, user_location
 from ._graph import value_label
+from ._overflow import Guard, check_now, edge_place, input_places, settle
 from ._plan import CheckedPlan
 from ._precision import guard_values
 from ._runtime import Boundary, check_inputs, make_quantity, split_value
 from ._spec import Port, Spec, static_sizes
+from ._traced import is_traced, refusal
 from ._units import get_registry, unit_text
 
 if TYPE_CHECKING:
@@ -93,13 +95,20 @@ class DebugRun:
 def debug_inputs(checked: CheckedPlan, values: list[Any]) -> tuple[list[Any], Boundary]:
     """The inputs checked against the signature, as arrays in their declared units."""
     spec = checked.spec
+    owner = f"{spec.name}()"
     pairs = [split_value(v) for v in values]
-    boundary = check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints)
+    boundary = check_inputs(spec, pairs, owner, checked.resolved.size_constraints)
     mags: list[Any] = [
         jnp.asarray(m) if port.type is not None else m  # pyright: ignore[reportUnknownMemberType]
         for (m, _), port in zip(pairs, spec.inputs, strict=True)
     ]
-    return [c(m) if c is not None else m for c, m in zip(converters(boundary), mags, strict=True)], boundary
+    places = input_places(spec, [u for _, u in pairs], boundary.conversions, boundary.rigid_units, owner)
+    converted: list[Any] = []
+    for place, convert, mag in zip(places, converters(boundary), mags, strict=True):
+        converted.append(mag if convert is None else convert(mag))
+        if place is not None:
+            check_now(place, mag, converted[-1])  # an overflow is the conversion's, not the data's (TM229)
+    return converted, boundary
 
 
 def observed_run(
@@ -109,6 +118,8 @@ def observed_run(
     values, _ = adapt(arguments.spec, arguments.values(args, kwargs))
     checked.ready()
     spec = checked.spec
+    if is_traced(split_value(v)[0] for v in values):  # inside the user's own jax.jit, vmap or grad
+        raise refusal(f"{spec.name}.{'record' if compiled else 'debug'}()", "", eager=True)
     guard_values(spec, values, checked.memo("precision", set), f"{spec.name}.{'record' if compiled else 'debug'}()")
     mags, boundary = debug_inputs(checked, values)
     if not compiled:
@@ -140,9 +151,18 @@ def observed_run(
     if compiled:
         out = _recorded(plan, mags, keep, units_of)
     else:
+
+        def convert_edge(
+            edge: tuple[str, str, str], convert: Callable[[Any], Any], conversion: tuple[float, float], value: Any
+        ) -> Any:
+            converted = convert(value)
+            check_now(edge_place(graph, edge, conversion), value, converted)  # TM505, with the value
+            return converted
+
         impl = plan.function(
             stage_observer(graph, units_of, keep, stage_contracts(graph, plan.resolved, boundary.rigid_units)),
             before=inputs_checker(graph),
+            convert=convert_edge,
         )
         with jax.disable_jit():
             out = plan.guard(impl)(*mags)
@@ -154,16 +174,18 @@ def _recorded(
     plan: CheckedPlan, mags: list[Any], keep: dict[str, Any], units_of: Callable[[str, str], Callable[[Any], Any]]
 ) -> Any:
     """The compiled run with every stage output as an extra result, kept by edge name."""
-    jitted, ports = plan.memo("record", lambda: _recorder(plan))
+    jitted, ports, guard = plan.memo("record", lambda: _recorder(plan))
     jitted = plan.guard(jitted)
     out, values = jitted(*mags)
+    out = settle(out, guard.places, f"{plan.spec.name}.record()")  # its conversions overflowed nowhere
     for (node, port), value in zip(ports, values, strict=True):
         keep[value_label(node, port)] = units_of(node, port)(value)
     return out
 
 
-def _recorder(plan: CheckedPlan) -> tuple[Callable[..., Any], list[tuple[str, str]]]:
+def _recorder(plan: CheckedPlan) -> tuple[Callable[..., Any], list[tuple[str, str]], Guard]:
     graph = plan.graph
+    guard = Guard()
     ports: list[tuple[str, str]] = []
     found: list[Any] = []
 
@@ -174,15 +196,16 @@ def _recorder(plan: CheckedPlan) -> tuple[Callable[..., Any], list[tuple[str, st
             ports.append((node, port.name))
             found.append(value)
 
-    impl = plan.function(collect)
+    impl = plan.function(collect, convert=guard.edges(graph))
 
     def fn(*args: Any) -> Any:
         ports.clear()
         found.clear()
+        guard.reset()
         out = impl(*args)
-        return out, list(found)
+        return guard.result(out), list(found)
 
-    return cast("Callable[..., Any]", jax.jit(fn)), ports  # pyright: ignore[reportUnknownMemberType]
+    return cast("Callable[..., Any]", jax.jit(fn)), ports, guard  # pyright: ignore[reportUnknownMemberType]
 
 
 def _identity(x: Any) -> Any:

@@ -20,6 +20,8 @@ from ._call import Caller
 from ._check import CheckReport
 from ._config import check_static, static_error
 from ._errors import Diagnostic, InputError, StageDefinitionError, TypedMLError, raised_clean, user_location
+from ._lru import LRU, MAX_VARIANTS
+from ._pickling import by_reference, configured, rebuilt_pipeline
 from ._plan import Planner
 from ._spec import Spec, not_a_function, parse_spec, with_static_sizes
 from ._units import watch_registry
@@ -74,7 +76,9 @@ class Pipeline(Generic[P, R]):
         self._caller = Caller(self._arguments, self._planner.ready, self)
         self._fast = self._caller.call
         self._checked: CheckedRunner | None = None
-        self._variants: dict[tuple[Any, ...], Pipeline[P, R]] = {}
+        self._variants: LRU[tuple[Any, ...], Pipeline[P, R]] = LRU(MAX_VARIANTS)
+        # where a pipeline not bound to a module-level name came from (how it pickles)
+        self._origin: tuple[Callable[..., Any], object, dict[str, Any]] | None = None
         self._static_names = self._arguments.static_names
         watch_registry(self)
 
@@ -164,8 +168,19 @@ class Pipeline(Generic[P, R]):
         variant = self._variants.get(key)
         if variant is None:
             variant = Pipeline(self.fn, spec=self.spec, static=self.static | static)
+            variant._origin = (configured, self, dict(static))
             self._variants[key] = variant
         return variant
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """Pickled by reference (see ``typedml._pickling``): compiled state never travels."""
+        found = by_reference(self, self.fn)
+        if found is not None:
+            return found
+        if self._origin is not None:
+            make, owner, static = self._origin
+            return (make, (owner, static))
+        return (rebuilt_pipeline, (Pipeline, self.fn, dict(self.static)))
 
     def registry_switched(self) -> None:
         """Compiled executables hold units of the previous registry: drop them."""

@@ -26,10 +26,11 @@ from ._angles import say
 from ._body import check_bodies, check_pipeline_whole
 from ._check import CheckReport, Plan, check_graph
 from ._check_records import infer_record_axes, infer_record_units
-from ._compile import build_function
+from ._compile import Convert, build_function
 from ._cost import check_budget
-from ._errors import BodyError, Diagnostic, InputError, TypedMLError, user_location
+from ._errors import BodyError, Diagnostic, InputError, TypedMLError, WiringError, user_location
 from ._frames import check_frames
+from ._lru import LRU, MAX_UNIT_VARIANTS
 from ._runtime import make_quantity
 from ._spec import Spec
 from ._trace import trace_pipeline
@@ -76,7 +77,7 @@ class CheckedPlan:
         report.plan = self  # a report shown in a notebook draws the graph it was found on
         self.resolved = resolved
         self.rigid_units: dict[str, UType] = dict(rigid_units or {})
-        self._variants: dict[tuple[tuple[str, str], ...], CheckedPlan] = {}
+        self._variants: LRU[tuple[tuple[str, str], ...], CheckedPlan] = LRU(MAX_UNIT_VARIANTS)
         # unit variables of record inputs the checks bound from the graph (see infer_record_units)
         self.inferred: dict[str, tuple[UType, str]] = {}
         self._memo: dict[str, Any] = {}
@@ -147,9 +148,15 @@ class CheckedPlan:
         observe: Observe | None = None,
         constrain: Constrain | None = None,
         before: Callable[[str, dict[str, Any]], None] | None = None,
+        convert: Convert | None = None,
     ) -> Callable[..., Any]:
         """The plan as a pure function over magnitudes (see :func:`typedml._compile.build_function`)."""
-        return build_function(self.graph, self.spec, self.resolved, self.node_impl, observe, constrain, before)
+        return build_function(self.graph, self.spec, self.resolved, self.node_impl, observe, constrain, before, convert)
+
+    @property
+    def converts(self) -> bool:
+        """Whether any edge of the graph converts units (so a run may check conversions)."""
+        return bool(self.resolved.conversions)
 
     @property
     def impl(self) -> Callable[..., tuple[Any, ...]]:
@@ -289,6 +296,7 @@ class Planner:
         self.spec = spec
         self.static = dict(static)
         self.building = False
+        self._constructing = False  # in _build now (under the lock: this thread)
         self._plan: CheckedPlan | None = None
 
     def plan(self) -> CheckedPlan:
@@ -298,8 +306,28 @@ class Planner:
             with _BUILD_LOCK:
                 plan = self._plan
                 if plan is None:
-                    plan = self._plan = self._build()
+                    if self._constructing:  # the lock is held: this thread, from inside its own build
+                        raise self._calls_itself()
+                    self._constructing = True
+                    try:
+                        plan = self._plan = self._build()
+                    finally:
+                        self._constructing = False
         return plan
+
+    def _calls_itself(self) -> WiringError:
+        """TM119: called (with data, in a body) while it is being built: it calls itself."""
+        return WiringError(
+            Diagnostic(
+                "TM119",
+                f"{self.spec.name!r} is called while it is being built: a stage or pipeline that calls itself",
+                user_location() or self.spec.location,
+                notes=("a body that calls its own stage (directly, or through other stages) never ends",),
+                hint="repeat inside the body instead (jax.lax.fori_loop, jax.lax.while_loop), or unroll a fixed "
+                "number of calls with a Python loop in a pipeline",
+                stage=self.spec.name,
+            )
+        )
 
     def ready(self) -> CheckedPlan:
         """The checked plan, or the error its report holds."""

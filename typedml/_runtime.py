@@ -20,6 +20,7 @@ from ._quantity import Quantity
 from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, namespaced
 from ._source import silenced
 from ._spec import Port, Spec, static_sizes
+from ._traced import is_tracer
 from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, solve_unit_vars
 
 __all__ = ["Boundary", "Executable", "check_inputs", "is_key_dtype", "split_value"]
@@ -88,6 +89,7 @@ def check_inputs(
     equations: list[tuple[UType, Any, str]] = []
     arrays: list[Any] = []
     originals: list[Any] = []
+    devices: dict[frozenset[Any], str] = {}  # the devices of committed JAX inputs, and the first port on them
     for port, (mag, units) in zip(spec.inputs, values, strict=True):
         value = mag
         originals.append(mag)
@@ -113,6 +115,12 @@ def check_inputs(
                     "pass a pint Quantity (or an array for a unit-less port)",
                 )
             )
+            found_units.append(None)
+            arrays.append(None)
+            continue
+        refused = _masked(port, spec, owner, mag) or _elsewhere(port, spec, owner, mag, devices)
+        if refused is not None:
+            problems.append(refused)
             found_units.append(None)
             arrays.append(None)
             continue
@@ -320,6 +328,49 @@ def _broken_constraints(
             )
         )
     return found
+
+
+def _masked(port: Port, spec: Spec, owner: str, mag: Any) -> Diagnostic | None:
+    """TM227: a NumPy masked array, whose mask JAX would drop (or refuse with its own error)."""
+    if not isinstance(mag, np.ma.MaskedArray):
+        return None
+    masked = int(np.ma.count_masked(mag))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    return _diag(
+        "TM227",
+        f"input {port.name!r} of {owner} is a masked array ({masked} of {mag.size} values masked)",
+        port,
+        spec,
+        (f"expected: {port.describe()}", "JAX has no masked arrays: the mask would be lost"),
+        "pass arr.filled(value) with a value that is right for the stages, or the mask as an input of its "
+        "own (a Bool port) for the stages to use",
+    )
+
+
+def _elsewhere(port: Port, spec: Spec, owner: str, mag: Any, devices: dict[frozenset[Any], str]) -> Diagnostic | None:
+    """TM228: a JAX input committed to other devices than an earlier input (one computation runs on one set)."""
+    if is_tracer(mag) or not getattr(mag, "committed", False) or not hasattr(mag, "devices"):
+        return None  # (a traced value has no devices: checked when the call's data arrives)
+    found = frozenset(mag.devices())
+    if not devices:
+        devices[found] = port.name
+        return None
+    if found in devices:
+        return None
+    (first_devices, first), *_ = devices.items()
+    return _diag(
+        "TM228",
+        f"input {port.name!r} of {owner} is on {_devices(found)}, but input {first!r} is on {_devices(first_devices)}",
+        port,
+        spec,
+        (f"expected: {port.describe()}", "one compiled computation runs on one set of devices"),
+        "put them on the same devices first: jax.device_put(x, device), or a sharded pipeline "
+        "(pipeline.sharded(mesh, axes)) for data spread over several devices",
+    )
+
+
+def _devices(found: frozenset[Any]) -> str:
+    names = sorted(str(d) for d in found)
+    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
 
 def _what(value: Any, array: Any) -> str:

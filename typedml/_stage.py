@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar, ov
 from ._errors import Diagnostic, StageDefinitionError, TypedMLError
 from ._graph import current_tracer
 from ._locations import annotation_location
+from ._lru import LRU, MAX_VARIANTS
+from ._pickling import by_reference, rebuilt_stage, stage_runner
 from ._spec import Spec, not_a_function, parse_spec, static_sizes
 
 if TYPE_CHECKING:
@@ -39,12 +41,16 @@ class Stage(Generic[P, R]):
         if host:
             _check_host(self.spec, fn)
         functools.update_wrapper(self, fn)
-        self._runners: dict[tuple[tuple[str, str], ...], Pipeline[..., Any]] = {}
+        self._runners: LRU[tuple[tuple[str, str], ...], Pipeline[..., Any]] = LRU(MAX_VARIANTS)
         self._static_names = frozenset(self.spec.static_names)
         self.budget: Budget | None = None  # set by @tm.stage(budget=...)
 
     def __repr__(self) -> str:
         return f"<typedml.Stage {self.spec.name}>"
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """Pickled by reference (see ``typedml._pickling``)."""
+        return by_reference(self, self.fn) or (rebuilt_stage, (Stage, self.fn, self.budget, self.host))
 
     def _repr_html_(self) -> str:
         """What a notebook shows: the signature, and the stage alone as a graph."""
@@ -151,6 +157,7 @@ class Stage(Generic[P, R]):
                 return this(**inputs, **static)  # pyright: ignore[reportCallIssue]
 
             runner = Pipeline(body, spec=run_spec)
+            runner._origin = (stage_runner, self, dict(static))  # pyright: ignore[reportPrivateUsage]
             self._runners[key] = runner
         return runner
 

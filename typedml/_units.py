@@ -46,10 +46,17 @@ _registry: Registry | None = None
 
 
 def get_registry() -> Registry:
-    """The pint registry typedml uses (created on first use with pint's defaults)."""
+    """The pint registry typedml uses: pint's application registry, unless one was set.
+
+    Being pint's application registry is what makes quantities cross process boundaries: pint
+    unpickles a quantity into its application registry, so the outputs a worker process sends
+    back arrive in the registry in use here (``set_registry`` moves both).
+    """
     global _registry
     if _registry is None:
-        _registry = cast(Registry, pint.UnitRegistry())
+        registry: Registry = cast(Registry, pint.get_application_registry()).get()
+        registry.Unit  # noqa: B018 - pint's lazy registry loads its definitions on first use
+        _registry = registry
     return _registry
 
 
@@ -69,6 +76,7 @@ def _switch(registry: Registry) -> None:
     global _registry
     if registry is not _registry:
         _registry = registry
+        pint.set_application_registry(registry)  # pyright: ignore[reportUnknownMemberType] - quantities unpickled from now on land in it
         for watcher in list(_watchers):
             watcher.registry_switched()
 
