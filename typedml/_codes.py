@@ -88,6 +88,10 @@ TITLES: dict[str, str] = {
     "TM221": "an input size that is not the multiple its port declares",
     "TM225": "a chunk of a `.npy` file that cannot be read",
     "TM226": "a `.npy` file that changes while it is streamed",
+    "TM227": "a masked array",
+    "TM228": "inputs on different devices",
+    "TM229": "an input that overflows its dtype when converted",
+    "TM230": "value checks inside a bare `jax.jit`",
     "TM235": "an input that is not the record its port declares",
     "TM236": "a record input of another dimension than its use in the pipeline",
     "TM237": "static configuration given to a call that its annotation refuses",
@@ -130,6 +134,7 @@ TITLES: dict[str, str] = {
     "TM502": "a pipeline input holds NaN or Inf",
     "TM503": "a stage returned values that break its declared contract",
     "TM504": "a stage was given values that break its contract",
+    "TM505": "a value between stages that overflows its dtype when converted",
     "TM510": "a Parquet file that cannot be read or written",
     "TM515": "another process of the job failed or did not come",
 }
