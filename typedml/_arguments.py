@@ -155,8 +155,10 @@ def _a(what: str) -> str:
 
 
 def magnitude(value: Any) -> Any:
+    """The array a compiled function takes: a quantity's magnitude, or the value; lists, tuples
+    and scalars as NumPy arrays (as the input check reads them)."""
     if isinstance(value, QUANTITY_TYPE):
-        return value._magnitude
+        value = value._magnitude
     if hasattr(value, "shape"):
         return value
     return np.asarray(value)

@@ -26,6 +26,7 @@ from ._arguments import Arguments, converters
 from ._distributed import Agreement, global_inputs, processes
 from ._errors import Diagnostic, InputError, TypedMLError, raised_clean, user_location
 from ._graph import value_label
+from ._overflow import Flagged, Guard, input_places, settle
 from ._plan import CheckedPlan
 from ._precision import guard_values
 from ._runtime import check_inputs, split_value
@@ -65,7 +66,7 @@ class ShardedPipeline:
         self.axes = dict(axes)
         # several processes: each call first agrees with the others on its inputs
         self._agreement = Agreement(f"{plan.spec.name}.sharded()", timeout=timeout) if processes()[1] > 1 else None
-        self._compiled: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any]]] = {}
+        self._compiled: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], Guard]] = {}
         spec = plan.spec
         owner = f"{spec.name}.sharded()"
         known = spec.shape_vars
@@ -137,8 +138,9 @@ class ShardedPipeline:
         if self._agreement is not None:
             values = self._global(values)
         pairs = [split_value(v) for v in values]
-        boundary = check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints)
-        guard_values(spec, values, checked.memo("precision", set), f"{spec.name}()")
+        owner = f"{spec.name}()"
+        boundary = check_inputs(spec, pairs, owner, checked.resolved.size_constraints)
+        guard_values(spec, values, checked.memo("precision", set), owner)
         mags = self.arguments.magnitudes(values)
         self._check_divisible(mags)
         key = (tuple(u for _, u in pairs), tuple(getattr(m, "ndim", -1) for m in mags))
@@ -153,24 +155,36 @@ class ShardedPipeline:
                     return value
                 return jax.lax.with_sharding_constraint(value, NamedSharding(mesh, wanted))  # pyright: ignore[reportUnknownMemberType]
 
-            impl = plan.function(constrain=constrain)
+            guard = Guard()  # conversions that could overflow, checked inside the compiled function
+            impl = plan.function(constrain=constrain, convert=guard.edges(plan.graph))
             convert = converters(boundary)
+            places = input_places(spec, [u for _, u in pairs], boundary.conversions, boundary.rigid_units, owner)
             single = spec.output_tuple is None
 
             def fn(*inputs: Any) -> Any:
-                out = impl(*[c(a) if c is not None else a for c, a in zip(convert, inputs, strict=True)])
-                return out[0] if single else out
+                guard.reset()
+                out = impl(*guard.inputs(places, convert, list(inputs)))
+                result = guard.result(out[0] if single else out)
+                if isinstance(result, Flagged):
+                    return result.out, (result.bad, result.first)
+                return result, None
 
             in_shardings = tuple(
                 NamedSharding(mesh, self._port_spec(port, getattr(m, "ndim", 0)))
                 for port, m in zip(spec.inputs, mags, strict=True)
             )
             outs = [NamedSharding(mesh, s) for s in self.output_specs.values()]
-            jitted = jax.jit(fn, in_shardings=in_shardings, out_shardings=outs[0] if single else tuple(outs))  # pyright: ignore[reportUnknownMemberType]
-            entry = (cast("Callable[..., Any]", jitted), plan.wrapper())
+            replicated = NamedSharding(mesh, PartitionSpec())  # the checks: one value for all
+            jitted = jax.jit(  # pyright: ignore[reportUnknownMemberType]
+                fn, in_shardings=in_shardings, out_shardings=(outs[0] if single else tuple(outs), replicated)
+            )
+            entry = (cast("Callable[..., Any]", jitted), plan.wrapper(), guard)
             self._compiled[key] = entry
-        jitted, wrap = entry
-        out = wrap(jitted(*mags))
+        jitted, wrap, guard = entry
+        out, checks = jitted(*mags)
+        if checks is not None:
+            settle(Flagged(out, *checks), guard.places, owner)
+        out = wrap(out)
         return out if restore is None else restore(out)
 
     def _global(self, values: list[Any]) -> list[Any]:
