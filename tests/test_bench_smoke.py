@@ -190,3 +190,12 @@ def test_bench_data_quick_run(tmp_path: Path, capsys) -> None:
     assert json.loads(out.read_text(encoding="utf-8"))["rows"] == rows
     assert rows["plain"]["ratio_to_plain"] == 1.0
     assert "paired" in capsys.readouterr().out
+
+
+def test_bench_layout_quick_run(capsys) -> None:
+    bench = load_script(SCRIPT.with_name("bench_layout.py"))
+    result = bench.main(["--sizes", "10", "20", "--repeat", "1"])
+    assert [r["stages"] for r in result["rows"]] == [10, 20]
+    assert all(r["to_html_s"] > 0 and r["page_bytes"] > 0 for r in result["rows"])
+    assert isinstance(result["exponent"], float)
+    assert "growth exponent of to_html()" in capsys.readouterr().out
