@@ -29,6 +29,7 @@ PAGES = [
     "howto/records.md",
     "howto/host.md",
     "explanation/checking.md",
+    "explanation/guarantees.md",
 ]
 
 
