@@ -14,10 +14,8 @@ in int32 becomes ``3e9 mm``, which int32 cannot hold. What typedml does about it
   about 0.004; float32 only with a factor above about 2e31). ``checked()`` and ``debug()``
   check every float conversion, so an inf made by a conversion is reported as TM229/TM505 and
   never blamed on the data (TM502) or a stage (TM501).
-- **Narrowing at JAX's boundary**: without 64-bit types (``jax_enable_x64`` off) JAX turns an
-  int64 array into int32, wrapping values beyond ±2**31. A plain call checks the values of
-  such an input on the host (TM229); ``checked()`` and ``debug()`` check float64 inputs the
-  same way (a value beyond float32's range would become inf).
+- **Narrowing at JAX's boundary** (int64 data beyond int32's range without ``jax_enable_x64``)
+  happens before any conversion: ``typedml._precision`` refuses it (TM244) in every mode.
 
 Refusing such conversions when the pipeline is built was the other choice; it would refuse
 every int32 ``km -> m`` edge, most of which only ever see values that fit. Checking the values
@@ -37,7 +35,7 @@ import numpy as np
 
 from ._errors import ContractError, Diagnostic, InputError, Location, TypedMLError, user_location
 from ._spec import Spec
-from ._traced import check_traced, is_tracer, x64
+from ._traced import check_traced, is_tracer
 
 __all__ = [
     "ORDINARY",
@@ -48,7 +46,6 @@ __all__ = [
     "checked",
     "edge_place",
     "input_places",
-    "narrowed_inputs",
     "not_fitting",
     "overflow_error",
     "settle",
@@ -272,49 +269,6 @@ def settle(result: Any, places: list[Converting], owner: str) -> Any:
         value = np.asarray(result.first[i])
         raise overflow_error(places[i], value.item(), value.dtype)
     return result.out
-
-
-def narrowed_inputs(spec: Spec, pairs: list[tuple[Any, Any]], owner: str, floats: bool = False) -> None:
-    """TM229: a NumPy input whose values JAX would narrow into a wrong number (see the module doc).
-
-    Without x64, int64 (uint64) data becomes int32 (uint32), wrapping what does not fit; with
-    ``floats`` (``checked()``, ``debug()``), float64 data beyond float32's range, which would
-    become inf, is reported too.
-    """
-    if x64():
-        return
-    for port, (mag, _) in zip(spec.inputs, pairs, strict=True):
-        if port.type is None or type(mag) is not np.ndarray or mag.size == 0:
-            continue
-        kind, size = mag.dtype.kind, mag.dtype.itemsize
-        if kind in "iu" and size == 8:
-            narrow = np.dtype(np.int32 if kind == "i" else np.uint32)
-            info = np.iinfo(narrow)
-            outside = (mag < info.min) | (mag > info.max)
-        elif floats and kind == "f" and size == 8:
-            narrow = np.dtype(np.float32)
-            top = float(np.finfo(np.float32).max)
-            outside = np.isfinite(mag) & (np.abs(mag) > top)
-        else:
-            continue
-        if outside.any():
-            value = mag[outside].flat[0].item()
-            low, high = _range(narrow)
-            raise InputError(
-                Diagnostic(
-                    "TM229",
-                    f"input {port.name!r} of {owner} holds {value}, beyond {narrow.name}'s range: without 64-bit "
-                    f"types JAX would compute it as {'a wrapped-around ' + narrow.name if kind in 'iu' else 'inf'}",
-                    user_location(),
-                    notes=(
-                        f"{mag.dtype.name} data becomes {narrow.name} (jax_enable_x64 is False)",
-                        f"{narrow.name} holds values in [{low:g}, {high:g}]",
-                    ),
-                    hint="enable 64-bit types, jax.config.update('jax_enable_x64', True), or pass values that fit",
-                    stage=spec.name,
-                    port=port.name,
-                )
-            )
 
 
 def overflow_error(place: Converting, value: float | None, dtype: Any) -> TypedMLError:
