@@ -68,6 +68,12 @@ class LRU(Generic[K, V]):
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
 
+    def __getitem__(self, key: K) -> V:
+        with self._lock:
+            value = self._data[key]
+            self._data.move_to_end(key)
+            return value
+
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
@@ -76,6 +82,10 @@ class LRU(Generic[K, V]):
 
     def __iter__(self) -> Iterator[K]:
         return iter(list(self._data))
+
+    def keys(self) -> list[K]:
+        with self._lock:
+            return list(self._data)
 
     def values(self) -> list[V]:
         with self._lock:
