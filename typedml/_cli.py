@@ -131,8 +131,10 @@ def _check(args: argparse.Namespace) -> int:
     stages = [name for item in outcomes for name in item.stages]
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = sum(d.severity == "warning" for d in diagnostics)
-    # a module not imported or not checked to the end leaves the check incomplete: never 0 or 1
-    status = EXIT_USAGE if not_imported or stopped else EXIT_ERRORS if errors else EXIT_OK
+    # a module not imported or not checked to the end, or a pipeline whose check a body stopped
+    # (TM403: a body that exits the program), leaves the check incomplete: never 0 or 1
+    unchecked = any(d.code in ("TM402", "TM403") for d in diagnostics)
+    status = EXIT_USAGE if not_imported or stopped or unchecked else EXIT_ERRORS if errors else EXIT_OK
     if args.format == "json":
         document = {
             "version": JSON_VERSION,
