@@ -102,9 +102,9 @@ def count_min_query(state: CountMin, items: Int[Array, "m"]) -> Int[Array, "m"]:
 
 
 class HyperLogLog(NamedTuple):
-    """HyperLogLog state: ``m`` registers (maximal leading-zero runs) and the hash seed."""
+    """HyperLogLog state: ``2**precision`` registers (maximal leading-zero runs) and the hash seed."""
 
-    registers: Int[Array, "m"]
+    registers: Int[Array, "2**precision"]
     seed: UInt32[Array, "1"]
 
 
@@ -186,8 +186,8 @@ def hll_estimate(state: HyperLogLog) -> Float[Array, ""]:
 class MinHash(NamedTuple):
     """MinHash state: the minimum hash per seed over the items seen (the signature), and the seeds."""
 
-    signature: UInt32[Array, "k"]
-    seeds: UInt32[Array, "k"]
+    signature: UInt32[Array, "num_perm"]
+    seeds: UInt32[Array, "num_perm"]
 
 
 @tm.stage
@@ -226,8 +226,8 @@ def minhash_jaccard(a: MinHash, b: MinHash) -> Float[Array, ""]:
 class Bloom(NamedTuple):
     """Bloom filter state: the bit array and one seed per hash function."""
 
-    bits: Bool[Array, "m"]
-    seeds: UInt32[Array, "h"]
+    bits: Bool[Array, "num_bits"]
+    seeds: UInt32[Array, "num_hashes"]
 
 
 @tm.stage

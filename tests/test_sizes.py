@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, Bool, Float, Int, UInt32
 
 import typedml as tm
 import typedml.strategies as tms
@@ -491,3 +491,173 @@ def test_an_anonymous_output_axis_is_a_fresh_size() -> None:
     errors = p.check().errors
     assert errors and errors[0].code == "TM105", str(p.check())
     assert "axis 0 of head3 is `_`: a size each call of head3 makes, equal to no other" in errors[0].notes
+
+
+# -- sizes written differently, powers, equalities only data can tell -------------------
+
+
+@tm.stage
+def double_rows(x: Float[Array, "m"]) -> Float[Array, "2*m"]:
+    return jnp.concatenate([x, x])
+
+
+def test_equal_sizes_written_differently_are_one_size() -> None:
+    @tm.stage
+    def with_bias(x: Float[Array, "r*(c+1)"], r: int = 2) -> Float[Array, "r c+1"]:
+        return x.reshape(r, -1)
+
+    @tm.pipeline
+    def p(x: Float[Array, "2*c+2"]) -> Float[Array, "2 c+1"]:
+        return with_bias(x)
+
+    assert p.check().diagnostics == [], str(p.check())  # r*(c+1) with r=2 is 2*c + 2
+    x = np.arange(8.0, dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(p(x)), x.reshape(2, 4))
+
+    @tm.stage
+    def halves(x: Float[Array, "n+2"]) -> Float[Array, "(n+2)//2"]:
+        return x[: (x.shape[0]) // 2]
+
+    @tm.pipeline
+    def q(x: Float[Array, "n+2"]) -> Float[Array, "n//2+1"]:
+        return halves(x)  # (n+2)//2 is n//2 + 1
+
+    assert halves.check().diagnostics == [], str(halves.check())  # the body computes the declared form
+    assert q.check().diagnostics == [], str(q.check())
+
+
+def test_a_multiple_halved_and_doubled_is_the_same_size() -> None:
+    @tm.stage
+    def halve(x: Float[Array, "2*k"]) -> Float[Array, "k"]:
+        return x.reshape(-1, 2).mean(axis=1)
+
+    @tm.stage
+    def pair(a: Float[Array, "m"], b: Float[Array, "m"]) -> Float[Array, "m"]:
+        return a + b
+
+    @tm.pipeline
+    def p(x: Float[Array, "n"]) -> Float[Array, "n"]:
+        return pair(double_rows(halve(x)), x)  # 2*(n//2) is n: n is even (halve needs it)
+
+    report = p.check()
+    assert report.diagnostics == [], str(report)
+    x = np.arange(4.0, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(p(x)), np.concatenate([[0.5, 2.5], [0.5, 2.5]]) + x)
+    with pytest.raises(tm.InputError) as err:
+        p(np.arange(5.0, dtype=np.float32))
+    assert err.value.code == "TM220", str(err.value)
+
+
+def test_independent_sizes_are_still_an_error_however_written() -> None:
+    @tm.stage
+    def flatten(x: Float[Array, "r c"]) -> Float[Array, "r*c"]:
+        return x.reshape(-1)
+
+    @tm.stage
+    def pair(a: Float[Array, "m"], b: Float[Array, "m"]) -> Float[Array, "m"]:
+        return a + b
+
+    @tm.pipeline
+    def p(x: Float[Array, "r c"], y: Float[Array, "n"]) -> Float[Array, "n"]:
+        return pair(flatten(x), y)
+
+    report = p.check()
+    assert [d.code for d in report.errors] == ["TM105"], str(report)
+    assert "c*r" in report.errors[0].message  # (one order for the factors of a product)
+
+
+def test_an_equality_only_data_can_tell_is_a_warning_and_checked_on_each_call() -> None:
+    @tm.stage
+    def flatten(x: Float[Array, "r c"]) -> Float[Array, "r*c"]:
+        return x.reshape(-1)
+
+    @tm.stage
+    def pair(a: Float[Array, "m"], b: Float[Array, "m"]) -> Float[Array, "m"]:
+        return a + b
+
+    @tm.pipeline
+    def p(x: Float[Array, "n n"], y: Float[Array, "n"]) -> Float[Array, "n"]:
+        return pair(flatten(x), y)  # n*n == n: only for n = 1
+
+    report = p.check()
+    assert report.ok and [d.code for d in report.warnings] == ["TM154"], str(report)
+    assert "checked on the data of each call" in str(report)
+    np.testing.assert_array_equal(np.asarray(p(np.ones((1, 1), np.float32), np.ones(1, np.float32))), [2.0])
+    with pytest.raises(tm.InputError) as err:
+        p(np.ones((3, 3), np.float32), np.ones(3, np.float32))
+    assert err.value.code == "TM220" and "must equal" in err.value.diagnostic.message, str(err.value)
+
+
+def test_a_power_of_a_static_parameter() -> None:
+    @tm.stage
+    def registers(ids: Int[Array, "e"], p: int = 4) -> Int[Array, "2**p"]:
+        return jnp.zeros(2**p, jnp.int32).at[ids % 2**p].add(1)
+
+    @tm.stage
+    def fold(r: Int[Array, "2**q"]) -> Int[Array, "2**(q-1)"]:
+        return r.reshape(2, -1).sum(axis=0)
+
+    @tm.pipeline
+    def p(ids: Int[Array, "e"]) -> Int[Array, "8"]:
+        return fold(registers(ids))
+
+    assert registers.check().diagnostics == []
+    # the body check gives 2**q a size of its own, a power of 2 when sampled, and says what it could not check
+    assert fold.check().ok and {d.code for d in fold.check().warnings} == {"TM350"}, str(fold.check())
+    report = p.check()
+    assert report.ok and {d.code for d in report.diagnostics} == {"TM350"}, str(report)
+    ids = np.arange(20, dtype=np.int32)
+    expected = np.bincount(ids % 16, minlength=16).reshape(2, -1).sum(axis=0)
+    np.testing.assert_array_equal(np.asarray(p(ids)), expected)
+    np.testing.assert_array_equal(np.asarray(fold(np.ones(4, np.int32))), [2, 2])
+    with pytest.raises(tm.InputError) as err:
+        fold(np.ones(6, np.int32))
+    assert err.value.code == "TM221" and "6 is not a power of 2" in err.value.diagnostic.message, str(err.value)
+
+    @tm.pipeline
+    def wrong(ids: Int[Array, "e"]) -> Int[Array, "4"]:
+        return fold(registers(ids))
+
+    assert [d.code for d in wrong.check().errors] == ["TM103"], str(wrong.check())
+
+    @tm.pipeline
+    def six(x: Int[Array, "6"]) -> Int[Array, "3"]:
+        return fold(x)
+
+    errors = six.check().errors
+    assert errors and errors[0].code == "TM120" and "6 is not a power of 2" in errors[0].message, str(six.check())
+    assert "power" in (errors[0].hint or "")
+
+
+def test_sketch_states_made_by_separate_init_calls_merge_when_sized_alike() -> None:
+    sl = tm.stdlib
+
+    @tm.pipeline
+    def union(key: UInt32[Array, "2"], a: Int[Array, "n"], b: Int[Array, "m"]) -> Float[Array, ""]:
+        left = sl.hll_update(sl.hll_init(key, precision=6), a)
+        right = sl.hll_update(sl.hll_init(key, precision=6), b)
+        return sl.hll_estimate(sl.hll_merge(left, right))
+
+    assert union.check().diagnostics == [], str(union.check())
+    key = np.array([1, 2], np.uint32)
+    estimate = float(union(key, np.arange(50, dtype=np.int32), np.arange(25, 75, dtype=np.int32)))
+    assert 60 < estimate < 90
+
+    @tm.pipeline
+    def mismatched(key: UInt32[Array, "2"], a: Int[Array, "n"], b: Int[Array, "m"]) -> Float[Array, ""]:
+        left = sl.hll_update(sl.hll_init(key, precision=6), a)
+        right = sl.hll_update(sl.hll_init(key, precision=8), b)
+        return sl.hll_estimate(sl.hll_merge(left, right))
+
+    assert mismatched.check().errors, str(mismatched.check())
+
+    @tm.pipeline
+    def bloom_mismatched(key: UInt32[Array, "2"], a: Int[Array, "n"], b: Int[Array, "m"]) -> Bool[Array, "m"]:
+        left = sl.bloom_update(sl.bloom_init(key, num_bits=64, num_hashes=3), a)
+        right = sl.bloom_init(key, num_bits=32, num_hashes=3)
+        return sl.bloom_query(sl.bloom_merge(left, right), b)
+
+    assert bloom_mismatched.check().errors, str(bloom_mismatched.check())
+    with pytest.raises(tm.InputError) as err:
+        sl.hll_estimate(sl.HyperLogLog(np.zeros(100, np.int32), np.zeros(1, np.uint32)))
+    assert "not a power of 2" in str(err.value)

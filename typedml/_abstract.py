@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 from jax import export
 
-from ._shapes import Anon, Atom, Dim, Lin, Variadic
+from ._shapes import Anon, Atom, Dim, Lin, Variadic, atom_key, opaque_powers
 from ._spec import Spec, static_sizes
 
 __all__ = ["AbstractInputs", "Size", "Skip", "Symbols", "Unknown", "abstract_inputs_at", "lin_value", "names_of"]
@@ -91,6 +91,7 @@ class AbstractInputs:
         # axes named like a static int parameter: the call's value, not a symbol
         self.fixed: dict[str, int] = static_sizes(spec, spec.defaults | static)
         self._lookup: tuple[Mapping[str, Size], dict[str, Size]] | None = None  # env -> sizes by axis name
+        self.powers: dict[str, Atom] = {}  # symbol -> the power with an unknown exponent it stands for
 
     def _static_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
@@ -118,13 +119,24 @@ class AbstractInputs:
                 elif isinstance(item, Anon):
                     s.anons.append(s.add("_", "_", "_"))
                 else:
-                    for name in names_of(item):
+                    names = names_of(item)
+                    if item.term is not None:
+                        powers, names = opaque_powers(item.term.substitute(self._fixed_terms().get))
+                        for atom in powers:  # 2**p: a size of its own (JAX has no symbolic powers)
+                            text = atom.render(str)
+                            if atom_key(atom) not in s.dims:
+                                s.dims[atom_key(atom)] = s.add("_", text, f"({text})")
+                                self.powers[s.dims[atom_key(atom)]] = atom
+                    for name in names:
                         if name not in s.dims and name not in self.fixed:
                             s.dims[name] = s.add(name, name, name)
         seqs = sorted(self.symbols.seqs) + (["..."] if any(a == "..." for a in s.alone.values()) else [])
         if seqs:
             shown = ", ".join(n if n == "..." else f"*{n}" for n in seqs)
             self.notes.append(f"variadic axes checked with one axis each: {shown}")
+
+    def _fixed_terms(self) -> dict[str, Lin]:
+        return {k: Lin.fixed(v) for k, v in self.fixed.items()}
 
     def _symbolic_env(self) -> dict[str, Size]:
         names = list(self.symbols.alone)
@@ -192,6 +204,11 @@ class AbstractInputs:
                         taken = set(self.sizes.values())
                         self.sizes[symbol] = next(p for p in _primes() if p >= floor and p not in taken | fixed)
                         break
+        for symbol, atom in self.powers.items():  # 2**p is a power of 2 (a prime would break reshapes)
+            if atom.left.is_const and atom.left.const >= 2:
+                taken = set(self.sizes.values()) - {self.sizes[symbol]}
+                base = atom.left.const
+                self.sizes[symbol] = next(base**e for e in range(3, 64) if base**e not in taken | fixed)
         return dict(self.sizes)
 
     def _inputs(self, env: dict[str, Size]) -> dict[str, Any]:
@@ -224,6 +241,11 @@ class AbstractInputs:
                 {name: env[symbol] for name, symbol in self.symbols.dims.items()} | dict(self.fixed),
             )
         lookup: dict[str, Size] = cached[1] | dict(bound) if bound else cached[1]
+        if item.term is not None and not any(atom_key(a) in lookup for a in opaque_powers(item.term)[0]):
+            try:  # the form the signature writes, which is what a body computes ((n+2)//2, not n//2+1)
+                return _expr_value(ast.parse(item.text.lstrip("#?"), mode="eval").body, lookup)
+            except (Unknown, SyntaxError):
+                pass
         if item.term is not None:
             return lin_value(item.term, lookup)
         return _expr_value(ast.parse(item.text.lstrip("#?"), mode="eval").body, lookup)
@@ -262,8 +284,13 @@ def lin_value(term: Lin, lookup: Mapping[str, Size]) -> Size:
     value: Size = term.const
     for var, coef in term.terms:
         if isinstance(var, Atom):
+            if atom_key(var) in lookup:  # a power with an unknown exponent: its own size
+                value = value + coef * lookup[atom_key(var)]
+                continue
             left, right = lin_value(var.left, lookup), lin_value(var.right, lookup)
-            value = value + coef * (left * right if var.op == "mul" else left // right)
+            value = value + coef * (
+                left * right if var.op == "mul" else left // right if var.op == "floordiv" else left**right
+            )
             continue
         if var not in lookup:
             raise Unknown(var)
@@ -289,9 +316,13 @@ def _expr_value(node: ast.expr, lookup: Mapping[str, Size]) -> Size:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return -_expr_value(node.operand, lookup)
     if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and type(node.right.value) is int:
-            base = _expr_value(node.left, lookup)
-            return functools.reduce(lambda a, _: a * base, range(node.right.value - 1), base)
+        if isinstance(node.op, ast.Pow):
+            base, exponent = _expr_value(node.left, lookup), _expr_value(node.right, lookup)
+            if not isinstance(exponent, int) or exponent < 0 or exponent > 4096:
+                raise Unknown(ast.unparse(node))  # a symbolic or negative exponent
+            if isinstance(base, int):
+                return base**exponent
+            return functools.reduce(lambda a, _: a * base, range(exponent - 1), base) if exponent else 1
         op = _BINOPS.get(type(node.op))
         if op is not None:
             return op(_expr_value(node.left, lookup), _expr_value(node.right, lookup))

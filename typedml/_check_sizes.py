@@ -321,10 +321,11 @@ class SizeChecks:
             f"{edata['dst_port']} expects {dst.dim_str!r}, resolved as {store.render_seq(dst_seq)}",
         ]
         dst_label = edata["dst_port"] if ekey[1].startswith("output:") else f"{ekey[1]}.{edata['dst_port']}"
+        named = c.label or (store.name(c.variable) if c.variable else "")
         if c.variable and c.other_origin and c.found_side:
-            came = f"{src_label} gives {c.found} (`{store.name(c.variable)}` from {c.other_origin}) but {dst_label} expects {c.expected}"
+            came = f"{src_label} gives {c.found} (`{named}` from {c.other_origin}) but {dst_label} expects {c.expected}"
         elif c.variable and c.other_origin:
-            came = f"`{store.name(c.variable)}` is {c.expected} from {c.other_origin} but {c.found} from {src_label}"
+            came = f"`{named}` is {c.expected} from {c.other_origin} but {c.found} from {src_label}"
         else:
             came = f"expected {c.expected}, found {c.found}"
         made_up = [store.existential[k] for k in c.keys if k in store.existential]
@@ -354,7 +355,10 @@ class SizeChecks:
                 "TM120",
                 f"divisibility conflict on edge {where}: {c.detail or came}",
                 (f"expected {c.expected}, found {c.found}", *notes),
-                hint='declare the size as a multiple where it enters (e.g. "2*k" in the pipeline\'s signature), '
+                hint="a power of a constant fits only sizes that are one: pass such a size, or name the exponent "
+                "after a static int parameter"
+                if c.detail and "power" in c.detail
+                else 'declare the size as a multiple where it enters (e.g. "2*k" in the pipeline\'s signature), '
                 "or name it after a static int parameter",
             )
         elif c.kind in ("variable", "fixed"):
@@ -388,7 +392,12 @@ class SizeChecks:
                 edata,
                 "TM154",
                 f"size relation on edge {where} cannot be decided at build time: {c.expected} = {c.found}?",
-                (*notes, "unverified: typedml cannot prove or refute this equality of sizes"),
+                (
+                    *notes,
+                    f"{c.detail} (TM220 when it does not hold)"
+                    if c.detail
+                    else "unverified: typedml cannot prove or refute this equality of sizes",
+                ),
                 severity="warning",
                 hint='write both sizes in the same form (e.g. both as "2*k"), or fix one with a static int parameter',
             )

@@ -312,15 +312,23 @@ def _broken_constraints(
             continue
         seen.add(c.describe())
         sizes = ", ".join(f"{k}={store.render(Lin.var(k))}" for k in sorted(set(c.term.vars())))
-        must = (
-            f"{c.term.render()} must be at least 0"
-            if c.modulus is None
-            else f"{c.term.render()} must be a multiple of {c.modulus}"
-        )
+        if c.modulus == 0:
+            left, right = c.sides
+            broken = (
+                f"{left.render()} must equal {right.render()}, but they are "
+                f"{store.resolve(left).const} and {store.resolve(right).const} here"
+            )
+        else:
+            must = (
+                f"{c.term.render()} must be at least 0"
+                if c.modulus is None
+                else f"{c.term.render()} must be a multiple of {c.modulus}"
+            )
+            broken = f"{must}, but it is {value.const} here"
         found.append(
             Diagnostic(
                 "TM220",
-                f"input sizes of {owner} break a size constraint: {must}, but it is {value.const} here",
+                f"input sizes of {owner} break a size constraint: {broken}",
                 user_location() or spec.location,
                 notes=(f"sizes: {sizes}", f"implied by {c.origin}"),
                 hint="the stages cannot work on data this small (or of this size); pass larger data or check the signature",
@@ -453,14 +461,16 @@ def _shape_diag(
     if c.kind == "divisibility":
         return _diag(
             "TM221",
-            f"size of input {port.name!r} of {owner} must be a multiple: {c.detail or c.found}, expected {c.expected}",
+            f"size of input {port.name!r} of {owner} must be "
+            f"{'a power' if c.detail and 'power' in c.detail else 'a multiple'}: {c.detail or c.found}, "
+            f"expected {c.expected}",
             port,
             spec,
             tuple(notes),
             f"{port.type.dim_str!r} only fits sizes of that form; pad or trim the data",
         )
     if c.variable and c.other_origin:
-        msg = f"`{c.variable}` is {c.expected} from {c.other_origin!r} but {c.found} from {port.name!r}"
+        msg = f"`{c.label or c.variable}` is {c.expected} from {c.other_origin!r} but {c.found} from {port.name!r}"
     else:
         msg = f"size mismatch on input {port.name!r} of {owner}: expected {c.expected}, found {c.found}"
     return _diag("TM206", msg, port, spec, tuple(notes), "inputs that share an axis name must agree on its size")

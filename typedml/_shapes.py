@@ -15,10 +15,28 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
 
-__all__ = ["Anon", "Atom", "Dim", "Lin", "ShapeStore", "Variadic", "divides_by_zero", "parse_dims", "valid_expr"]
+__all__ = [
+    "Anon",
+    "Atom",
+    "Dim",
+    "Lin",
+    "ShapeStore",
+    "Variadic",
+    "atom_key",
+    "divides_by_zero",
+    "exact_log",
+    "floordiv",
+    "multiply",
+    "opaque_powers",
+    "parse_dims",
+    "power",
+    "valid_expr",
+]
 
 
 def atom_key(atom: Atom) -> str:
@@ -36,7 +54,14 @@ def _norm(out: Mapping[str | Atom, int]) -> tuple[tuple[str | Atom, int], ...]:
 
 @dataclasses.dataclass(frozen=True)
 class Atom:
-    """A product of two terms (``op == "mul"``) or a floor division by a constant (``"floordiv"``)."""
+    """A product (``op == "mul"``), a floor division by a constant (``"floordiv"``) or a power
+    of a constant (``"pow"``, ``2**p``) whose operands are not all known.
+
+    Atoms are built in one canonical form, so that equal expressions written differently are
+    the same term: a product is a monomial (``k*(m+1)`` is ``k*m + k``; the factors, variables
+    or floor divisions, in one order), and a floor division keeps only what it cannot pull out
+    (``(n+2)//2`` is ``n//2 + 1``; ``(x//a)//b`` is ``x//(a*b)``).
+    """
 
     op: str
     left: Lin
@@ -49,29 +74,124 @@ class Atom:
         return Atom(self.op, self.left.rename(fn), self.right.rename(fn))
 
     def simplify(self) -> Lin:
-        """This atom as a term: an ordinary one when its operands allow it."""
+        """This atom as a term in canonical form: an ordinary one when its operands allow it."""
         a, b = self.left, self.right
         if self.op == "mul":
-            if a.is_const:
-                return b.scale(a.const)
-            if b.is_const:
-                return a.scale(b.const)
-            if a.render() > b.render():  # one form for k*m and m*k
-                return Lin(((Atom("mul", b, a), 1),), 0)
-        elif b.is_const and b.const > 0:
-            d = b.const
-            if a.is_const:
-                return Lin.fixed(a.const // d)
-            if all(c % d == 0 for _, c in a.terms):  # (d*X + r) // d == X + r // d for every X
-                return Lin(tuple((k, c // d) for k, c in a.terms), a.const // d)
-            inner = a.terms[0][0] if len(a.terms) == 1 and a.terms[0][1] == 1 and a.const == 0 else None
-            if isinstance(inner, Atom) and inner.op == "floordiv" and inner.right.is_const:
-                return Atom("floordiv", inner.left, Lin.fixed(inner.right.const * d)).simplify()  # (x//a)//b
+            return multiply(a, b)
+        if self.op == "floordiv" and b.is_const and b.const > 0:
+            return floordiv(a, b.const)
+        if self.op == "pow":
+            return power(a, b)
         return Lin(((self, 1),), 0)
 
     def render(self, name: Callable[[str], str]) -> str:
-        sym = "*" if self.op == "mul" else "//"
+        if self.op == "mul":
+            return "*".join(_factor_text(f, name) for f in _factors(self))
+        sym = "//" if self.op == "floordiv" else "**"
         return f"{self.left.render(name, nested=True)}{sym}{self.right.render(name, nested=True)}"
+
+
+def _factors(key: str | Atom) -> list[str | Atom]:
+    """The factors of a monomial key (a variable, a floor division or a power is one factor)."""
+    if not isinstance(key, Atom) or key.op != "mul":
+        return [key]
+    found: list[str | Atom] = []
+    for side in (key.left, key.right):
+        for k, _ in side.terms:
+            found.extend(_factors(k))
+    return found
+
+
+def _factor_text(key: str | Atom, name: Callable[[str], str]) -> str:
+    if isinstance(key, str):
+        return name(key)
+    return f"({key.render(name)})"  # k*(n//2) is not (k*n)//2
+
+
+def _monomial(factors: list[str | Atom]) -> str | Atom:
+    """The canonical key of a product of factors: sorted, nested to the right."""
+    ordered = sorted(factors, key=_key_text)
+    key: str | Atom = ordered[-1]
+    for f in reversed(ordered[:-1]):
+        key = Atom("mul", Lin(((f, 1),), 0), Lin(((key, 1),), 0))
+    return key
+
+
+def multiply(a: Lin, b: Lin) -> Lin:
+    """``a * b`` expanded: a sum of monomials (``k*(m+1)`` is ``k*m + k``)."""
+    out: dict[str | Atom, int] = {}
+    for k, c in a.terms:
+        out[k] = out.get(k, 0) + c * b.const
+    for k, c in b.terms:
+        out[k] = out.get(k, 0) + c * a.const
+    for ka, ca in a.terms:
+        for kb, cb in b.terms:
+            m = _monomial([*_factors(ka), *_factors(kb)])
+            out[m] = out.get(m, 0) + ca * cb
+    return Lin(_norm(out), a.const * b.const)
+
+
+def floordiv(a: Lin, d: int) -> Lin:
+    """``a // d`` for a constant ``d > 0``, with every whole multiple of ``d`` pulled out:
+    ``(d*q + r)//d == q + r//d`` for integer sizes, so ``(n+2)//2`` is ``n//2 + 1``."""
+    if d == 1:
+        return a
+    whole: dict[str | Atom, int] = {}
+    rest: dict[str | Atom, int] = {}
+    for k, c in a.terms:
+        q, r = divmod(c, d)
+        if q:
+            whole[k] = q
+        if r:
+            rest[k] = r
+    q, r = divmod(a.const, d)
+    out = Lin(_norm(whole), q)
+    if not rest:
+        return out  # 0 <= r < d: r//d == 0
+    inner = Lin(_norm(rest), r)
+    (k0, c0), *others = inner.terms
+    if not others and c0 == 1 and r == 0 and isinstance(k0, Atom) and k0.op == "floordiv" and k0.right.is_const:
+        return out + floordiv(k0.left, k0.right.const * d)  # (x//a)//b == x//(a*b)
+    return out + Lin(((Atom("floordiv", inner, Lin.fixed(d)), 1),), 0)
+
+
+def power(base: Lin, exponent: Lin) -> Lin:
+    """``base ** exponent``: a number, a product (``n**2`` is ``n*n``), or a power of a constant
+    base whose exponent is not known (``2**p``)."""
+    if exponent.is_const and exponent.const >= 0:
+        if base.is_const and exponent.const <= 4096:
+            return Lin.fixed(base.const**exponent.const)
+        if exponent.const <= 16:
+            out = Lin.fixed(1)
+            for _ in range(exponent.const):
+                out = multiply(out, base)
+            return out
+    return Lin(((Atom("pow", base, exponent), 1),), 0)
+
+
+def opaque_powers(term: Lin) -> tuple[list[Atom], list[str]]:
+    """The powers with an unknown exponent in ``term`` (``2**p``), and the variables used
+    outside them: a body check gives each such power a size of its own."""
+    powers: list[Atom] = []
+    outside: list[str] = []
+    for key, _ in term.terms:
+        for factor in _factors(key):
+            if isinstance(factor, Atom) and factor.op == "pow":
+                powers.append(factor)
+            else:
+                outside.extend([factor] if isinstance(factor, str) else factor.vars())
+    return powers, outside
+
+
+def exact_log(value: int, base: int) -> int | None:
+    """``e`` with ``base**e == value`` (``value`` a power of ``base``), else None."""
+    if base < 2 or value < 1:
+        return None
+    e = 0
+    while value % base == 0:
+        value //= base
+        e += 1
+    return e if value == 1 else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,6 +382,10 @@ def _term(node: ast.expr) -> Lin | None:
             return Atom("mul", left, right).simplify()
         if isinstance(node.op, ast.FloorDiv) and right.is_const and right.const > 0:
             return Atom("floordiv", left, right).simplify()
+        if isinstance(node.op, ast.Pow) and (
+            (right.is_const and right.const >= 0) or (left.is_const and left.const >= 2 and right.is_affine)
+        ):
+            return Atom("pow", left, right).simplify()  # n**2, or 2**p
     return None
 
 
@@ -327,23 +451,36 @@ class Conflict:
     detail: str | None = None  # e.g. "must be a multiple of 2"
     keys: tuple[str, ...] = ()  # the variables involved (namespaced keys)
     found_side: bool = False  # ``variable`` is one of the found term's (not the expected's)
+    label: str | None = None  # how to name what ``variable`` stands in, when that is an expression (``2*k``)
 
 
 @dataclasses.dataclass(frozen=True)
 class SizeConstraint:
-    """What a signature implies about sizes: ``term >= 0``, or ``term % modulus == 0``."""
+    """What a signature implies about sizes: ``term >= 0``, ``term % modulus == 0``, or, with
+    ``modulus == 0``, ``term == 0`` (two sizes the wiring needs equal, which only data can tell)."""
 
     term: Lin
     modulus: int | None
     origin: str  # the port or edge that implies it
 
     def holds(self, value: int) -> bool:
-        return value >= 0 if self.modulus is None else value % self.modulus == 0
+        if self.modulus is None:
+            return value >= 0
+        return value == 0 if self.modulus == 0 else value % self.modulus == 0
+
+    @property
+    def sides(self) -> tuple[Lin, Lin]:
+        """An equality ``term == 0`` as two sides: the positive terms, and the negated rest."""
+        left = Lin(tuple((k, c) for k, c in self.term.terms if c > 0), max(self.term.const, 0))
+        return left, left - self.term
 
     def describe(self, name: Callable[[str], str] = str) -> str:
         text = self.term.render(name)
         if self.modulus is None:
             return f"{text} >= 0"
+        if self.modulus == 0:
+            left, right = self.sides
+            return f"{left.render(name)} = {right.render(name)}"
         return f"{text} is a multiple of {self.modulus}"
 
 
@@ -409,10 +546,20 @@ class ShapeStore:
         f, e = self.resolve(found), self.resolve(expected)
         if broadcast and f.is_const and f.const == 1:
             return None
-        diff = e - f
-        keys = tuple(sorted(set(diff.vars())))
         var = _first_var(expected, self) or _first_var(found, self)
         other = self.origin.get(var) if var else None
+        conflict = self._conflict(expected, e, f, var, other, origin)
+        if conflict is not None:
+            if var is not None and _first_var(expected, self) == var and expected != Lin.var(var):
+                conflict.label = expected.render(self.name)  # the expression, not its first variable
+        return conflict
+
+    def _conflict(
+        self, expected: Lin, e: Lin, f: Lin, var: str | None, other: str | None, origin: str
+    ) -> Conflict | None:
+        """Unify the resolved terms ``e`` (expected) and ``f`` (found); the conflict, if any."""
+        diff = e - f
+        keys = tuple(sorted(set(diff.vars())))
         if not diff.terms:
             if diff.const == 0:
                 return None
@@ -464,20 +611,101 @@ class ShapeStore:
                 self.origin.setdefault(a, origin)
                 self.origin.setdefault(b, origin)
                 return None
+        pows: list[tuple[Atom, int]] = [
+            (k, c) for k, c in diff.terms if isinstance(k, Atom) and k.op == "pow" and c in (1, -1)
+        ]
+        if pows and len(pows) == len(diff.terms) <= 2:
+            solved = self._solve_powers(pows, diff.const, origin)
+            if solved is not False:
+                if solved is None:
+                    return None
+                return dataclasses.replace(
+                    solved, expected=self.render(e), found=self.render(f), variable=var, other_origin=other, keys=keys
+                )
         if flexible or any(k not in self.rigid for k in diff.vars()):
             # reported unverified once; an edge that relies on the same equality says nothing more
             text, negated = diff.render(), diff.scale(-1).render()
             if text in self.assumed or negated in self.assumed:
                 return None
             self.assumed.add(text)
+            shown = self.render(e), self.render(f)  # as written, before the atom is remembered as equal
             atoms = [(k, c) for k, c in diff.terms if isinstance(k, Atom) and c in (1, -1)]
             if len(atoms) == 1 and not set(atoms[0][0].vars()) <= self.rigid:
                 atom, coef = atoms[0]  # remembered as equal, so later edges are checked against it
                 self.dims[atom_key(atom)] = (diff - Lin(((atom, coef),), 0)).scale(-coef)
-            return Conflict("unverifiable", self.render(e), self.render(f), var, other, keys=keys)
-        # only rigid sizes (the pipeline's, or made up by a call): the signatures call them independent
+            return Conflict("unverifiable", *shown, var, other, keys=keys)
+        # only rigid sizes (the pipeline's, or made up by a call)
+        if not diff.is_affine and not any(k in self.existential for k in diff.vars()):
+            verdict = self._decide(diff)
+            if verdict == "equal":
+                return None
+            if verdict == "sometimes":  # true for some sizes: said before data, checked on it
+                text, negated = diff.render(), diff.scale(-1).render()
+                if text not in self.assumed and negated not in self.assumed:
+                    self.assumed.add(text)
+                    self.constraints.append(SizeConstraint(diff, 0, origin))
+                    return Conflict(
+                        "unverifiable",
+                        self.render(e),
+                        self.render(f),
+                        var,
+                        other,
+                        "equal for some sizes only: checked on the data of each call",
+                        keys,
+                    )
+                return None
+        # the signatures call them independent (written differently, they differ for every size tried)
         kind = "fixed" if e.is_const or f.is_const else "variable"
         return Conflict(kind, self.render(e), self.render(f), var, other, keys=keys)
+
+    def _solve_powers(
+        self, pows: Sequence[tuple[Atom, int]], const: int, origin: str
+    ) -> Conflict | Literal[False] | None:
+        """``b**x == N`` binds ``x`` to the exact logarithm (or is a conflict: N is no power of
+        b); ``b**x == b**y`` unifies the exponents. False: not a relation of that form."""
+        atom, coef = pows[0]
+        base = atom.left.const if atom.left.is_const else None
+        if base is None:
+            return False
+        if len(pows) == 1:
+            target = -const * coef  # coef * b**x + const == 0
+            exponent = exact_log(target, base)
+            if exponent is None:
+                return Conflict("divisibility", "", "", detail=f"{target} is not a power of {base}")
+            return self.unify_term(Lin.fixed(exponent), atom.right, origin)
+        other, other_coef = pows[1]
+        if const or other_coef != -coef or other.left != atom.left:
+            return False
+        return self.unify_term(other.right, atom.right, origin)
+
+    def _decide(self, diff: Lin) -> str:
+        """Whether ``diff == 0`` holds for the sizes of the pipeline's signature: ``"equal"``
+        (proven, known multiples taken into account: ``2*(n//2) == n`` for an even ``n``),
+        ``"never"`` (nonzero for every size tried, or for some sizes when it relates several
+        independent ones) or ``"sometimes"`` (a property of one size: ``n*n == n``)."""
+        names = sorted(set(diff.vars()))
+        multiples: dict[str, Lin] = {}
+        for c in self.constraints:
+            term = self.resolve(c.term)
+            if c.modulus and len(term.terms) == 1 and term.terms[0][1] == 1 and not term.const:
+                key = term.terms[0][0]
+                if isinstance(key, str) and key in names:
+                    multiples[key] = Lin(((f"{key}'multiple", c.modulus),), 0)  # n == d*j
+        if not diff.substitute(multiples.get).terms and not diff.substitute(multiples.get).const:
+            return "equal"
+        checks = [c for c in self.constraints if set(self.resolve(c.term).vars()) <= set(names)]
+        zero = nonzero = 0
+        for values in _samples(names):
+            fixed = {k: Lin.fixed(v) for k, v in values.items()}
+            if any(not c.holds(self.resolve(c.term).substitute(fixed.get).const) for c in checks):
+                continue
+            value = diff.substitute(fixed.get)
+            if not value.is_const:
+                return "sometimes"
+            zero, nonzero = zero + (value.const == 0), nonzero + (value.const != 0)
+        if nonzero and (not zero or len(names) > 1):
+            return "never"  # (sizes the signature calls independent are not made equal by a coincidence)
+        return "sometimes"
 
     def unify_seq(
         self,
@@ -556,6 +784,18 @@ class ShapeStore:
             if c is not None:
                 out.append(c)
         return out
+
+
+_SAMPLE_SIZES: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 24, 30, 64, 97, 210)
+
+
+def _samples(names: Sequence[str]) -> list[dict[str, int]]:
+    """Sizes to try a relation at: every combination for one or two sizes, a spread beyond."""
+    if len(names) <= 2:
+        grid = [dict(zip(names, combo, strict=True)) for combo in itertools.product(_SAMPLE_SIZES, repeat=len(names))]
+        return grid
+    count = len(_SAMPLE_SIZES)
+    return [{n: _SAMPLE_SIZES[(i * (j + 1) + j) % count] for j, n in enumerate(names)} for i in range(count * 8)]
 
 
 def _axes(n: int) -> str:
