@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._annotations import ArrayType
+from ._check_parts import EdgeKey
 from ._check_sizes import SizeChecks
 from ._check_units import UnitChecks
 from ._errors import BodyError, Diagnostic, Location, Related, WiringError
@@ -42,8 +43,6 @@ __all__ = ["CheckReport", "Plan", "check_graph"]
 # edge diagnostics that point at both declarations: what the value is declared as where it is
 # produced, and what the port receiving it declares (shape conflicts explain their own origins)
 _DECLARATIONS = frozenset({"TM101", "TM102", "TM106", "TM107", "TM108", "TM117", "TM140", "TM142"})
-
-EdgeKey = tuple[str, str, str]
 
 
 @dataclasses.dataclass

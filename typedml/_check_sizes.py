@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._annotations import ArrayType
+from ._check_parts import CheckerPart, EdgeKey
 from ._errors import Diagnostic, Location, Related
 from ._graph import value_label
 from ._shapes import (
@@ -31,42 +32,23 @@ from ._source import annotation_at
 from ._spec import Port, Spec, static_sizes
 
 if TYPE_CHECKING:
-    import networkx as nx
+    pass
 
 __all__ = ["SizeChecks"]
 
-EdgeKey = tuple[str, str, str]
 _origin = value_label
 
 
-class SizeChecks:
+class SizeChecks(CheckerPart):
     """The size half of the checker; the checker provides the state and ``_report``/``_where``."""
 
-    graph: nx.MultiDiGraph[str]
     spec: Spec
     store: ShapeStore
-    diagnostics: list[Diagnostic]
     seqs: dict[tuple[str, str], list[SeqItem]]
     moved: dict[EdgeKey, list[SeqItem] | None]
     roots: list[tuple[Diagnostic, EdgeKey, tuple[str, ...]]]
     declared: list[tuple[Lin, str, str]]
     carried: list[SizeConstraint]
-
-    def _report(
-        self,
-        ekey: EdgeKey,
-        edata: dict[str, Any],
-        code: str,
-        message: str,
-        notes: tuple[str, ...] = (),
-        hint: str | None = None,
-        severity: str = "error",
-        related: tuple[Related, ...] = (),
-    ) -> None:
-        raise NotImplementedError  # the checker's
-
-    def _where(self, ekey: EdgeKey, edata: dict[str, Any]) -> str:
-        raise NotImplementedError  # the checker's
 
     def _fix_static_sizes(self, node: str, spec: Spec, static: Mapping[str, Any]) -> None:
         """Axes named like a static ``int`` parameter take the call's value; output axes that no

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._angles import angle_assumption, angle_hint
 from ._annotations import ArrayType
+from ._check_parts import CheckerPart, EdgeKey
 from ._errors import Diagnostic, Location, Related
 from ._graph import value_label
 from ._source import silenced
@@ -21,22 +22,19 @@ from ._spec import Port, Spec
 from ._units import OffsetUnitError, UnitExpr, UType, conversion, is_affine, solve_unit_vars, unit_text
 
 if TYPE_CHECKING:
-    import networkx as nx
+    pass
 
 __all__ = ["INT_DTYPES", "UnitChecks"]
 
-EdgeKey = tuple[str, str, str]
 _origin = value_label
 INT_DTYPES = frozenset(f"{p}int{b}" for p in ("", "u") for b in (2, 4, 8, 16, 32, 64)) | {"bool", "bool_"}
 
 
-class UnitChecks:
+class UnitChecks(CheckerPart):
     """The unit half of the checker; the checker provides the state and ``_report``/``_where``."""
 
-    graph: nx.MultiDiGraph[str]
     registry: Any
     rigid_units: dict[str, UType]
-    diagnostics: list[Diagnostic]
     units: dict[tuple[str, str], UType | None]
     dtypes: dict[tuple[str, str], tuple[str, ...] | None]
     conversions: dict[EdgeKey, tuple[float, float]]
@@ -49,22 +47,6 @@ class UnitChecks:
     infer: frozenset[str]
     equations: list[tuple[UType, str]]
     assumed: list[Diagnostic]  # TM142 warnings: conversions that take the radian as 1
-
-    def _report(
-        self,
-        ekey: EdgeKey,
-        edata: dict[str, Any],
-        code: str,
-        message: str,
-        notes: tuple[str, ...] = (),
-        hint: str | None = None,
-        severity: str = "error",
-        related: tuple[Related, ...] = (),
-    ) -> None:
-        raise NotImplementedError  # the checker's
-
-    def _where(self, ekey: EdgeKey, edata: dict[str, Any]) -> str:
-        raise NotImplementedError  # the checker's
 
     def _argument(self, ekey: EdgeKey, edata: dict[str, Any]) -> Location | None:
         raise NotImplementedError  # the checker's
