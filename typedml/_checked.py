@@ -35,6 +35,7 @@ from ._traced import check_traced, is_tracer
 __all__ = ["CheckedRunner", "Flag", "contract_flags", "flag_observer", "input_flags", "unreproduced"]
 
 _Explain = Callable[[int, tuple[Any, ...], dict[str, Any]], None]  # raises why a checked run failed
+_Entry = tuple[Callable[..., Any], Callable[[Any], Any], _Explain, Callable[[Any], None]]
 
 
 class CheckedRunner:
@@ -43,11 +44,10 @@ class CheckedRunner:
     def __init__(self, arguments: Arguments, ready: Callable[[], CheckedPlan]) -> None:
         self.arguments = arguments
         self.ready = ready
-        self.compiled: LRU[tuple[Any, ...], tuple[Callable[..., Any], Callable[[Any], Any], _Explain]] = LRU(
-            MAX_EXECUTABLES
-        )
+        # per input units: the compiled function, its output wrapper, what explains a failed flag,
+        # and what hands its flags to JAX's checkify under a user's own transformation
+        self.compiled: LRU[tuple[Any, ...], _Entry] = LRU(MAX_EXECUTABLES)
         self._validated: LRU[tuple[object, ...], bool] = LRU(MAX_VALIDATED)
-        self._traced: dict[int, Callable[[Any], None]] = {}  # per compiled function: its flags checked by JAX
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         values = self.arguments.values(args, kwargs)
@@ -66,12 +66,12 @@ class CheckedRunner:
                 check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints, warn=False)
                 if signature is not None:
                     self._validated[signature] = True
-        jitted, wrap, explain = entry
+        jitted, wrap, explain, traced = entry
         plan = self.ready()
         guard_values(plan.spec, values, plan.memo("precision", set), f"{plan.spec.name}()")
         out, flags = jitted(*self.arguments.magnitudes(values))
         if is_tracer(flags):  # inside the user's own jax.jit/vmap/grad: JAX's checkify carries the flags
-            self._traced[id(jitted)](flags)
+            traced(flags)
             return wrap(out) if restore is None else restore(wrap(out))
         ok = np.asarray(flags)
         if not ok.all():
@@ -80,9 +80,8 @@ class CheckedRunner:
 
     def forget(self) -> None:
         self.compiled.clear()
-        self._traced.clear()
 
-    def _prepare(self, values: list[Any]) -> tuple[Callable[..., Any], Callable[[Any], Any], _Explain]:
+    def _prepare(self, values: list[Any]) -> _Entry:
         checked = self.ready()
         spec = checked.spec
         owner = f"{spec.name}()"
@@ -147,8 +146,7 @@ class CheckedRunner:
 
         jitted = cast("Callable[..., Any]", jax.jit(fn))  # pyright: ignore[reportUnknownMemberType]
         guarded = plan.guard(jitted)
-        self._traced[id(guarded)] = traced_flags
-        return guarded, plan.wrapper(), explain
+        return guarded, plan.wrapper(), explain, traced_flags
 
 
 @dataclasses.dataclass(frozen=True)
