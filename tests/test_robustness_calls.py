@@ -60,6 +60,8 @@ BAD = [
     ("masked", np.ma.masked_array(GOOD, mask=[0, 1, 0]), "TM227"),
     ("wrong rank", np.ones((3, 1), np.float32), "TM205"),
     ("ints", np.ones(3, np.int32), "TM207"),
+    ("numpy scalar", np.float32(1.0), "TM205"),  # (taken by the fast path: its trace checks the rank)
+    ("wide numpy scalar", np.float64(1.0), "TM205"),
 ]
 
 

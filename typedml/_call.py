@@ -7,8 +7,9 @@ retraces on a new shape or dtype, and each trace checks the shapes and dtypes ag
 cached executable never runs data its first call would have refused.
 
 What a trace cannot see, the fast path guards: it takes a magnitude as it is only when it is
-a JAX array or a plain NumPy array of a dtype JAX keeps as it is (no object or string arrays,
-no masked arrays, no 64-bit data that JAX would narrow without x64). Anything else takes the
+a JAX array, a plain NumPy array of a dtype JAX keeps as it is (no object or string arrays,
+no masked arrays, no 64-bit data that JAX would narrow without x64), or a NumPy scalar of such
+a dtype. Anything else takes the
 checked path: values of other libraries such as xarray DataArrays are converted there
 (``typedml._adapters``), the inputs get the same check as the first call's (remembered per
 input signature), and 64-bit numpy data, which JAX narrows to 32 bits without retracing, is
@@ -71,6 +72,7 @@ class Caller:
         # (both known after the first call; until then every call takes the checked path)
         self._array_type: type[Any] | None = None
         self._fast: frozenset[np.dtype[Any]] = frozenset()
+        self._scalars: frozenset[type[Any]] = frozenset()  # NumPy scalar types of those dtypes (np.float32)
         # The units of the last call and what ran them, each in one tuple, replaced in one
         # assignment: concurrent calls never pair one call's units with another's executable.
         self._last: tuple[list[Any] | None, Executable | None] = (None, None)
@@ -109,7 +111,7 @@ class Caller:
                     args = bound
             elif len(args) != self._all_positional:
                 return self._slow(args, kwargs)
-            array_type, fast = self._array_type, self._fast
+            array_type, fast, scalars = self._array_type, self._fast, self._scalars
             if self._one:  # one input: compare its units by identity, build nothing
                 value = args[0]
                 if isinstance(value, QUANTITY_TYPE):
@@ -117,7 +119,7 @@ class Caller:
                     if value._units is units:
                         m: Any = value._magnitude
                         kind = type(m)  # pyright: ignore[reportUnknownVariableType]
-                        if kind is array_type or (kind is np.ndarray and m.dtype in fast):
+                        if kind is array_type or (kind is np.ndarray and m.dtype in fast) or kind in scalars:
                             return wrap(fn(m))
             units_list: list[Any] = []
             mags: list[Any] = []
@@ -130,7 +132,11 @@ class Caller:
                         units_list.append(None)
                         m = v
                     kind = type(m)  # pyright: ignore[reportUnknownVariableType]
-                    if kind is not array_type and (kind is not np.ndarray or m.dtype not in fast):
+                    if (
+                        kind is not array_type
+                        and (kind is not np.ndarray or m.dtype not in fast)
+                        and kind not in scalars
+                    ):
                         return self._checked(self.arguments.bind(given, named))
                     mags.append(m)
             else:  # pytree ports take their value as it is
@@ -225,7 +231,7 @@ class Caller:
         owner = f"{spec.name}()"
         constraints = checked.resolved.size_constraints
         boundary = check_inputs(spec, pairs, owner, constraints)  # everything, on the real data
-        self._array_type, self._fast = _fast_kinds()
+        self._array_type, self._fast, self._scalars = _fast_kinds()
         plan = checked.for_units(boundary.rigid_units)
         if plan.has_contracts:
             return _prepare_contracted(plan, values, boundary)
@@ -309,13 +315,15 @@ def _bounded(jitted: Any, traces: list[int]) -> None:
         traces[0] = 1
 
 
-def _fast_kinds() -> tuple[type[Any], frozenset[np.dtype[Any]]]:
-    """JAX's array type, and the NumPy dtypes JAX computes in as they are (64-bit only with x64)."""
+def _fast_kinds() -> tuple[type[Any], frozenset[np.dtype[Any]], frozenset[type[Any]]]:
+    """JAX's array type, the NumPy dtypes JAX computes in as they are (64-bit only with x64), and
+    the NumPy scalar types of those dtypes (``np.float32(2.0)``: never an object, string or masked value)."""
     kinds = ["bool", "int8", "int16", "int32", "uint8", "uint16", "uint32", "float16", "float32", "complex64"]
     if x64():
         kinds += ["int64", "uint64", "float64", "complex128"]
     array: type[Any] = type(jnp.zeros(()))  # pyright: ignore[reportUnknownMemberType]
-    return array, frozenset(np.dtype(k) for k in kinds)
+    dtypes = frozenset(np.dtype(k) for k in kinds)
+    return array, dtypes, frozenset(d.type for d in dtypes)
 
 
 def _identity(x: Any) -> Any:
