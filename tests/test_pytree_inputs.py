@@ -67,3 +67,32 @@ def test_non_array_leaves_stay_static_and_a_misfit_is_tm313_after_a_good_call(mo
         assert d.code == "TM313" and d.stage == "dense" and d.port == "params"
         assert "params: dict with arrays (5, 3)" in d.notes[0]
     assert (network.check().infos[0].code, network.check().warnings) == ("TM312", [])
+
+
+class Settings:
+    """A plain object: compared by identity, so a change made to it in place goes unseen."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+
+@tm.stage
+def scaled(params: dict[str, Any], x: Float[Array, "n"]) -> Float[Array, "n"]:
+    return x * params["w"] * params["settings"].scale
+
+
+def test_a_non_array_leaf_that_can_change_in_place_is_warned_once_and_safe_ones_are_not():
+    x = np.ones(2, np.float32)
+    settings = Settings(3.0)
+    with pytest.warns(tm.TypedMLWarning) as caught:
+        np.testing.assert_allclose(np.asarray(scaled({"w": np.float32(2.0), "settings": settings}, x)), [6.0, 6.0])
+        scaled({"w": np.float32(2.0), "settings": settings}, x)  # said once
+    (w,) = caught
+    d = w.message.diagnostic  # pyright: ignore[reportAttributeAccessIssue]
+    assert d.code == "TM351" and d.severity == "warning" and d.port == "params"
+    assert "holds Settings values that are not arrays" in d.message and w.filename == __file__
+    # numbers, strings, functions and tuples of them are compared by value: nothing to say
+    network(
+        {"w": np.ones((2, 3), np.float32), "act": jnp.tanh, "name": "dense", "sizes": (2, 3)},
+        np.ones((4, 2), np.float32),
+    )

@@ -7,14 +7,15 @@ pays for a few attribute reads, not for a walk of the spec.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
 
 from ._convert import converter
-from ._errors import Diagnostic, InputError, user_location
-from ._pytrees import split
+from ._errors import Diagnostic, InputError, TypedMLWarning, user_location
+from ._pytrees import by_reference, split
 from ._records import RecordMismatch
 from ._runtime import QUANTITY_TYPE, Boundary
 from ._spec import Spec
@@ -36,6 +37,7 @@ class Arguments:
         self.static_names = frozenset(spec.static_names)
         ports = tuple(p.type is not None for p in spec.inputs)
         self.array_ports: tuple[bool, ...] | None = None if all(ports) else ports  # None: all arrays
+        self._warned: set[tuple[str, tuple[str, ...]]] = set()
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         """The values of the input ports in order (records taken apart into their fields);
@@ -147,7 +149,41 @@ class Arguments:
         non-array leaves (an equinox module's activation functions) made static."""
         if self.array_ports is None:
             return [magnitude(v) for v in values]
-        return [magnitude(v) if is_array else split(v) for v, is_array in zip(values, self.array_ports, strict=True)]
+        out = [magnitude(v) if is_array else split(v) for v, is_array in zip(values, self.array_ports, strict=True)]
+        for i, is_array in enumerate(self.array_ports):
+            if not is_array and (mutable := by_reference(out[i])):
+                self._warn_static(self.spec.inputs[i].name, mutable)
+        return out
+
+    def _warn_static(self, port: str, leaves: list[Any]) -> None:
+        """TM351, once per input and leaf type: a static leaf that can change in place unseen."""
+        kinds = sorted({type(leaf).__name__ for leaf in leaves})
+        key = (port, tuple(kinds))
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        location = user_location()
+        diagnostic = Diagnostic(
+            "TM351",
+            f"input {port!r} of {self.spec.name}() holds {', '.join(kinds)} values that are not arrays: "
+            "they are fixed in the compiled function, which a change made to them in place does not reach",
+            location or self.spec.location,
+            severity="warning",
+            notes=(
+                "a pytree's arrays are traced; its other leaves are part of the compiled function's "
+                "cache key, compared by identity or ==, as jax.jit's static arguments are",
+                "numbers, strings, functions, frozen dataclasses and tuples of them are safe",
+            ),
+            hint="make such a value an array, or immutable (a frozen dataclass, a tuple); or pass a new "
+            "object instead of changing one in place",
+            stage=self.spec.name,
+            port=port,
+        )
+        warning = TypedMLWarning(diagnostic)
+        if location is not None:
+            warnings.warn_explicit(warning, TypedMLWarning, location.path, location.line)
+        else:
+            warnings.warn(warning, stacklevel=4)
 
 
 def _a(what: str) -> str:

@@ -9,12 +9,17 @@ function's cache key, compared by equality), and the stage body receives the val
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import enum
+import types
+from typing import Any, cast
 
 import jax
 import numpy as np
 
-__all__ = ["Split", "split", "whole"]
+__all__ = ["Split", "by_reference", "split", "whole"]
+
+_VALUES = (int, float, complex, str, bytes, type(None), type, enum.Enum, range, slice, np.dtype)
 
 
 def _is_array(leaf: object) -> bool:
@@ -58,6 +63,25 @@ def split(value: Any) -> Any:
     arrays = [leaf for leaf in leaves if _is_array(leaf)]
     static = tuple((i, leaf) for i, leaf in enumerate(leaves) if not _is_array(leaf))
     return Split(arrays, treedef, static)
+
+
+def _by_value(leaf: object) -> bool:
+    """Whether a static leaf is compared by a value that cannot change in place: numbers,
+    strings, functions (an activation), frozen dataclasses and tuples of them."""
+    if isinstance(leaf, _VALUES) or callable(leaf) or isinstance(leaf, types.ModuleType):
+        return True
+    if isinstance(leaf, (tuple, frozenset)):
+        return all(_by_value(item) for item in cast("tuple[object, ...]", leaf))
+    params = getattr(type(leaf), "__dataclass_params__", None)
+    return dataclasses.is_dataclass(leaf) and bool(getattr(params, "frozen", False))
+
+
+def by_reference(value: Any) -> list[Any]:
+    """The static leaves of a :func:`split` value that can change in place unseen: the
+    compiled function is looked up by them, compared by identity or by ``==``."""
+    if not isinstance(value, Split):
+        return []
+    return [leaf for _, leaf in value.static if not _by_value(leaf)]
 
 
 def whole(value: Any) -> Any:
