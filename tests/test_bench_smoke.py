@@ -199,3 +199,14 @@ def test_bench_layout_quick_run(capsys) -> None:
     assert all(r["to_html_s"] > 0 and r["page_bytes"] > 0 for r in result["rows"])
     assert isinstance(result["exponent"], float)
     assert "growth exponent of to_html()" in capsys.readouterr().out
+
+
+def test_bench_parquet_quick_run(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("pyarrow")
+    bench = load_script(SCRIPT.with_name("bench_parquet.py"))
+    out = tmp_path / "parquet.json"
+    result = bench.main(["--quick", "--json", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8"))["ratio_seconds"] == result["ratio_seconds"]
+    assert result["typedml"]["rows"] == result["baseline"]["rows"] == result["rows"] > 0
+    assert result["max_rel_diff_mean"] < 1e-4
+    assert "typedml / baseline seconds" in capsys.readouterr().out
