@@ -30,7 +30,7 @@ def test_examples_check_clean_and_broken_example_is_skipped(capsys, monkeypatch)
     monkeypatch.chdir(ROOT)
     status, out, _ = run(capsys, "check", "examples/")
     assert status == 0, out
-    assert out.strip().splitlines()[-1].startswith("checked 10 pipelines in ")
+    assert out.strip().splitlines()[-1].startswith("checked 11 pipelines in ")
     assert "skipped 4" in out and "0 errors" in out
 
 

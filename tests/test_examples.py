@@ -128,3 +128,27 @@ def test_the_vibration_example_filters_to_the_vibration_alone(capsys):
     np.testing.assert_allclose(found["rms"], found["expected"], rtol=0.05)
     assert (found["unfiltered"] > 2 * found["expected"]).all()  # the drift dominates without the filter
     assert str(found["levels"].peak.units) == "meter / second ** 2"
+
+
+def test_the_islands_example_streams_and_fits_through_parquet_in_two_units(tmp_path, capsys):
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("palmerpenguins")
+    from palmerpenguins import load_penguins
+
+    from examples.islands.main import main
+
+    result = main(["--out", str(tmp_path)])
+    frame = load_penguins().dropna(subset=["flipper_length_mm", "bill_length_mm", "body_mass_g"])
+    assert result["n"] == len(frame) == 342
+    assert result["mean_mass_g"] == pytest.approx(frame.body_mass_g.mean(), rel=1e-5)  # half the rows were in kg
+    for stem, rows in (("biscoe", frame.island == "Biscoe"), ("dream_torgersen", frame.island != "Biscoe")):
+        part = frame[rows]
+        x = np.column_stack([np.ones(len(part)), part.flipper_length_mm, part.bill_length_mm])
+        coef, *_ = np.linalg.lstsq(x, part.body_mass_g.to_numpy(), rcond=None)
+        rmse = float(np.sqrt(np.mean((part.body_mass_g.to_numpy() - x @ coef) ** 2)))
+        assert result["rmse_g"][stem] == pytest.approx(rmse, rel=1e-3)
+    assert (tmp_path / "dream_torgersen_predicted.parquet").exists()
+    assert "residuals written in g" in capsys.readouterr().out
