@@ -117,6 +117,13 @@ def test_faults_are_named_with_the_file_and_row(tmp_path: Path) -> None:
     with pytest.raises(tm.InputError, match="TM510"):
         tm.parquet_chunks([tmp_path / "absent.parquet"], "v")
 
+    seconds = write(tmp_path / "s.parquet", {"v": np.ones(2, np.float32)}, {"v": "s"})
+    init = tm.stdlib.moments_init(tm.Quantity(np.float32(0.0), "m"))
+    with pytest.raises(tm.InputError) as info:  # a file in seconds for a state in metres
+        tm.stream(tm.stdlib.moments_update, tm.parquet_chunks([seconds], "v"), init=init)
+    assert "was read from column 'v' of an Arrow table, by parquet_chunks(): " in str(info.value)
+    assert "s.parquet, chunk 0 (rows 0-1)" in str(info.value)
+
     bad_unit = write(tmp_path / "u.parquet", {"v": np.ones(2, np.float32)}, {"v": "furlongs per bogus"})
     with pytest.raises(tm.InputError, match="TM241"):
         tm.parquet_chunks([bad_unit], "v")

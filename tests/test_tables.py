@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 import typedml as tm
 from typedml import Q
@@ -199,3 +199,23 @@ def test_arrow_tables_read_units_from_field_metadata():
     assert total(**cols).to("m").magnitude == pytest.approx(3000.0)
     back = cols.frame({"y": cols["x"]})
     assert back.schema.field("y").metadata == {b"unit": b"km"}
+
+
+@tm.stage
+def count_events(n: Int[Array, "k"]) -> Int[Array, ""]:
+    return n.sum()
+
+
+def test_a_column_in_the_wrong_unit_or_dtype_for_its_port_is_named():
+    df = frame()
+    with pytest.raises(tm.InputError) as info:
+        total(**tm.columns(df, x="ch0", unit="s"))  # the port takes metres
+    assert info.value.code == "TM203"
+    assert "'x' was read from column 'ch0' of a pandas DataFrame, by tm.columns()" in str(info.value)
+    with pytest.raises(tm.InputError) as info:
+        count_events(**tm.columns(df, n="g"))  # the port takes integers
+    assert "'n' was read from column 'g' of a pandas DataFrame" in str(info.value)
+    # a plain quantity in the wrong unit has no such note
+    with pytest.raises(tm.InputError) as info:
+        total(tm.Quantity(np.ones(3, np.float32), "s"))
+    assert "was read from" not in str(info.value)

@@ -13,15 +13,18 @@ to pass it.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
+from ._errors import Diagnostic
 from ._spec import Port, Spec
 
-__all__ = ["PLAIN", "Adapter", "adapt", "adapt_named", "is_foreign", "require"]
+__all__ = ["PLAIN", "Adapter", "adapt", "adapt_named", "is_foreign", "remember_source", "require", "with_sources"]
 
 # the top-level module of a type -> the adapter that takes its values
 _ADAPTERS = {
@@ -112,3 +115,32 @@ def require(module: str, extra: str, what: str) -> Any:
             f"{what} needs {module.partition('.')[0]}, which is not installed: pip install 'typedml[{extra}]'",
             name=module,
         ) from None
+
+
+# -- where an array came from, for messages ----------------------------------------------
+
+# id of an array made from another library's data -> where it came from ("column 'd' of a
+# pandas DataFrame"); an entry lives as long as its array
+_SOURCES: dict[int, str] = {}
+
+
+def remember_source(array: Any, source: str) -> None:
+    """Remember that ``array`` was read from ``source``, while it lives (for messages)."""
+    key = id(array)
+    try:
+        weakref.finalize(array, _SOURCES.pop, key, None)
+    except TypeError:  # not weak-referenceable: not remembered
+        return
+    _SOURCES[key] = source
+
+
+def with_sources(problems: list[Diagnostic], ports: Sequence[Port], values: Sequence[Any]) -> list[Diagnostic]:
+    """``problems`` with a note saying where each faulty input was read from, when known."""
+    if not _SOURCES:
+        return problems
+    source = {p.name: _SOURCES.get(id(v)) for p, v in zip(ports, values, strict=False)}
+    out: list[Diagnostic] = []
+    for d in problems:
+        came = source.get(d.port) if d.port is not None else None
+        out.append(d if came is None else dataclasses.replace(d, notes=(*d.notes, f"{d.port!r} was read from {came}")))
+    return out

@@ -262,7 +262,9 @@ def check_inputs(
     if not problems:  # sizes are consistent: what the signatures imply about them
         problems += _broken_constraints(spec, store, owner, constraints)
     if problems:
-        raise InputError(problems)
+        from ._adapters import with_sources
+
+        raise InputError(with_sources(problems, spec.inputs, originals))
     if warn:
         for diagnostic in assumed:
             say(diagnostic)

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, TypeAlias, cast
 
 import numpy as np
 
-from ._adapters import require
+from ._adapters import remember_source, require
 from ._dataunits import parse_unit, unit_text_of
 from ._errors import Diagnostic, InputError, Location, user_location
 from ._spec import Port, Spec
@@ -75,6 +75,7 @@ class _Table:
     """A table of one library: its column names, a column as numbers, its missing values."""
 
     kind = ""
+    what = ""  # the table, for messages
 
     def __init__(self, data: Any) -> None:
         self.data = data
@@ -96,6 +97,7 @@ class _Table:
 
 class _Pandas(_Table):
     kind = "pandas"
+    what = "a pandas DataFrame"
 
     def names(self) -> list[str]:
         return [str(c) for c in self.data.columns]
@@ -140,6 +142,7 @@ class _Pandas(_Table):
 
 class _Polars(_Table):
     kind = "polars"
+    what = "a polars DataFrame"
 
     def names(self) -> list[str]:
         return list(self.data.columns)
@@ -166,6 +169,7 @@ class ArrowTable(_Table):
     """A pyarrow Table or RecordBatch; units in each field's metadata (``b"unit"``)."""
 
     kind = "arrow"
+    what = "an Arrow table"
 
     def __init__(self, data: Any, units: Mapping[str, str | None] | None = None) -> None:
         super().__init__(data)
@@ -389,6 +393,8 @@ def read_ports(
             values, units = _stacked(parts, port, place)
         if dtype is not None and values.dtype != dtype:
             values = values.astype(dtype)
+        named = f"column {spec!r}" if isinstance(spec, str) else f"columns {', '.join(map(repr, spec))}"
+        remember_source(values, f"{named} of {table.what}, by {place.what}")
         out[port] = values if units is None else quantity(values, units)
     return out
 
