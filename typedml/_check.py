@@ -33,6 +33,7 @@ from ._shapes import (
 )
 from ._source import annotation_at, argument_at
 from ._spec import Port, Spec, static_sizes
+from ._swaps import swapped_arguments
 from ._units import UType, get_registry
 
 if TYPE_CHECKING:
@@ -125,6 +126,8 @@ def check_graph(
     # (A body check's error, TM3xx, leaves the graph whole.)
     checker.run(report_unused=not any(d.severity == "error" and not d.code.startswith("TM3") for d in pre or []))
     diagnostics = list(pre or []) + checker.diagnostics
+    if rigid_units is None:  # a plan's variant for its run's units has the same calls
+        diagnostics += swapped_arguments(graph)
     seen: set[int] = set()
     for _, data in graph.nodes(data=True):
         node_spec: Spec | None = data.get("spec")

@@ -16,7 +16,7 @@ import re
 
 from ._errors import Location, has_source
 
-__all__ = ["annotation_at", "argument_at", "keyword_name_at", "node_range", "silenced"]
+__all__ = ["annotation_at", "argument_at", "argument_names_at", "keyword_name_at", "node_range", "silenced"]
 
 _IGNORE = re.compile(r"#\s*typedml:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
 
@@ -93,16 +93,25 @@ def annotation_at(definition: Location, name: str) -> Location | None:
     return None
 
 
+@functools.lru_cache(maxsize=32)
+def _calls(tree: ast.Module) -> dict[int, list[ast.Call]]:
+    """The calls of ``tree`` by their first line (one walk per parsed file)."""
+    index: dict[int, list[ast.Call]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            index.setdefault(node.lineno, []).append(node)
+    return index
+
+
 def _call_at(call: Location) -> tuple[ast.Call, list[str]] | None:
     found = _tree(call.path)
     if found is None:
         return None
     tree, lines = found
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.lineno == call.line:
-            where = node_range(call.path, lines, node)
-            if where.col == call.col and (call.end_line is None or where.end_line == call.end_line):
-                return node, lines
+    for node in _calls(tree).get(call.line, ()):
+        where = node_range(call.path, lines, node)
+        if where.col == call.col and (call.end_line is None or where.end_line == call.end_line):
+            return node, lines
     return None
 
 
@@ -121,6 +130,27 @@ def argument_at(call: Location, params: tuple[str, ...], name: str) -> Location 
         if index < len(node.args):
             return node_range(call.path, lines, node.args[index])
     return None
+
+
+def argument_names_at(call: Location, params: tuple[str, ...]) -> dict[str, tuple[str, Location]]:
+    """The names written as arguments by the call at ``call``: for each parameter given a bare
+    name (``load``) or an attribute (``batch.load``), that name and its range. Parameters given
+    any other expression, or a call that unpacks ``*args``/``**kwargs``, are left out."""
+    found = _call_at(call)
+    if found is None:
+        return {}
+    node, lines = found
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        return {}
+    written: list[tuple[str, ast.expr]] = list(zip(params, node.args, strict=False))
+    written += [(k.arg, k.value) for k in node.keywords if k.arg is not None]
+    names: dict[str, tuple[str, Location]] = {}
+    for param, value in written:
+        if isinstance(value, ast.Name):
+            names[param] = (value.id, node_range(call.path, lines, value))
+        elif isinstance(value, ast.Attribute):
+            names[param] = (value.attr, node_range(call.path, lines, value))
+    return names
 
 
 def keyword_name_at(call: Location, name: str) -> Location | None:
