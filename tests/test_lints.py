@@ -1,4 +1,4 @@
-"""Body lints (TM160-TM162): each rule flags its mistake and keeps ordinary correct code quiet."""
+"""Body lints (TM160-TM164): each rule flags its mistake and keeps ordinary correct code quiet."""
 
 import math
 from typing import NamedTuple
@@ -282,6 +282,118 @@ def test_centring_on_a_kept_axis_in_a_summarising_stage_is_flagged() -> None:
 
 @pytest.mark.parametrize("stage", [spread_per_feature, proportions, layer_norm, library_centring])
 def test_statistics_that_match_the_signature_are_quiet(stage: tm.Stage) -> None:
+    assert lints(stage) == []
+
+
+# -- TM163: broadcasting that lines an axis up with another of the same size -------------------------
+
+
+@tm.stage
+def row_normalise_wrong(a: Float[Array, "n n"]) -> Float[Array, "n n"]:
+    return a / a.sum(axis=1)  # row sums, lined up with the columns
+
+
+@tm.stage
+def squared_error_wrong(pred: Q[Float[Array, "n 1"], "m"], y: Q[V, "m"]) -> Q[Float[Array, ""], "m**2"]:
+    return ((pred - y) ** 2).mean()  # (n, 1) - (n,) is (n, n)
+
+
+@tm.stage
+def row_normalise(a: Float[Array, "n n"]) -> Float[Array, "n n"]:
+    return a / a.sum(axis=1, keepdims=True)
+
+
+@tm.stage
+def column_normalise(a: Float[Array, "n n"]) -> Float[Array, "n n"]:
+    return a / a.sum(axis=0)  # column sums on the columns: what broadcasting lines up
+
+
+@tm.stage
+def squared_error(pred: Q[Float[Array, "n 1"], "m"], y: Q[V, "m"]) -> Q[Float[Array, ""], "m**2"]:
+    return ((pred[:, 0] - y) ** 2).mean()
+
+
+@tm.stage
+def differences(x: V) -> Float[Array, "n n"]:
+    return x[:, None] - x  # an outer difference asked for: the size-1 axis is written in the body
+
+
+@tm.stage
+def squared_distances(x: M) -> Float[Array, "n n"]:
+    sq = (x**2).sum(axis=1)
+    return sq[:, None] + sq - 2 * x @ x.T
+
+
+@tm.stage
+def scale_columns(a: Float[Array, "n n"], w: V) -> Float[Array, "n n"]:
+    return a * w  # another input: nothing says which axis w belongs to
+
+
+def test_broadcasting_a_row_statistic_onto_the_columns_is_flagged() -> None:
+    (warning,) = row_normalise_wrong.check().warnings
+    assert warning.code == "TM163"
+    assert "lines axis 0 of a (size n) up with axis 1 of a: (n, n) with (n), broadcast as (1, n)" in warning.message
+    assert warning.location is not None and warning.location.line == row_normalise_wrong.spec.location.line + 2
+    assert "keepdims=True" in (warning.hint or "")
+
+
+def test_a_declared_size_one_axis_broadcast_against_its_own_size_is_flagged() -> None:
+    (warning,) = squared_error_wrong.check().warnings
+    assert warning.code == "TM163"
+    assert "up with the size-1 axis 1 that pred declares: (n, 1) with (n), broadcast as (1, n)" in warning.message
+
+
+@pytest.mark.parametrize(
+    "stage", [row_normalise, column_normalise, squared_error, differences, squared_distances, scale_columns, layer_norm]
+)
+def test_broadcasting_that_keeps_axes_apart_is_quiet(stage: tm.Stage) -> None:
+    assert lints(stage) == []
+
+
+def test_an_ignore_comment_silences_the_broadcast_lint() -> None:
+    @tm.stage
+    def symmetric(a: Float[Array, "n n"]) -> Float[Array, "n n"]:
+        return a / a.sum(axis=1)  # typedml: ignore[TM163]
+
+    assert lints(symmetric) == []
+
+
+# -- TM164: a statistic divided by the size of an axis it keeps ---------------------------------------
+
+
+@tm.stage
+def standard_error_wrong(x: Q[M, "'u"]) -> Q[Float[Array, "f"], "delta('u)"]:
+    return x.std(axis=0, ddof=1) / jnp.sqrt(x.shape[1])
+
+
+@tm.stage
+def standard_error(x: Q[M, "'u"]) -> Q[Float[Array, "f"], "delta('u)"]:
+    return x.std(axis=0, ddof=1) / jnp.sqrt(x.shape[0])
+
+
+@tm.stage
+def grand_mean(x: M) -> Float[Array, ""]:
+    return x.sum() / (x.shape[0] * x.shape[1])
+
+
+@tm.stage
+def scaled_scores(q: Float[Array, "n d"], k: Float[Array, "m d"]) -> Float[Array, "n m"]:
+    return q @ k.T / jnp.sqrt(q.shape[1])  # a contraction over d, scaled by d
+
+
+@tm.stage
+def per_row_share(x: M) -> M:
+    return x / x.shape[1]  # no statistic: a size alone
+
+
+def test_a_statistic_divided_by_the_size_of_a_kept_axis_is_flagged() -> None:
+    (warning,) = standard_error_wrong.check().warnings
+    assert warning.code == "TM164"
+    assert "divides a statistic over axis n by the size of axis f, which the statistic keeps" in warning.message
+
+
+@pytest.mark.parametrize("stage", [standard_error, grand_mean, scaled_scores, per_row_share, spread_per_feature])
+def test_statistics_divided_by_their_own_sizes_are_quiet(stage: tm.Stage) -> None:
     assert lints(stage) == []
 
 

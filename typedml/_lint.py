@@ -1,7 +1,7 @@
 """Body lints: glue bugs that keep every declared unit, shape and dtype right.
 
 Each stage body is traced once more into a jaxpr, with the body check's symbolic sizes (no
-data), and read for three patterns. Each warns only under a rule precise enough to keep
+data), and read for five patterns. Each warns only under a rule precise enough to keep
 ordinary correct code quiet (a false alarm is worse than a miss):
 
 - **TM160** a ``reshape`` that permutes named axes: a reshape keeps memory order, so it can
@@ -23,6 +23,17 @@ ordinary correct code quiet (a false alarm is worse than a miss):
   (``x - x.mean(axis=1, keepdims=True)`` where the outputs keep axis 1): per-sample
   statistics where per-feature ones were meant. Division by such a statistic (normalising
   each row to proportions) is not flagged.
+- **TM163** NumPy's rank promotion, inside one operation the body writes, lining an axis up
+  with a different axis of the same size: an axis of the same input (``a / a.sum(axis=1)`` on
+  a square ``a``: row sums on the columns), or a size-1 axis the signature declares while the
+  other operand has that size elsewhere (``(n, 1) - (n,)`` is ``(n, n)``). Each axis of a value
+  carries the input axis it came from (through reductions, transposes, elementwise operations
+  and ``broadcast_in_dim``); size-1 axes written in the body (``x[:, None] - x``), values of
+  different inputs and ``keepdims=True`` statistics are never flagged.
+- **TM164** a statistic over one axis divided by the size of another axis it keeps, or by
+  its root (``x.std(axis=0) / jnp.sqrt(x.shape[1])``): a count, mean or standard error over
+  ``n`` takes the size of ``n``. Sizes of axes reduced over, contractions (``q @ k.T /
+  sqrt(d)``, not a reduction) and multiplication are not flagged.
 
 Lints look only at operations written in the body itself (not inside ``jnp`` functions it
 calls). A line with ``# typedml: ignore[TM161]`` (or a bare ``# typedml: ignore``) is
@@ -373,6 +384,63 @@ _STAT_FOLLOW = frozenset(
 )
 
 
+# elementwise primitives: each output axis is the operands' axis at the same position
+_ELEMENTWISE = frozenset(
+    {
+        *_SAME,
+        *_COMPARE,
+        *_PURE_FUNCS,
+        "mul",
+        "div",
+        "pow",
+        "atan2",
+        "and",
+        "or",
+        "xor",
+        "not",
+        "select_n",
+        "integer_pow",
+        "sqrt",
+        "rsqrt",
+        "cbrt",
+        "square",
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sign",
+        "is_finite",
+        "cumsum",
+        "cumprod",
+        "cummax",
+        "cummin",
+        "cumlogsumexp",
+    }
+    - {"concatenate", "pad"}
+    | (
+        _FOLLOW
+        - {
+            "reshape",
+            "broadcast_in_dim",
+            "transpose",
+            "squeeze",
+            "expand_dims",
+            "gather",
+            "reduce_sum",
+            "reduce_max",
+            "reduce_min",
+        }
+    )
+)
+# binary elementwise primitives, where NumPy's broadcasting meets two operands
+_BROADCASTING = frozenset({"add", "sub", "mul", "div", "pow", "max", "min", "rem", "atan2", "nextafter", *_COMPARE})
+
+Origin = tuple[tuple[int, int] | None, ...]  # per axis: (input leaf, its axis) it came from, or unknown
+Frames = tuple[tuple[CodeType, ...], tuple[int, ...]]
+
+
 @dataclasses.dataclass
 class _LiteralUse:
     index: int  # its unknown
@@ -413,6 +481,13 @@ class _Linter:
         self.unknowns = 0
         self.kept: set[str] = set()
         self.dropped: set[str] = set()
+        # TM163: which input axis each axis of a value comes from, and implicit rank promotions
+        self.origins: dict[Any, Origin] = {}
+        self.leaves: list[str] = []  # the port of each input leaf
+        self.promoted: dict[Any, tuple[Frames, Any]] = {}  # value -> (its broadcast's frames, the value before)
+        # TM164: values that are axis sizes (x.shape[1]), and the axes a value was reduced over
+        self.sizes: dict[Any, frozenset[str]] = {}
+        self.reduced: dict[Any, frozenset[str]] = {}
 
     # -- driver ---------------------------------------------------------------------------
     def run(
@@ -474,6 +549,8 @@ class _Linter:
                     return
                 self.forms[var] = _Form(vec) if vec is not None else self._fresh()
                 self.taint[var] = frozenset({name})
+                self.origins[var] = tuple((len(self.leaves), k) for k in range(len(var.aval.shape)))
+                self.leaves.append(name)
 
     def _bind_outputs(self, jaxpr: Any, shape: Any) -> None:
         ports = self.spec.outputs
@@ -513,6 +590,8 @@ class _Linter:
             self._units(eqn, prim, site)
             self._taints(eqn)
             self._stats(eqn, prim, site)
+            self._origins(eqn, prim, site)
+            self._reductions(eqn, prim, site)
 
     def _call(self, eqn: Any, inner: Any) -> None:
         jaxpr = inner.jaxpr if hasattr(inner, "jaxpr") else inner
@@ -523,6 +602,12 @@ class _Linter:
                     self.taint[var] = self.taint[outer]
                 if outer in self.stats:
                     self.stats[var] = self.stats[outer]
+                if outer in self.origins:
+                    self.origins[var] = self.origins[outer]
+                if outer in self.sizes:
+                    self.sizes[var] = self.sizes[outer]
+                if outer in self.reduced:
+                    self.reduced[var] = self.reduced[outer]
         for var in jaxpr.constvars:
             self.forms[var] = self._fresh()
         self._walk(jaxpr)
@@ -535,6 +620,12 @@ class _Linter:
                 self.taint[outer] = self.taint[var]
             if var in self.stats:
                 self.stats[outer] = self.stats[var]
+            if var in self.origins:
+                self.origins[outer] = self.origins[var]
+            if var in self.sizes:
+                self.sizes[outer] = self.sizes[var]
+            if var in self.reduced:
+                self.reduced[outer] = self.reduced[var]
 
     def _taints(self, eqn: Any) -> None:
         sources: frozenset[str] = frozenset()
@@ -629,6 +720,169 @@ class _Linter:
                 "add `# typedml: ignore[TM162]` to the line",
             )
             return
+
+    # -- TM163: broadcasting that lines an axis up with another ---------------------------------
+    def _origins(self, eqn: Any, prim: str, site: _Site | None) -> None:
+        if len(eqn.outvars) != 1:
+            return
+        out = eqn.outvars[0]
+        rank = len(out.aval.shape)
+        ins = [a for a in eqn.invars if not isinstance(a, jcore.Literal)]
+        if prim in _BROADCASTING and len(ins) == 2 and site is not None and site.direct:
+            self._misaligned(eqn, ins[0], ins[1], site)
+        found: Origin | None = None
+        if prim == "broadcast_in_dim" and ins and ins[0] in self.origins:
+            source = self.origins[ins[0]]
+            placed: list[tuple[int, int] | None] = [None] * rank
+            for k, d in enumerate(eqn.params["broadcast_dimensions"]):
+                placed[d] = source[k]
+            found = tuple(placed)
+            dims = tuple(eqn.params["broadcast_dimensions"])
+            added = rank - len(source)
+            if added > 0 and dims == tuple(range(added, rank)):  # NumPy's rank promotion adds leading axes
+                tb = eqn.source_info.traceback
+                if tb is not None:
+                    codes, lastis = tb.raw_frames()
+                    self.promoted[out] = ((tuple(codes), tuple(lastis)), ins[0])
+        elif prim in _REDUCE and ins and ins[0] in self.origins:
+            axes = set(eqn.params.get("axes", ()))
+            found = tuple(o for k, o in enumerate(self.origins[ins[0]]) if k not in axes)
+        elif prim == "transpose" and ins and ins[0] in self.origins:
+            source = self.origins[ins[0]]
+            permutation: tuple[int, ...] = tuple(eqn.params["permutation"])
+            found = tuple(source[k] for k in permutation)
+        elif prim == "squeeze" and ins and ins[0] in self.origins:
+            gone = {d % max(len(self.origins[ins[0]]), 1) for d in eqn.params["dimensions"]}
+            found = tuple(o for k, o in enumerate(self.origins[ins[0]]) if k not in gone)
+        elif prim in _ELEMENTWISE and ins:
+            merged: list[tuple[int, int] | None] = [None] * rank
+            clash = [False] * rank
+            for atom in ins:
+                source = self.origins.get(atom)
+                shape = atom.aval.shape
+                if source is None or len(shape) != rank:
+                    continue
+                for k in range(rank):
+                    if source[k] is None or (shape[k] is not out.aval.shape[k] and shape[k] != out.aval.shape[k]):
+                        continue
+                    if merged[k] is not None and merged[k] != source[k]:
+                        clash[k] = True
+                    merged[k] = source[k]
+            found = tuple(None if c else m for m, c in zip(merged, clash, strict=True))
+        if found is not None and len(found) == rank and any(o is not None for o in found):
+            self.origins[out] = found
+
+    def _misaligned(self, eqn: Any, a: Any, b: Any, site: _Site) -> None:
+        """Flag an operand that NumPy's rank promotion (implicit, in this very operation) puts
+        so that one of its axes meets a different axis of the same size: an axis of the same
+        input (``a / a.sum(axis=1)`` on a square ``a``), or a size-1 axis the signature
+        declares (``(n, 1) - (n,)``, which pairs every n with every n)."""
+        tb = eqn.source_info.traceback
+        if tb is None:
+            return
+        codes, lastis = tb.raw_frames()
+        frames: Frames = (tuple(codes), tuple(lastis))
+        for promoted, other in ((a, b), (b, a)):
+            mark = self.promoted.get(promoted)
+            if mark is None or mark[0] != frames:
+                continue
+            po, oo = self.origins.get(promoted), self.origins.get(other)
+            if po is None or oo is None:
+                continue
+            pshape, oshape = promoted.aval.shape, other.aval.shape
+            if len(pshape) != len(oshape):
+                continue
+            for k in range(len(pshape)):
+                p, o = po[k], oo[k]
+                if p is None or o is None or _monomial(pshape[k]) is None or not _only(_monomial(pshape[k])):
+                    continue
+                if p[0] == o[0] and p[1] != o[1] and str(pshape[k]) == str(oshape[k]):
+                    self._broadcast_warning(site, promoted, other, k, p, f"axis {o[1]} of {self.leaves[o[0]]}")
+                    return
+                if oshape[k] == 1 and any(
+                    str(oshape[m]) == str(pshape[k]) and k != m and po[m] is None for m in range(len(oshape))
+                ):
+                    declared = self.spec.input(self.leaves[o[0]])
+                    if declared.type is not None and self._declares_one(declared, o[1]):
+                        self._broadcast_warning(
+                            site, promoted, other, k, p, f"the size-1 axis {o[1]} that {self.leaves[o[0]]} declares"
+                        )
+                        return
+
+    @staticmethod
+    def _declares_one(port: Port, axis: int) -> bool:
+        dims = port.type.dims if port.type is not None else ()
+        return 0 <= axis < len(dims) and dims[axis].text == "1"
+
+    def _broadcast_warning(
+        self, site: _Site, promoted: Any, other: Any, k: int, came: tuple[int, int], met: str
+    ) -> None:
+        name = self.leaves[came[0]]
+        size = self.rename(str(promoted.aval.shape[k]))
+        shown = f"size {size}"
+        self._warn(
+            "TM163",
+            site,
+            f"broadcasting in the body of stage {self.spec.name!r} lines axis {came[1]} of {name} ({shown}) up with "
+            f"{met}: {self._shape(other)} with {self._shape(self.promoted[promoted][1])}, broadcast as "
+            f"{self._shape(promoted)}",
+            notes=(
+                "NumPy's rank promotion adds leading axes to the operand of lower rank, so its axes meet the other "
+                "operand's last axes, whatever they mean",
+                f"here axis {came[1]} of {name} lands on a different axis of size {size}: the shapes fit, the values "
+                "do not",
+            ),
+            hint="keep the reduced axis (keepdims=True), index the size-1 axis away (x[:, 0]), or add the axis "
+            "explicitly where it belongs (x[:, None]); if this pairing is meant, add `# typedml: ignore[TM163]` "
+            "to the line",
+        )
+
+    # -- TM164: a statistic divided by the size of an axis it was not taken over -----------------
+    def _reductions(self, eqn: Any, prim: str, site: _Site | None) -> None:
+        if len(eqn.outvars) != 1:
+            return
+        out = eqn.outvars[0]
+        ins = [a for a in eqn.invars if not isinstance(a, jcore.Literal)]
+        if prim == "dim_as_value":
+            self.sizes[out] = _symbols(eqn.params["dim"])
+            return
+        if prim == "div" and len(eqn.invars) == 2 and len(ins) == 2 and site is not None and site.direct:
+            self._rescaled(ins[0], ins[1], site)  # a statistic divided by a size (a count, or its root)
+        if ins and all(a in self.sizes for a in ins) and (prim in _ELEMENTWISE or prim in _STAT_FOLLOW):
+            self.sizes[out] = frozenset[str]().union(*(self.sizes[a] for a in ins))
+        if prim in _REDUCE and ins:
+            shape = ins[0].aval.shape
+            axes = eqn.params.get("axes", ())
+            over = frozenset[str]().union(*(_symbols(shape[a]) for a in axes if 0 <= a < len(shape)))
+            self.reduced[out] = self.reduced.get(ins[0], frozenset()) | over
+        elif prim in _ELEMENTWISE or prim in _STAT_FOLLOW or prim in _FOLLOW:
+            reduced = [self.reduced[a] for a in ins if a in self.reduced]
+            if reduced:
+                self.reduced[out] = frozenset[str]().union(*reduced)
+
+    def _rescaled(self, value: Any, size: Any, site: _Site) -> None:
+        over = self.reduced.get(value)
+        axes = self.sizes.get(size)
+        if not over or not axes or value in self.sizes:
+            return
+        kept = frozenset[str]().union(*(_symbols(d) for d in value.aval.shape))
+        if axes & over or not axes <= kept:
+            return
+        named = ", ".join(self.rename(a) for a in sorted(axes))
+        taken = ", ".join(self.rename(a) for a in sorted(over))
+        self._warn(
+            "TM164",
+            site,
+            f"body of stage {self.spec.name!r} divides a statistic over axis {taken} by the size of axis {named}, "
+            f"which the statistic keeps",
+            notes=(
+                f"the value was reduced over {taken}; its own axes are {self._shape(value)}",
+                f"a count, mean or standard error over {taken} takes the size of {taken}: x.shape[0] where "
+                "x.shape[1] was meant?",
+            ),
+            hint=f"use the size of the axis reduced over ({taken}); if this scaling is meant, add "
+            "`# typedml: ignore[TM164]` to the line",
+        )
 
     # -- units through the body ----------------------------------------------------------------
     def _units(self, eqn: Any, prim: str, site: _Site | None) -> None:
@@ -866,6 +1120,13 @@ class _Linter:
                 stage=self.spec.name,
             )
         )
+
+
+def _symbols(dim: Any) -> frozenset[str]:
+    """The axis symbols a (symbolic) size is written in: ``n - 1`` -> {n}; a number: none."""
+    if isinstance(dim, int):
+        return frozenset()
+    return frozenset(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", str(dim)))
 
 
 def _is_angle_factor(value: float) -> bool:
