@@ -9,8 +9,9 @@ Run from the repository root::
 For typedml, the buggy twin is classified by the first phase that stops it: ``build``
 (``StageDefinitionError`` when a decorator runs, or an error diagnostic TM0xx/TM1xx from
 ``pipeline.check()``), ``body`` (only TM3xx errors from ``check()``), ``warned`` (no error, but
-``check()`` warns that something is wrong — a body lint TM160-TM162, a conversion that takes
-the radian as the number 1, TM142, or a value computed or given and never used, TM152/TM153 —
+``check()`` warns that something is wrong — a body lint TM160-TM164, a conversion that takes
+the radian as the number 1, TM142, arguments named like each other's parameters, TM143, or a
+value computed or given and never used, TM152/TM153 —
 where the fixed twin gets no such warning), ``run`` (the plain call
 with the case's data raises: input checks TM2xx, value contracts TM5xx, or JAX itself),
 ``converted`` (it runs and returns the fixed twin's numbers: the mismatch was a unit conversion
@@ -52,7 +53,7 @@ DEFAULT_JSON = HERE.parent / "results" / "gluebugs.json"
 TOOLS = ("typedml", "jax", "jaxtyping+beartype", "pint")
 BEFORE_DATA = {corpus.BUILD, corpus.BODY, corpus.WARNED, corpus.DEFINITION}
 # warnings that say something is wrong (not that a check could not be done)
-ALARMS = frozenset({"TM142", "TM152", "TM153", "TM160", "TM161", "TM162"})
+ALARMS = frozenset({"TM142", "TM143", "TM152", "TM153", "TM160", "TM161", "TM162", "TM163", "TM164"})
 
 
 def _identity(fn: Any) -> Any:

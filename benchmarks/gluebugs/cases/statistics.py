@@ -292,7 +292,7 @@ class T06:
     "statistics",
     "standard error divides by sqrt of the feature count, not the sample count",
     cite=("humbatova2020",),
-    expect="missed",
+    expect="warned",
 )
 class T07:
     def data():
