@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
+import weakref
 from typing import Any
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+_cycles: list[weakref.ref[_Node]] = []
+
+
+def cycles(request: dict[str, Any]) -> dict[str, Any]:
+    """Makes a garbage cycle each request and says how many of those made so far are still alive."""
+    _cycles.append(weakref.ref(_Node()))
+    alive = sum(ref() is not None for ref in _cycles)
+    return {"alive": alive, "made": len(_cycles), "frozen": gc.get_freeze_count()}
 
 
 def answer(request: dict[str, Any]) -> dict[str, Any]:

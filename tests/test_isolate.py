@@ -44,3 +44,17 @@ def test_a_check_with_a_time_limit_finds_what_the_check_in_process_finds(tmp_pat
         (there.pipeline_names, there.stage_names) == (["twice"], ["double"]) == (here.pipeline_names, here.stage_names)
     )
     assert there.pipelines == {} and here.pipelines["twice"].spec.name == "twice"
+
+
+def test_garbage_is_collected_between_requests_and_survivors_set_aside():
+    """Between requests the worker collects garbage and freezes survivors (so passes during a
+    request walk only new objects); no garbage cycle outlives the request after the one that
+    made it, including across the periodic full pass."""
+    from typedml import _isolate
+
+    with Worker("tests.isolate_target:cycles", timeout=30) as worker:
+        answers = [worker.call({}) for _ in range(_isolate._FULL_PASS + 5)]
+    assert answers[0]["frozen"] > 0  # the warm-up is set aside
+    # the cycle made by request k is collected after its answer: request k+1 sees at most its own
+    assert all(a["alive"] == 1 for a in answers), [a["alive"] for a in answers if a["alive"] != 1][:5]
+    assert answers[-1]["made"] == _isolate._FULL_PASS + 5
