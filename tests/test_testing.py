@@ -164,6 +164,13 @@ def test_batch_consistency() -> None:
     assert "sizes: {'b': " in message
 
 
+def test_a_property_test_missing_an_option_is_refused_when_it_is_made() -> None:
+    with pytest.raises(InvalidArgument, match=r"assert_batch_consistent\(\) cannot run with options \{\}: .*'axis'"):
+        tmt.property_test(tmt.assert_batch_consistent, calibrate)
+    with pytest.raises(InvalidArgument, match=r"cannot run with options \{'axes': 'b'\}"):
+        tmt.property_test(tmt.assert_batch_consistent, calibrate, axes="b")
+
+
 # -- modes ------------------------------------------------------------------------------
 
 calls = [0]

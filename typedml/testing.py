@@ -25,6 +25,7 @@ no input has) raise :class:`hypothesis.errors.InvalidArgument`, never a silent p
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -660,6 +661,13 @@ def property_test(
     spec = _spec(target)
     if not callable(assertion):
         raise InvalidArgument(f"assertion={assertion!r} must be one of the typedml.testing assert_* functions")
+    try:  # options the assertion cannot take, or one it needs (axis=), said now, not once per example
+        inspect.signature(assertion).bind(target, {}, **options)
+    except TypeError as err:
+        name = getattr(assertion, "__name__", repr(assertion))
+        raise InvalidArgument(f"{name}() cannot run with options {options!r}: {err}") from None
+    except ValueError:  # no signature to read (a builtin): the first example will say
+        pass
     drawn = strategy if strategy is not None else inputs(target)
 
     def check(ins: Any) -> None:
