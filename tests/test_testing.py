@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jax.numpy as jnp
@@ -339,3 +340,27 @@ def test_static_configuration_is_given_with_the_inputs() -> None:
         InvalidArgument, match=r"z= is no input of scale_by\(\) \(inputs: x; static configuration: factor\)"
     ):
         find(tms.inputs(scale_by, z=1), lambda _: True)
+
+
+@tm.stage
+def doubled_length(x: Q[Float[Array, "n"], "m", tm.Positive]) -> Q[Float[Array, "n"], "m"]:
+    return x * 2
+
+
+def test_an_error_under_a_property_names_the_line_that_made_the_property() -> None:
+    """No frame of the user's is on the stack while hypothesis runs a property that typedml.testing
+    made: the error names the line that made it, never a line of hypothesis or pytest."""
+    reg = tm.get_registry()
+    negative = st.just({"x": reg.Quantity(np.array([-1.0, 2.0], dtype=np.float32), "m")})
+    test = tmt.property_test(tmt.assert_unit_invariant, doubled_length, strategy=negative, settings=FAILING)
+    made = next(
+        i
+        for i, line in enumerate(Path(__file__).read_text(encoding="utf-8").splitlines(), 1)
+        if "test = tmt.property_test(tmt.assert_unit_invariant, doubled_length" in line
+    )
+    with pytest.raises(tm.InputError) as info:
+        test()
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.code == "TM214"
+    assert diagnostic.location is not None
+    assert (Path(diagnostic.location.path).resolve(), diagnostic.location.line) == (Path(__file__).resolve(), made)

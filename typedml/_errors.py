@@ -8,12 +8,14 @@ their facts live in attributes, their text is built in ``__str__``, and they pic
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import linecache
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from types import CodeType, FrameType
 from typing import Any, Literal, TypeVar
 
@@ -117,17 +119,37 @@ def _internal_dirs() -> tuple[str, ...]:
     return _internal
 
 
+# Where the user asked for what runs now, when no frame of theirs is on the stack: a property
+# that typedml.testing made runs under hypothesis and pytest, so the innermost frame outside
+# typedml would be a line of hypothesis; the place that made the property is named instead.
+_made_at: contextvars.ContextVar[Location | None] = contextvars.ContextVar("typedml_made_at", default=None)
+_RUNNERS = ("hypothesis", "_pytest", "pluggy", "pytest")
+
+
 def user_location(skip_internal: bool = True) -> Location | None:
     """The innermost calling frame outside typedml itself, with its column if known."""
     frame: FrameType | None = sys._getframe(1)  # pyright: ignore[reportPrivateUsage]
+    made_at = _made_at.get()
     while frame is not None:
         filename = frame.f_code.co_filename
         # typedml's own frames, and JAX's while it traces a compiled pipeline
         internal = _is_internal(filename)
         if not (skip_internal and internal) and not filename.startswith("<frozen"):
+            if made_at is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _RUNNERS:
+                return made_at
             return _frame_location(frame)
         frame = frame.f_back
-    return None
+    return made_at
+
+
+@contextlib.contextmanager
+def made_at(location: Location | None) -> Generator[None]:
+    """Within the block, errors that find no frame of the user's name ``location`` instead."""
+    token = _made_at.set(location)
+    try:
+        yield
+    finally:
+        _made_at.reset(token)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -39,6 +39,7 @@ from hypothesis import settings as Settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from ._errors import made_at, user_location
 from ._launch import ProcessRun as ProcessRun
 from ._launch import run_processes as run_processes
 from ._quantity import Quantity
@@ -669,9 +670,11 @@ def property_test(
     except ValueError:  # no signature to read (a builtin): the first example will say
         pass
     drawn = strategy if strategy is not None else inputs(target)
+    where = user_location()  # the line that made this test: errors raised under hypothesis name it
 
     def check(ins: Any) -> None:
-        assertion(target, ins, **options)
+        with made_at(where):
+            assertion(target, ins, **options)
 
     test = given(drawn)(check)
     test = (settings if settings is not None else Settings(deadline=None))(test)
