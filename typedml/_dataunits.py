@@ -64,8 +64,16 @@ def parse_unit(text: Any) -> Any:
     return found
 
 
+_UNIT_SIGNS = frozenset("_*/^().-+%°·⋅")
+
+
 def _parse(text: str, registry: Any) -> Any:
     stripped = text.strip()
+    # pint's reader skips what it does not know (``"m,s"`` is read as ms, ``"m; x"`` and
+    # ``"m # x"`` as m): text with a character no unit is written with is refused before it
+    odd = next((c for c in stripped if not (c.isalnum() or c.isspace() or c in _UNIT_SIGNS)), None)
+    if odd is not None:
+        return f"{odd!r} is no part of a unit's text"
     try:
         return _container(stripped, registry)
     except UnitParseError as err:
