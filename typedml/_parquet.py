@@ -19,8 +19,8 @@ field's metadata, where ``parquet_chunks`` and ``tm.columns`` read it back.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from ._tables import (
     field_unit,
     mapping_of,
     names_for,
+    no_complex,
     outputs_of,
     read_ports,
     split_columns,
@@ -103,6 +104,16 @@ class _Reader:
             raise _unreadable(path, str(err) or type(err).__name__) from None
         place = Place(f"parquet_chunks(): {os.fspath(path)}", user_location(), "stream")
         for name in self.needed:
+            if schema.names.count(name) > 1:
+                raise InputError(
+                    Diagnostic(
+                        "TM245",
+                        f"{place.what}: column {name!r} appears more than once among the file's columns",
+                        place.location,
+                        hint="rename the columns when the file is written: which one is meant is not said",
+                        stage="stream",
+                    )
+                )
             if name not in schema.names:
                 shown = ", ".join(map(repr, schema.names[:12])) + (", ..." if len(schema.names) > 12 else "")
                 raise InputError(
@@ -182,7 +193,8 @@ class _Reader:
 def _batches(handle: Any, path: PathLike, rows: int, needed: list[str]) -> Iterator[Any]:
     """The file's record batches; a read that fails is TM510 naming the file and the row."""
     pa = arrow()
-    batches = iter(handle.iter_batches(batch_size=rows, columns=needed))
+    # a batch of at most 2**31 - 1 rows (Arrow's C int): chunks larger than that are re-cut whole
+    batches = iter(handle.iter_batches(batch_size=min(rows, 2**31 - 1), columns=needed))
     read = 0
     while True:
         try:
@@ -208,6 +220,25 @@ def _names(spec: str | tuple[str, ...]) -> tuple[str, ...]:
     return (spec,) if isinstance(spec, str) else spec
 
 
+def _paths(paths: Any) -> list[PathLike]:
+    """The paths given, each a str or ``os.PathLike`` (bytes decoded as the file system does)."""
+    if isinstance(paths, str | bytes | os.PathLike):
+        paths = [paths]
+    elif not isinstance(paths, Iterable) or isinstance(paths, Mapping):
+        raise _arguments(
+            f"takes a path or a list of paths, got {type(cast('object', paths)).__name__}",
+            hint="e.g. parquet_chunks(['day1.parquet', 'day2.parquet'], ...) or sorted(Path('data').glob('*.parquet'))",
+        )
+    out: list[PathLike] = []
+    for i, path in enumerate(cast("Iterable[Any]", paths)):
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not isinstance(path, str | os.PathLike):
+            raise _arguments(f"path [{i}] is {path!r}, not a path", hint="give each file's path as a str or a Path")
+        out.append(cast("PathLike", path))
+    return out
+
+
 def parquet_chunks(
     paths: PathLike | Sequence[PathLike],
     columns: str | Mapping[str, str | Sequence[str]],
@@ -229,9 +260,7 @@ def parquet_chunks(
     """
     _parquet()
     place = Place("parquet_chunks()", user_location(), "stream")
-    if isinstance(paths, str | bytes | os.PathLike):
-        paths = [paths]
-    paths = list(paths)
+    paths = _paths(paths)
     if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows <= 0:  # pyright: ignore[reportUnnecessaryIsInstance]
         raise _arguments(f"rows must be a positive int, got {rows!r}", hint="e.g. rows=65536")
     single = isinstance(columns, str)
@@ -262,6 +291,30 @@ def write_parquet(path: PathLike, result: Any, names: Names = None, *, row_group
     """
     pq = _parquet()
     place = Place("write_parquet()", user_location(), "write")
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, str | os.PathLike):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise InputError(
+            Diagnostic(
+                "TM510",
+                f"write_parquet(): {path!r} is not a path",
+                place.location,
+                hint="give the file's path as a str or a Path",
+                stage="write",
+            )
+        )
+    if row_group_rows is not None and (
+        isinstance(row_group_rows, bool) or not isinstance(row_group_rows, int | np.integer) or row_group_rows <= 0  # pyright: ignore[reportUnnecessaryIsInstance]
+    ):
+        raise InputError(
+            Diagnostic(
+                "TM246",
+                f"write_parquet(): row_group_rows must be a positive int or None, got {row_group_rows!r}",
+                place.location,
+                hint="e.g. row_group_rows=65536 (None: pyarrow's default)",
+                stage="write",
+            )
+        )
     names = names_for(result, names)
     built: dict[str, tuple[np.ndarray[Any, Any], str | None]] = {}
     count: int | None = None
@@ -278,6 +331,7 @@ def write_parquet(path: PathLike, result: Any, names: Names = None, *, row_group
                 )
             )
         count = values.shape[0]
+        no_complex(field, values, place, "a Parquet file")
         for name, column in split_columns(field, values, names, place):
             if name in built:
                 raise InputError(
@@ -286,7 +340,7 @@ def write_parquet(path: PathLike, result: Any, names: Names = None, *, row_group
             built[name] = (column, unit)
     table = arrow_table(built)
     try:
-        pq.write_table(table, path, row_group_size=row_group_rows)
+        pq.write_table(table, path, row_group_size=None if row_group_rows is None else int(row_group_rows))
     except OSError as err:
         raise InputError(
             Diagnostic(

@@ -18,6 +18,7 @@ record batches with the same column reading.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeAlias, cast
 
@@ -42,6 +43,7 @@ __all__ = [
     "inputs",
     "mapping_of",
     "names_for",
+    "no_complex",
     "outputs_of",
     "read_ports",
     "refuse",
@@ -106,7 +108,13 @@ class _Pandas(_Table):
         return len(self.data)
 
     def _series(self, name: str) -> Any:
-        found = self.data[name]
+        labels = [c for c in self.data.columns if str(c) == name]
+        exact = [c for c in labels if isinstance(c, str)]
+        if len(labels) > 1 and len(exact) == 1:
+            labels = exact  # the str label 'a' is named 'a', not a label that prints as 'a'
+        if len(labels) != 1:
+            return None
+        found = self.data[labels[0]]
         if getattr(found, "ndim", 1) != 1:
             return None
         return found
@@ -157,7 +165,10 @@ class _Polars(_Table):
             return None, None, f"holds {dtype} values, not numbers"
         if s.null_count():
             return None, None, None  # its missing values are said by first_missing
-        return s.to_numpy(), None, None
+        values = s.to_numpy()
+        if getattr(getattr(values, "dtype", None), "kind", "O") not in _NUMERIC_KINDS:
+            return None, None, f"holds {dtype} values, which polars gives as {values.dtype}, not as numbers"
+        return values, None, None
 
     def first_missing(self, name: str) -> tuple[int, int] | None:
         s = self.data.get_column(name)
@@ -189,6 +200,8 @@ class ArrowTable(_Table):
     def column(self, name: str) -> tuple[Any, str | None, str | None]:
         pa = arrow()
 
+        if len(self.data.schema.get_all_field_indices(name)) != 1:
+            return None, None, "appears more than once among the table's columns"
         stated = self.stated(name)
         column = self.data.column(name)
         t = column.type
@@ -391,11 +404,37 @@ def read_ports(
         else:
             parts = [(name, *_column(table, name, given(name), place)) for name in spec]
             values, units = _stacked(parts, port, place)
-        if dtype is not None and values.dtype != dtype:
-            values = values.astype(dtype)
         named = f"column {spec!r}" if isinstance(spec, str) else f"columns {', '.join(map(repr, spec))}"
+        if dtype is not None and values.dtype != dtype:
+            values = _converted(values, dtype, named, place)
         remember_source(values, f"{named} of {table.what}, by {place.what}")
         out[port] = values if units is None else quantity(values, units)
+    return out
+
+
+def _converted(values: np.ndarray[Any, Any], dtype: np.dtype[Any], named: str, place: Place) -> np.ndarray[Any, Any]:
+    """``values`` as ``dtype``, or TM245 for a value it cannot hold (an int that wraps, a
+    fraction cut to an int, a float that overflows to inf, an imaginary part dropped):
+    rounding to a shorter float is a conversion asked for, a changed value is not."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy's ComplexWarning: the lost part is found below
+        out = values.astype(dtype)
+        if dtype.kind in "biu":
+            lost = out.astype(values.dtype) != values
+        else:
+            lost = np.isfinite(values) & ~np.isfinite(out)
+            if values.dtype.kind == "c" and dtype.kind != "c":
+                lost = lost | (values.imag != 0)
+    if lost.any():
+        at = tuple(int(i) for i in np.argwhere(lost)[0])
+        raise InputError(
+            _diag(
+                "TM245",
+                place,
+                f"{named} holds {values[at].item()!r} at row {place.row + at[0]}, which dtype={dtype.name} cannot hold",
+                hint="give a dtype that holds every value (dtype= converts, it does not clip or round to an int)",
+            )
+        )
     return out
 
 
@@ -430,6 +469,15 @@ def mapping_of(ports: Mapping[str, Any], place: Place) -> ColumnSpec:
         )
     out: ColumnSpec = {}
     for port, spec in ports.items():
+        if not isinstance(port, str) or not port.isidentifier():  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise InputError(
+                _diag(
+                    "TM246",
+                    place,
+                    f"{port!r} is not a port's name",
+                    hint="name each port as its stage names its argument, e.g. {'raw': ['ch0', 'ch1']}",
+                )
+            )
         if isinstance(spec, str):
             out[port] = spec
         elif (
@@ -455,6 +503,15 @@ def units_given(
     used = {c for spec in mapping.values() for c in ((spec,) if isinstance(spec, str) else spec)}
     if unit is not None and not isinstance(unit, str):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise InputError(_diag("TM246", place, f"unit= takes a unit's text, got {type(unit).__name__}"))
+    if units is not None and not isinstance(units, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise InputError(
+            _diag(
+                "TM246",
+                place,
+                f"units= takes a mapping of column names to units, got {type(units).__name__}",
+                hint="e.g. units={'ch0': 'mV'}, or unit='mV' for every column",
+            )
+        )
     schema = dict(units or {})
     for column, text in schema.items():
         if column not in used:
@@ -536,11 +593,26 @@ class Columns(dict[str, Any]):
                         hint="a frame holds per-row results: keep a summary (a mean, a fit) as it is",
                     )
                 )
+            if self.kind != "pandas":
+                no_complex(field, values, place, "an Arrow table" if self.kind == "arrow" else "a polars frame")
             for name, column in split_columns(field, values, names, place):
                 if name in out:
                     raise InputError(_diag("TM248", place, f"two outputs make a column named {name!r}"))
                 out[name] = (column, unit)
         return out
+
+
+def no_complex(field: str, values: np.ndarray[Any, Any], place: Place, where: str) -> None:
+    """TM248 for complex values, which Arrow has no type for (and polars keeps as objects)."""
+    if values.dtype.kind == "c":
+        raise InputError(
+            _diag(
+                "TM248",
+                place,
+                f"output {field!r} holds {values.dtype} values, which {where} has no column type for",
+                hint="write the real and imaginary parts as two outputs (x.real, x.imag)",
+            )
+        )
 
 
 def arrow_table(built: Mapping[str, tuple[np.ndarray[Any, Any], str | None]]) -> Any:
@@ -575,7 +647,20 @@ def outputs_of(result: Any, names: Names, place: Place) -> dict[str, tuple[np.nd
     if _is_named_tuple(result):
         items: dict[str, Any] = dict(result._asdict())
     elif isinstance(result, Mapping):
-        items = {str(k): v for k, v in result.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        items = {}
+        for k, v in result.items():  # pyright: ignore[reportUnknownVariableType]
+            if not isinstance(k, str) or str(k) in items:
+                raise InputError(
+                    _diag(
+                        "TM248",
+                        place,
+                        f"the result's key {k!r} is not a column name"
+                        if not isinstance(k, str)
+                        else f"two outputs make a column named {k!r}",
+                        hint="name each output with a str",
+                    )
+                )
+            items[k] = v
     else:
         items = {names if isinstance(names, str) else "result": result}
     if not isinstance(names, str | Mapping | None):
@@ -616,9 +701,23 @@ def split_columns(
     field: str, values: np.ndarray[Any, Any], names: Names, place: Place
 ) -> list[tuple[str, np.ndarray[Any, Any]]]:
     """An output's columns: itself when ``(rows,)``, one per index of its second axis when 2-D."""
-    given = names.get(field) if isinstance(names, Mapping) else None
+    raw: Any = names.get(field) if isinstance(names, Mapping) else None
+    prefix = raw if isinstance(raw, str) else field  # one output's column, or its columns' prefix
+    given: list[str] | None = None
+    if raw is not None and not isinstance(raw, str):
+        listed: list[Any] = list(cast("Sequence[Any]", raw)) if isinstance(raw, list | tuple) else []
+        if not listed or not all(isinstance(n, str) for n in listed):
+            raise InputError(
+                _diag(
+                    "TM248",
+                    place,
+                    f"names= gives {raw!r} for output {field!r}: a column's name is a str",
+                    hint=f"e.g. names={{{field!r}: ['col_a', 'col_b']}}, or names='col' for a single output",
+                )
+            )
+        given = [str(n) for n in listed]
     if values.ndim == 1:
-        return [(given if isinstance(given, str) else field, values)]
+        return [(prefix, values)]
     if values.ndim != 2:
         raise InputError(
             _diag(
@@ -629,7 +728,7 @@ def split_columns(
             )
         )
     k = values.shape[1]
-    labels = [f"{field}_{j}" for j in range(k)] if given is None or isinstance(given, str) else list(given)
+    labels = [f"{prefix}_{j}" for j in range(k)] if given is None else given
     if len(labels) != k:
         raise InputError(_diag("TM248", place, f"names[{field!r}] gives {len(labels)} names for its {k} columns"))
     return [(label, np.ascontiguousarray(values[:, j])) for j, label in enumerate(labels)]
