@@ -190,3 +190,25 @@ def test_a_units_list_is_refused_by_parquet_chunks(tmp_path: Path) -> None:
     path = tmp_path / "a.parquet"
     pq.write_table(pa.table({"a": [1.0]}), path)
     refused("TM246", "units= takes a mapping", tm.parquet_chunks, path, "a", units=["m"])
+
+
+# -- xarray_chunks ---------------------------------------------------------------------------
+
+
+def test_xarray_chunks_of_no_variable_or_unknown_ones_are_refused() -> None:
+    da = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("t", "c"))
+    ds = xr.Dataset({"a": da})
+    refused("TM247", "no data variable of the Dataset has dim 't'", tm.xarray_chunks, xr.Dataset(), "t", rows=1)
+    refused("TM247", "variables= names 'zz', which the Dataset has not", tm.xarray_chunks, ds, "t", 1, variables=["zz"])
+    refused("TM247", "variables= names None", tm.xarray_chunks, ds, "t", 1, variables=[None])
+    for bad in ([], "a", 3):
+        refused("TM247", "variables= takes a non-empty list", tm.xarray_chunks, ds, "t", 1, variables=bad)
+    refused("TM247", "variables= names a Dataset's variables", tm.xarray_chunks, da, "t", 1, variables=["a"])
+    chunks = list(tm.xarray_chunks(ds, "t", np.int64(1), variables=["a"]))
+    assert [c["a"].values.tolist() for c in chunks] == [[[0.0, 1.0, 2.0]], [[3.0, 4.0, 5.0]]]
+
+
+def test_xarray_chunks_of_an_array_with_a_dim_named_twice_is_refused() -> None:
+    with pytest.warns(UserWarning, match="Duplicate dimension names"):
+        twice = xr.DataArray(np.ones((2, 2)), dims=("t", "t"))
+    refused("TM247", "the DataArray has a dim named twice: 't', 't'", tm.xarray_chunks, twice, "t", rows=1)

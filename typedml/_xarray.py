@@ -377,13 +377,24 @@ def xarray_chunks(
     """
     xr = _xr()
     if isinstance(data, xr.Dataset):
-        names = list(variables) if variables is not None else [k for k, v in data.data_vars.items() if dim in v.dims]
+        names = _variables(data, dim, variables)
         arrays = {k: data[k] for k in names}
     elif isinstance(data, xr.DataArray):
+        if variables is not None:
+            raise _chunk_error(
+                "xarray_chunks(): variables= names a Dataset's variables, and a DataArray is one array",
+                "drop variables=, or give the Dataset",
+            )
         arrays = {None: data}
     else:
         raise _chunk_error(f"xarray_chunks() takes a DataArray or a Dataset, got {type(data).__name__}")
     for key, array in arrays.items():
+        if len(set(array.dims)) != len(array.dims):
+            raise _chunk_error(
+                f"xarray_chunks(): {'variable ' + repr(key) if key is not None else 'the DataArray'} has a dim "
+                f"named twice: {_list(array.dims)}",
+                "give each dim its own name: which axis is meant is not said",
+            )
         if dim not in array.dims:
             raise _chunk_error(
                 f"xarray_chunks(): {'variable ' + repr(key) if key is not None else 'the DataArray'} has no dim {dim!r}",
@@ -399,12 +410,36 @@ def xarray_chunks(
                 "e.g. xarray_chunks(da, 'time', rows=4096), or open it with chunks={...}",
             )
         rows = int(chunks[0])
-    if isinstance(rows, bool) or not isinstance(rows, int) or rows <= 0:  # pyright: ignore[reportUnnecessaryIsInstance]
+    if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows <= 0:  # pyright: ignore[reportUnnecessaryIsInstance]
         raise _chunk_error(f"xarray_chunks(): rows must be a positive int, got {rows!r}")
-    return _chunks(arrays, dim, rows, total)
+    return _chunks(arrays, dim, int(rows), total)
 
 
-def _chunks(arrays: Mapping[str | None, Any], dim: str, rows: int, total: int) -> Iterator[Any]:
+def _variables(data: Any, dim: str, variables: Sequence[str] | None) -> list[Hashable]:
+    """The Dataset's variables to stream: those named (each checked), else every one with ``dim``."""
+    if variables is None:
+        names: list[Hashable] = [k for k, v in data.data_vars.items() if dim in v.dims]
+        if not names:
+            raise _chunk_error(
+                f"xarray_chunks(): no data variable of the Dataset has dim {dim!r}",
+                f"its variables: {_list(list(data.data_vars))}",
+            )
+        return names
+    if isinstance(variables, str) or not isinstance(variables, Sequence) or not variables:  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise _chunk_error(
+            f"xarray_chunks(): variables= takes a non-empty list of variable names, got {variables!r}",
+            "e.g. variables=['temp', 'salt']",
+        )
+    unknown = [v for v in variables if not isinstance(v, Hashable) or v not in data.data_vars]  # pyright: ignore[reportUnnecessaryIsInstance]
+    if unknown:
+        raise _chunk_error(
+            f"xarray_chunks(): variables= names {_list(unknown)}, which the Dataset has not",
+            f"its variables: {_list(list(data.data_vars))}",
+        )
+    return list(variables)
+
+
+def _chunks(arrays: Mapping[Any, Any], dim: str, rows: int, total: int) -> Iterator[Any]:
     for start in range(0, total, rows):
         part = {k: a.isel({dim: slice(start, start + rows)}).transpose(dim, ...).load() for k, a in arrays.items()}
         yield part[None] if None in part else part
