@@ -186,6 +186,25 @@ def test_paths_as_bytes_a_generator_or_a_huge_rows_read_the_files(tmp_path: Path
     assert [c.tolist() for c in got] == [[1.0, 2.0, 3.0]] * 2
 
 
+def test_no_file_is_refused_rather_than_streaming_nothing() -> None:
+    refused("TM246", "no file is given", tm.parquet_chunks, [], "a")
+    refused("TM246", "no file is given", tm.parquet_chunks, (p for p in ()), "a")
+
+
+def test_a_result_of_no_outputs_is_refused(tmp_path: Path) -> None:
+    cols = tm.columns(pd.DataFrame({"a": [1.0, 2.0]}), x="a")
+    refused("TM248", "the result has no outputs", cols.frame, {})
+    refused("TM248", "the result has no outputs", tm.write_parquet, tmp_path / "o.parquet", {})
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_frame_units_that_are_not_a_mapping_are_refused() -> None:
+    df = pd.DataFrame({"a": [1.0, 2.0]})
+    df.attrs["units"] = "m"
+    refused("TM241", r"attrs\['units'\] is 'm', not a mapping of column names to units", tm.columns, df, x="a")
+    assert df.attrs == {"units": "m"}
+
+
 def test_a_units_list_is_refused_by_parquet_chunks(tmp_path: Path) -> None:
     path = tmp_path / "a.parquet"
     pq.write_table(pa.table({"a": [1.0]}), path)

@@ -261,6 +261,11 @@ def parquet_chunks(
     _parquet()
     place = Place("parquet_chunks()", user_location(), "stream")
     paths = _paths(paths)
+    if not paths:
+        raise _arguments(
+            "no file is given",
+            hint="a pattern that matched nothing? (sorted(Path('data').glob('*.parquet')) is empty)",
+        )
     if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows <= 0:  # pyright: ignore[reportUnnecessaryIsInstance]
         raise _arguments(f"rows must be a positive int, got {rows!r}", hint="e.g. rows=65536")
     single = isinstance(columns, str)

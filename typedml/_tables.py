@@ -663,6 +663,10 @@ def outputs_of(result: Any, names: Names, place: Place) -> dict[str, tuple[np.nd
             items[k] = v
     else:
         items = {names if isinstance(names, str) else "result": result}
+    if not items:
+        raise InputError(
+            _diag("TM248", place, "the result has no outputs: there is no column to make", hint="pass the outputs")
+        )
     if not isinstance(names, str | Mapping | None):
         raise InputError(
             _diag(
@@ -765,6 +769,17 @@ def columns(
             )
         )
     mapping = mapping_of(ports, place)
+    if isinstance(table, _Pandas):
+        stated = table.data.attrs.get("units")
+        if stated is not None and not isinstance(stated, Mapping):
+            raise InputError(
+                _diag(
+                    "TM241",
+                    place,
+                    f"the frame's attrs['units'] is {stated!r}, not a mapping of column names to units",
+                    hint="df.attrs['units'] = {'ch0': 'mV'}, or give unit= to tm.columns",
+                )
+            )
     given = units_given(mapping, unit, units, place)
     wanted = dtype_of(dtype, place)
     return Columns(read_ports(table, mapping, given, place, wanted), data, table.kind, table.rows())
