@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from jaxtyping import Array, Float
 
 import typedml as tm
+from typedml import Q
 from typedml._dataunits import parse_unit
 
 pd = pytest.importorskip("pandas")
@@ -231,3 +233,13 @@ def test_xarray_chunks_of_an_array_with_a_dim_named_twice_is_refused() -> None:
     with pytest.warns(UserWarning, match="Duplicate dimension names"):
         twice = xr.DataArray(np.ones((2, 2)), dims=("t", "t"))
     refused("TM247", "the DataArray has a dim named twice: 't', 't'", tm.xarray_chunks, twice, "t", rows=1)
+
+
+def test_a_dataarray_with_a_dim_named_twice_given_to_a_port_is_tm240() -> None:
+    @tm.stage
+    def same(x: Q[Float[Array, "*b"], "m"]) -> Q[Float[Array, "*b"], "m"]:
+        return x
+
+    with pytest.warns(UserWarning, match="Duplicate dimension names"):
+        twice = xr.DataArray(np.ones((2, 2)), dims=("t", "t"), attrs={"units": "m"})
+    refused("TM240", "DataArray given to 'x' of same\\(\\) has dim 't' more than once", same, twice)

@@ -67,6 +67,9 @@ def _layout(port: Port, dims: tuple[Hashable, ...]) -> _Layout | str:
 
 def _match(port: Port, dims: tuple[Hashable, ...]) -> _Layout | str:
     assert port.type is not None
+    twice = [d for i, d in enumerate(dims) if d in dims[:i]]
+    if twice:  # xarray lets such an array be made, and little of it works: which axis is meant is not said
+        return f"has dim {', '.join(map(repr, dict.fromkeys(twice)))} more than once"
     items = port.type.dims
     names = [_axis_name(item) for item in items]
     missing = [n for n in names if n is not None and n not in dims]
