@@ -128,6 +128,14 @@ def test_names_that_are_not_text_are_refused(tmp_path: Path, names: Any) -> None
     assert not (tmp_path / "o.parquet").exists()
 
 
+def test_frame_keeps_the_rows_read_when_the_frame_has_changed_since() -> None:
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0]}, index=["r0", "r1", "r2"])
+    cols = tm.columns(df, x="a")
+    df.loc["r3"] = 4.0  # a row added in place
+    frame = cols.frame(np.asarray(cols["x"]) * 2)
+    assert list(frame.index) == ["r0", "r1", "r2"] and frame["result"].tolist() == [2.0, 4.0, 6.0]
+
+
 def test_a_name_for_an_output_of_columns_is_their_prefix() -> None:
     cols = tm.columns(pd.DataFrame({"a": [1.0, 2.0]}), x="a")
     frame = cols.frame({"t": np.ones((2, 2))}, names={"t": "temp"})

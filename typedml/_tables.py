@@ -543,6 +543,9 @@ class Columns(dict[str, Any]):
     def __init__(self, values: Mapping[str, Any], table: Any, kind: str, rows: int) -> None:
         super().__init__(values)
         self.table = table
+        # a pandas frame's row labels as they were read (an Index is never changed in place,
+        # so a frame changed since keeps the rows the results belong to)
+        self.index: Any = getattr(table, "index", None) if kind == "pandas" else None
         self.kind = kind
         self.rows = rows
 
@@ -564,7 +567,7 @@ class Columns(dict[str, Any]):
         if self.kind == "pandas":
             pd = require("pandas", "pandas", "a pandas frame")
 
-            frame = pd.DataFrame({k: v for k, (v, _) in built.items()}, index=self.table.index)
+            frame = pd.DataFrame({k: v for k, (v, _) in built.items()}, index=self.index)
             frame.attrs["units"] = {k: u for k, (_, u) in built.items() if u is not None}
             return frame
         if self.kind == "polars":
