@@ -59,6 +59,12 @@ def _stage_with_unit(unit: str) -> Any:
         ("'u**1e400", "an exponent must be a number between"),
         ("m**1e400", "an exponent must be a number between"),
         ("*".join(["'u"] * 80), "an exponent must be a number between"),
+        # signs pint's reader skips: "m,s" was milliseconds, "m;" and "m # x" metres
+        ("m,s", "',' is no part of a unit expression"),
+        ("m;", "';' is no part of a unit expression"),
+        ("m # per channel", "'#' is no part of a unit expression"),
+        ("m@s", "'@' is no part of a unit expression"),
+        ("m|s", "'|' is no part of a unit expression"),
     ],
 )
 def test_hostile_unit_strings_are_TM002_at_definition(unit: str, says: str) -> None:
@@ -69,7 +75,7 @@ def test_hostile_unit_strings_are_TM002_at_definition(unit: str, says: str) -> N
 
 
 def test_quantity_unit_strings_are_refused_the_same_way() -> None:
-    for unit in ("m\x00", "m" * 100_000, "'u'v"):
+    for unit in ("m\x00", "m" * 100_000, "'u'v", "m,s", "m;"):
         with pytest.raises(tm.InputError) as info:
             tm.Quantity(np.ones(2), unit)
         assert info.value.code == "TM211"
