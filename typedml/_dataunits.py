@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ._spec import Port
-from ._units import UnitParseError, get_registry, parse_unit_expr
+from ._units import UnitParseError, get_registry, odd_sign, parse_unit_expr
 
 __all__ = ["parse_unit", "unit_attr", "unit_text_of"]
 
@@ -64,14 +64,9 @@ def parse_unit(text: Any) -> Any:
     return found
 
 
-_UNIT_SIGNS = frozenset("_*/^().-+%°·⋅")
-
-
 def _parse(text: str, registry: Any) -> Any:
     stripped = text.strip()
-    # pint's reader skips what it does not know (``"m,s"`` is read as ms, ``"m; x"`` and
-    # ``"m # x"`` as m): text with a character no unit is written with is refused before it
-    odd = next((c for c in stripped if not (c.isalnum() or c.isspace() or c in _UNIT_SIGNS)), None)
+    odd = odd_sign(stripped, variables=False)  # data states units, never unit variables
     if odd is not None:
         return f"{odd!r} is no part of a unit's text"
     try:

@@ -252,7 +252,20 @@ parser takes time that grows with the square of the length of what it cannot rea
 _TOUCHING_RE = re.compile(r"[A-Za-z0-9_]'[A-Za-z_]|'[A-Za-z_][A-Za-z0-9_]*'[A-Za-z_]?")
 
 
-_UNIT_SIGNS = frozenset("_*/^().-+%°·⋅'")  # and letters, digits, spaces; ' starts a unit variable
+_UNIT_SIGNS = frozenset("_*/^().-+%°·⋅")  # and letters, digits, spaces
+
+
+def odd_sign(text: str, variables: bool = True) -> str | None:
+    """The first character of ``text`` that no unit expression is written with, if any.
+
+    pint's reader skips what it does not know (``"m,s"`` is read as ms, ``"m; x"`` and
+    ``"m # x"`` as m), so such text is refused before pint sees it. ``'`` starts a unit
+    variable, allowed where ``variables`` are.
+    """
+    return next(
+        (c for c in text if not (c.isalnum() or c.isspace() or c in _UNIT_SIGNS or (variables and c == "'"))),
+        None,
+    )
 
 
 def _check_text(text: str) -> None:
@@ -266,9 +279,7 @@ def _check_text(text: str) -> None:
     bad = next((c for c in text if not c.isprintable()), None)
     if bad is not None:
         raise UnitParseError(text, "syntax", f"it contains the control or invisible character {bad!r}")
-    # pint's reader skips what it does not know ("m,s" is read as ms, "m; x" and "m # x" as m):
-    # a sign that no unit expression is written with is refused before pint sees the text
-    odd = next((c for c in text if not (c.isalnum() or c.isspace() or c in _UNIT_SIGNS)), None)
+    odd = odd_sign(text)
     if odd is not None:
         raise UnitParseError(text, "syntax", f"{odd!r} is no part of a unit expression")
 
