@@ -24,7 +24,17 @@ from jax import export
 from ._shapes import Anon, Atom, Dim, Lin, Variadic, atom_key, opaque_powers
 from ._spec import Spec, static_sizes
 
-__all__ = ["AbstractInputs", "Size", "Skip", "Symbols", "Unknown", "abstract_inputs_at", "lin_value", "names_of"]
+__all__ = [
+    "AbstractInputs",
+    "Impossible",
+    "Size",
+    "Skip",
+    "Symbols",
+    "Unknown",
+    "abstract_inputs_at",
+    "lin_value",
+    "names_of",
+]
 
 Size = Any  # an int, or a JAX symbolic dimension expression
 
@@ -49,6 +59,33 @@ class Skip(Exception):
 
 class Unknown(Exception):
     """An axis expression typedml cannot evaluate."""
+
+
+class Impossible(Unknown):
+    """An axis expression no array can have at these sizes: it divides by zero, or is far
+    larger than any array axis (``2**p`` at ``p = 10**10``). The reason is the message."""
+
+
+_MAX_BITS = 64  # no array axis has a size of 2**64 or more
+
+
+def _power(base: Size, exponent: Size, text: str) -> Size:
+    """``base ** exponent`` for a size, refusing what it cannot compute quickly and exactly."""
+    if not isinstance(exponent, int) or exponent < 0:
+        raise Unknown(text)  # a symbolic or negative exponent
+    if isinstance(base, int):
+        if abs(base) >= 2 and exponent * (abs(base).bit_length() - 1) >= _MAX_BITS:
+            raise Impossible(f"{text} is at least 2**{_MAX_BITS}, larger than any array axis")
+        return base**exponent
+    if exponent > _MAX_BITS:
+        raise Unknown(text)  # a symbolic base (0, 1 or large) to a large power
+    return functools.reduce(lambda a, _: a * base, range(exponent - 1), base) if exponent else 1
+
+
+def _divide(left: Size, right: Size, op: str, text: str) -> Size:
+    if isinstance(right, int) and right == 0:
+        raise Impossible(f"{text} divides by zero")
+    return left // right if op == "floordiv" else left % right
 
 
 @dataclasses.dataclass
@@ -288,9 +325,12 @@ def lin_value(term: Lin, lookup: Mapping[str, Size]) -> Size:
                 value = value + coef * lookup[atom_key(var)]
                 continue
             left, right = lin_value(var.left, lookup), lin_value(var.right, lookup)
-            value = value + coef * (
-                left * right if var.op == "mul" else left // right if var.op == "floordiv" else left**right
-            )
+            if var.op == "mul":
+                value = value + coef * left * right
+            elif var.op == "floordiv":
+                value = value + coef * _divide(left, right, "floordiv", var.render(str))
+            else:
+                value = value + coef * _power(left, right, var.render(str))
             continue
         if var not in lookup:
             raise Unknown(var)
@@ -302,8 +342,6 @@ _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
-    ast.FloorDiv: lambda a, b: a // b,
-    ast.Mod: lambda a, b: a % b,
 }
 
 
@@ -318,11 +356,11 @@ def _expr_value(node: ast.expr, lookup: Mapping[str, Size]) -> Size:
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow):
             base, exponent = _expr_value(node.left, lookup), _expr_value(node.right, lookup)
-            if not isinstance(exponent, int) or exponent < 0 or exponent > 4096:
-                raise Unknown(ast.unparse(node))  # a symbolic or negative exponent
-            if isinstance(base, int):
-                return base**exponent
-            return functools.reduce(lambda a, _: a * base, range(exponent - 1), base) if exponent else 1
+            return _power(base, exponent, ast.unparse(node))
+        if isinstance(node.op, ast.FloorDiv | ast.Mod):
+            left, right = _expr_value(node.left, lookup), _expr_value(node.right, lookup)
+            op_name = "floordiv" if isinstance(node.op, ast.FloorDiv) else "mod"
+            return _divide(left, right, op_name, ast.unparse(node))
         op = _BINOPS.get(type(node.op))
         if op is not None:
             return op(_expr_value(node.left, lookup), _expr_value(node.right, lookup))

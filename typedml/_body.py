@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import jax
 import jax.numpy as jnp
 
-from ._abstract import AbstractInputs, Size, Skip, Unknown, lin_value, names_of
+from ._abstract import AbstractInputs, Impossible, Size, Skip, Unknown, lin_value, names_of
 from ._errors import Diagnostic, Location
 from ._fingerprint import fingerprint
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
@@ -555,6 +555,9 @@ class _Checker(AbstractInputs):
                 continue
             try:
                 want = self._dim_value(e, env, self._solve(e, c, env, bound))
+            except Impossible as reason:
+                wrong.append(f"axis {axis}: declared {e.text}, computed {self._render_dim(c)}: {reason}")
+                continue
             except Unknown:
                 unknown.append(e.text)
                 continue

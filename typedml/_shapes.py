@@ -159,8 +159,8 @@ def power(base: Lin, exponent: Lin) -> Lin:
     """``base ** exponent``: a number, a product (``n**2`` is ``n*n``), or a power of a constant
     base whose exponent is not known (``2**p``)."""
     if exponent.is_const and exponent.const >= 0:
-        if base.is_const and exponent.const <= 4096:
-            return Lin.fixed(base.const**exponent.const)
+        if base.is_const and (abs(base.const) < 2 or exponent.const * abs(base.const).bit_length() <= 4096):
+            return Lin.fixed(base.const**exponent.const)  # not folded past 4096 bits: kept as written
         if exponent.const <= 16:
             out = Lin.fixed(1)
             for _ in range(exponent.const):

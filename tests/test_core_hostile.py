@@ -1,0 +1,63 @@
+"""Hostile inputs to the core features (sizes, records, host stages, kinds): each a clear
+typed error or a coded warning, never an internal traceback, a hang or a silent pass."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import pytest
+from jaxtyping import Array, Float
+
+import typedml as tm
+
+# -- sizes ---------------------------------------------------------------------------------
+
+
+@tm.stage
+def astronomical(x: Float[Array, "n"]) -> Float[Array, "n*10**10**10"]:
+    return x
+
+
+@tm.stage
+def split(x: Float[Array, "n"], k: int = 2) -> Float[Array, "n//k"]:
+    return x[: x.shape[0] // max(k, 1)]  # the declared size, not the body, divides by zero
+
+
+@tm.stage
+def doubling(x: Float[Array, "n"], p: int = 3) -> Float[Array, "2**p"]:
+    return jnp.zeros(2**p if p < 64 else 1) + x.sum()
+
+
+@tm.stage
+def exponent_from_data(x: Float[Array, "p"]) -> Float[Array, "2**p"]:
+    return jnp.zeros(2 ** x.shape[0])
+
+
+def test_a_size_no_array_can_have_is_refused_without_computing_it() -> None:
+    # 10**10**10 has ten billion digits: computing it would never end
+    report = astronomical.check()
+    assert [d.code for d in report.errors] == ["TM301"]
+    assert "larger than any array axis" in str(report)
+
+
+def test_a_static_divisor_of_zero_is_a_typed_error() -> None:
+    assert split(jnp.ones(6), k=3).shape == (2,)
+    report = split.check(k=0)
+    assert [d.code for d in report.errors] == ["TM301"]
+    assert "divides by zero" in str(report)
+    with pytest.raises(tm.BodyError) as caught:
+        split(jnp.ones(6), k=0)
+    assert caught.value.code == "TM301"
+
+
+def test_a_huge_static_exponent_is_refused_without_computing_it() -> None:
+    assert doubling(jnp.ones(3), p=4).shape == (16,)
+    with pytest.raises(tm.BodyError, match="larger than any array axis") as caught:
+        doubling(jnp.ones(3), p=10**10)
+    assert caught.value.code == "TM301"
+
+
+def test_a_power_of_a_size_the_data_gives_is_not_an_internal_error() -> None:
+    # 2**p with p a symbolic size: JAX cannot raise 2 to it; the check says it cannot decide
+    report = exponent_from_data.check()
+    assert [d.code for d in report.warnings] == ["TM350"]
+    assert report.errors == []
