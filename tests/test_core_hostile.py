@@ -3,6 +3,8 @@ typed error or a coded warning, never an internal traceback, a hang or a silent 
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 import pytest
 from jaxtyping import Array, Float
@@ -61,3 +63,21 @@ def test_a_power_of_a_size_the_data_gives_is_not_an_internal_error() -> None:
     report = exponent_from_data.check()
     assert [d.code for d in report.warnings] == ["TM350"]
     assert report.errors == []
+
+
+# -- records and pytrees -------------------------------------------------------------------
+
+
+@tm.stage
+def total(params: dict[Any, Any]) -> Float[Array, ""]:
+    return sum((jnp.sum(v) for v in params.values()), jnp.zeros(()))
+
+
+def test_a_dict_whose_keys_do_not_sort_is_a_typed_error() -> None:
+    assert float(total({"w": jnp.ones(3), "b": jnp.ones(2)})) == 5.0
+    for params in ({1: jnp.ones(3), "bias": jnp.ones(2)}, {(1, 2): jnp.ones(3), 3: jnp.ones(2)}):
+        with pytest.raises(tm.InputError, match="cannot flatten") as caught:
+            total(params)
+        assert caught.value.code == "TM238"
+        assert caught.value.diagnostic.location is not None
+        assert caught.value.diagnostic.location.path == __file__

@@ -149,11 +149,32 @@ class Arguments:
         non-array leaves (an equinox module's activation functions) made static."""
         if self.array_ports is None:
             return [magnitude(v) for v in values]
-        out = [magnitude(v) if is_array else split(v) for v, is_array in zip(values, self.array_ports, strict=True)]
+        out = [
+            magnitude(v) if is_array else self._split(port.name, v)
+            for v, is_array, port in zip(values, self.array_ports, self.spec.inputs, strict=True)
+        ]
         for i, is_array in enumerate(self.array_ports):
             if not is_array and (mutable := by_reference(out[i])):
                 self._warn_static(self.spec.inputs[i].name, mutable)
         return out
+
+    def _split(self, port: str, value: Any) -> Any:
+        """A pytree input ready for ``jax.jit``; one JAX cannot flatten is refused (TM238)."""
+        try:
+            return split(value)
+        except (ValueError, TypeError) as err:  # a dict whose keys do not sort (1 and "a")
+            cause = err.__cause__ or err
+            raise InputError(
+                Diagnostic(
+                    "TM238",
+                    f"input {port!r} of {self.spec.name}() is a pytree JAX cannot flatten: {err}",
+                    user_location(),
+                    notes=(f"{type(cause).__name__}: {cause}",) if cause is not err else (),
+                    hint="give each dict in it keys of one sortable type (all strings, say)",
+                    stage=self.spec.name,
+                    port=port,
+                )
+            ) from None
 
     def _warn_static(self, port: str, leaves: list[Any]) -> None:
         """TM351, once per input and leaf type: a static leaf that can change in place unseen."""

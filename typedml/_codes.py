@@ -98,6 +98,7 @@ TITLES: dict[str, str] = {
     "TM235": "an input that is not the record its port declares",
     "TM236": "a record input of another dimension than its use in the pipeline",
     "TM237": "static configuration given to a call that its annotation refuses",
+    "TM238": "a pytree input JAX cannot flatten",
     "TM240": "a DataArray whose dims do not match its port",
     "TM241": "data whose unit is missing, unreadable or stated twice",
     "TM242": "inputs whose coordinates disagree",
