@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from jaxtyping import Array, Float
 
@@ -81,3 +82,36 @@ def test_a_dict_whose_keys_do_not_sort_is_a_typed_error() -> None:
         assert caught.value.code == "TM238"
         assert caught.value.diagnostic.location is not None
         assert caught.value.diagnostic.location.path == __file__
+
+
+# -- host stages ---------------------------------------------------------------------------
+
+
+class Abort(BaseException):
+    """A BaseException that is not an interrupt: a body's failure like any other."""
+
+
+@tm.stage(host=True)
+def host_raising(x: Float[Array, "n"], what: str = "none") -> Float[Array, "n"]:
+    if what == "interrupt":
+        raise KeyboardInterrupt
+    if what == "exit":
+        raise SystemExit(3)
+    if what == "abort":
+        raise Abort("stop here")
+    return np.asarray(x) * 2
+
+
+def test_a_host_body_interrupted_is_an_interrupt_not_jax_runtime_error() -> None:
+    assert host_raising(jnp.ones(3)).tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(KeyboardInterrupt):
+        host_raising(jnp.ones(3), what="interrupt")
+    with pytest.raises(SystemExit):
+        host_raising(jnp.ones(3), what="exit")
+
+
+def test_a_host_body_raising_a_base_exception_is_a_body_error() -> None:
+    with pytest.raises(tm.BodyError, match="raised Abort: stop here") as caught:
+        host_raising(jnp.ones(3), what="abort")
+    assert caught.value.code == "TM314"
+    assert host_raising(jnp.ones(3)).tolist() == [2.0, 2.0, 2.0]  # the next call still runs

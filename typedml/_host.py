@@ -34,7 +34,7 @@ from ._spec import Port, Spec, static_sizes
 
 __all__ = ["guard", "host_node", "host_problems", "output_shapes"]
 
-_failures: dict[str, BodyError] = {}
+_failures: dict[str, BaseException] = {}
 _lock = threading.Lock()
 _tokens = itertools.count()
 _TOKEN = re.compile(r"typedml-host-failure-(\d+)")
@@ -183,7 +183,9 @@ def host_node(spec: Spec, fn: Callable[..., Any], node: str, location: Location 
             leaves = {n: np.array(v) for n, v in zip(names, values, strict=True)}
             try:
                 result = fn(**spec.group_inputs(leaves), **static)
-            except Exception as err:  # noqa: BLE001 - the user's body failed: said as the stage's error
+            except (KeyboardInterrupt, SystemExit) as err:  # Ctrl-C or exit(): raised again as it is
+                _hold(err)
+            except BaseException as err:  # noqa: BLE001 - the user's body failed: said as the stage's error
                 _raised(spec, node, location, err, fn)
             expected = [(tuple(int(d) for d in r.shape), r.dtype) for r in results]
             checked = checked_outputs(spec, node, location, result, expected)
@@ -257,7 +259,7 @@ def _fail(spec: Spec, node: str, location: Location | None, port: str, what: str
     )
 
 
-def _raised(spec: Spec, node: str, location: Location | None, err: Exception, fn: Callable[..., Any]) -> NoReturn:
+def _raised(spec: Spec, node: str, location: Location | None, err: BaseException, fn: Callable[..., Any]) -> NoReturn:
     """TM314: the host body raised; the error names the stage and the line of its body that raised
     (the deepest frame in the body's file, else the deepest of all)."""
     frames = traceback.extract_tb(err.__traceback__)
@@ -292,14 +294,20 @@ def _raised(spec: Spec, node: str, location: Location | None, err: Exception, fn
 
 def _store(diagnostic: Diagnostic) -> NoReturn:
     """Keep the typed error under a token and raise it through JAX (see :func:`take`)."""
-    error = BodyError(diagnostic)
+    _hold(BodyError(diagnostic))
+
+
+def _hold(error: BaseException) -> NoReturn:
+    """Keep ``error`` under a token and raise it through JAX, to be raised again by :func:`guard`
+    (a KeyboardInterrupt in a body is still one to its caller, not JAX's runtime error)."""
     token = f"typedml-host-failure-{next(_tokens)}"
     with _lock:
         _failures[token] = error
-    raise HostFailure(f"{token}: {error.diagnostic.message}")
+    message = error.diagnostic.message if isinstance(error, BodyError) else type(error).__name__
+    raise HostFailure(f"{token}: {message}")
 
 
-def take(err: BaseException) -> BodyError | None:
+def take(err: BaseException) -> BaseException | None:
     """The typed failure a JAX error carries the token of (removed from the store), or None."""
     match = _TOKEN.search(str(err))
     if match is None:
