@@ -3,7 +3,8 @@ typed error or a coded warning, never an internal traceback, a hang or a silent 
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
@@ -82,6 +83,37 @@ def test_a_dict_whose_keys_do_not_sort_is_a_typed_error() -> None:
         assert caught.value.code == "TM238"
         assert caught.value.diagnostic.location is not None
         assert caught.value.diagnostic.location.path == __file__
+
+
+class Pair(NamedTuple):
+    a: Float[Array, "n"]
+    b: Float[Array, "n"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PairDC:
+    a: Float[Array, "n"]
+    b: Float[Array, "n"]
+
+
+@tm.stage
+def column_sums(x: Float[Array, "r n"]) -> Float[Array, "n"]:
+    return x.sum(0)
+
+
+@tm.pipeline
+def sums(x: Float[Array, "r n"]) -> Float[Array, "n"]:
+    return column_sums(x)
+
+
+@pytest.mark.parametrize("call", [column_sums, sums], ids=["stage", "pipeline"])
+def test_a_record_where_an_array_is_expected_is_not_stacked_into_one(call: Any) -> None:
+    assert call(jnp.ones((2, 3))).tolist() == [2.0, 2.0, 2.0]  # warm: the fast path is ready
+    for record in (Pair(jnp.ones(3), jnp.ones(3)), PairDC(jnp.ones(3), jnp.ones(3))):
+        with pytest.raises(tm.InputError, match=f"is a {type(record).__name__}, not an array") as caught:
+            call(record)
+        assert caught.value.code == "TM208"
+    assert call([[1.0, 2.0], [3.0, 4.0]]).tolist() == [4.0, 6.0]  # nested lists are still arrays
 
 
 # -- host stages ---------------------------------------------------------------------------

@@ -97,7 +97,9 @@ def check_inputs(
             found_units.append(None)
             arrays.append(mag)
             continue
-        if not hasattr(mag, "shape") or not hasattr(mag, "dtype"):
+        if _is_record(mag):
+            mag = None  # a NamedTuple or dataclass is a record, not rows to stack into an array
+        elif not hasattr(mag, "shape") or not hasattr(mag, "dtype"):
             try:
                 mag = np.asarray(mag)
             except Exception:  # noqa: BLE001
@@ -381,6 +383,13 @@ def _elsewhere(port: Port, spec: Spec, owner: str, mag: Any, devices: dict[froze
 def _devices(found: frozenset[Any]) -> str:
     names = sorted(str(d) for d in found)
     return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+
+
+def _is_record(value: Any) -> bool:
+    """A NamedTuple or dataclass instance: NumPy would stack its fields into one array."""
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):  # pyright: ignore[reportUnknownArgumentType]
+        return True
+    return dataclasses.is_dataclass(value) and not isinstance(value, type) and not hasattr(value, "shape")
 
 
 def _what(value: Any, array: Any) -> str:
