@@ -12,6 +12,7 @@ import pytest
 from jaxtyping import Array, Float
 
 import typedml as tm
+from typedml import Q
 
 # -- sizes ---------------------------------------------------------------------------------
 
@@ -147,3 +148,55 @@ def test_a_host_body_raising_a_base_exception_is_a_body_error() -> None:
         host_raising(jnp.ones(3), what="abort")
     assert caught.value.code == "TM314"
     assert host_raising(jnp.ones(3)).tolist() == [2.0, 2.0, 2.0]  # the next call still runs
+
+
+# -- kinds and static configuration ---------------------------------------------------------
+
+
+KIND_OF_NONE: Any = tm.Kind(None)  # pyright: ignore[reportArgumentType]
+KIND_OF_INT: Any = tm.Kind(3)  # pyright: ignore[reportArgumentType]
+
+
+def test_a_kind_not_named_by_a_string_is_a_definition_error() -> None:
+    with pytest.raises(tm.StageDefinitionError, match="a kind is named by a string, got NoneType") as caught:
+
+        @tm.stage
+        def gauge(h: Q[Float[Array, "n"], "m", KIND_OF_NONE]) -> Q[Float[Array, "n"], "m"]:
+            return h
+
+    assert caught.value.code == "TM030"
+    with pytest.raises(tm.StageDefinitionError, match="a kind is named by a string, got int"):
+
+        @tm.stage
+        def other(h: Q[Float[Array, "n"], "m", KIND_OF_INT]) -> Q[Float[Array, "n"], "m"]:
+            return h
+
+
+def test_a_kind_defined_with_a_unit_that_cannot_apply_is_refused() -> None:
+    tree = tm.kinds.copy()
+    with tm.use_kinds(tree):
+        tree.define("rim_radius", parent="length", unit="mm")  # another unit of the same dimension
+        assert tree.is_a("rim_radius", "length")
+        with pytest.raises(ValueError, match="cannot be read"):
+            tree.define("wheel_size", parent="length", unit="furlongz")
+        with pytest.raises(ValueError, match=r"is \[time\], but its parent 'length'"):
+            tree.define("lap", parent="length", unit="s")
+        with pytest.raises(ValueError, match="a unit expression"):
+            tree.define("spoke", unit=3)  # pyright: ignore[reportArgumentType]
+        with pytest.raises(ValueError, match="a kind's name"):
+            tree.define("hub", parent=["length"])  # pyright: ignore[reportArgumentType]
+        assert [k for k in ("wheel_size", "lap", "spoke", "hub") if k in tree] == []
+
+
+@tm.stage
+def scaled_mean(x: Float[Array, "n"], scale: float = 1.0) -> Float[Array, ""]:
+    return x.mean() * scale
+
+
+def test_as_pipeline_refuses_a_static_parameter_the_stage_does_not_have() -> None:
+    assert float(scaled_mean.as_pipeline(scale=2.0)(jnp.ones(3))) == 2.0
+    with pytest.raises(tm.InputError, match=r"as_pipeline\(\) got an unexpected static parameter 'sclae'") as caught:
+        scaled_mean.as_pipeline(sclae=2.0)
+    assert caught.value.code == "TM202"
+    with pytest.raises(tm.InputError, match="is an input: pass it when the pipeline is called"):
+        scaled_mean.as_pipeline(x=jnp.ones(3))

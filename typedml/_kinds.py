@@ -67,13 +67,42 @@ class Kinds:
         """
         if not isinstance(name, str) or not name.isidentifier():  # pyright: ignore[reportUnnecessaryIsInstance]
             raise ValueError(f"a kind name is an identifier such as 'wheel_radius', got {name!r}")
+        if parent is not None and not isinstance(parent, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise ValueError(f"the parent of kind {name!r} is a kind's name such as 'length', got {parent!r}")
         if parent is not None and parent not in self._entries:
             raise ValueError(f"parent kind {parent!r} of {name!r} is not defined{self.suggest(parent)}")
+        if unit is not None:
+            self._check_unit(name, parent, unit)
         entry = _Entry(name, parent, unit, doc)
         old = self._entries.get(name)
         if old is not None and (old.parent, old.unit) != (parent, unit):
             raise ValueError(f"kind {name!r} is already defined (below {old.parent!r}, unit {old.unit!r})")
         self._entries[name] = entry
+
+    def _check_unit(self, name: str, parent: str | None, unit: object) -> None:
+        """``unit`` is one the registry in use reads, of the dimension of ``parent``'s unit: a
+        unit that cannot be read would leave every port of the kind unchecked."""
+        from ._units import get_registry
+
+        if not isinstance(unit, str):
+            raise ValueError(f"the unit of kind {name!r} is a unit expression such as 'N*m', got {unit!r}")
+        registry = get_registry()
+        try:
+            dimension = registry.parse_units(unit.strip() or "dimensionless").dimensionality
+        except Exception as err:  # noqa: BLE001 - pint's own errors, said as the kind's
+            raise ValueError(f"the unit {unit!r} of kind {name!r} cannot be read: {err}") from None
+        above = self.unit(parent) if parent is not None else None
+        if above is None:
+            return
+        try:
+            inherited = registry.parse_units(above).dimensionality
+        except Exception:  # noqa: BLE001 - a parent's unit of another registry: nothing to compare
+            return
+        if inherited != dimension:
+            raise ValueError(
+                f"the unit {unit!r} of kind {name!r} is {dimension}, but its parent {parent!r} is measured "
+                f"in {above!r} ({inherited})"
+            )
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
@@ -205,6 +234,11 @@ def kind_problem(kind: Kind, unit_text: str | None, concrete: bool, registry: ob
     ``concrete``: the unit has no unit variables (a variable's dimension is not known here).
     """
     tree = get_kinds()
+    if not isinstance(kind.name, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+        return (
+            f"a kind is named by a string, got {type(kind.name).__name__} {kind.name!r}",
+            "name a kind of tm.kinds: tm.Kind('height')",
+        )
     if kind.name not in tree:
         return (
             f"kind {kind.name!r} is not defined{tree.suggest(kind.name)}",
