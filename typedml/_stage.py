@@ -127,6 +127,26 @@ class Stage(Generic[P, R]):
 
     def as_pipeline(self, **static: Any) -> Pipeline[..., Any]:
         """This stage alone as a pipeline (static configuration fixed to ``static``)."""
+        names = [p.name for p in self.spec.static]
+        unknown = [k for k in static if k not in names]
+        if unknown:
+            from ._errors import InputError, user_location
+
+            inputs = [k for k in unknown if k in self.spec.input_names]
+            raise InputError(
+                Diagnostic(
+                    "TM202",
+                    f"{self.spec.name}.as_pipeline() got an unexpected static parameter {unknown[0]!r}"
+                    if len(unknown) == 1
+                    else f"{self.spec.name}.as_pipeline() got unexpected static parameters "
+                    + ", ".join(repr(k) for k in unknown),
+                    user_location(),
+                    notes=(f"static parameters: {', '.join(names) or '(none)'}",),
+                    hint=f"{inputs[0]!r} is an input: pass it when the pipeline is called" if inputs else None,
+                    stage=self.spec.name,
+                    port=unknown[0],
+                )
+            )
         return self._runner(static, ())
 
     def _runner(self, static: dict[str, Any], _absent: tuple[str, ...]) -> Pipeline[..., Any]:
