@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pint
@@ -387,7 +387,8 @@ def _devices(found: frozenset[Any]) -> str:
 
 def _is_record(value: Any) -> bool:
     """A NamedTuple or dataclass instance: NumPy would stack its fields into one array."""
-    if isinstance(value, tuple) and hasattr(type(value), "_fields"):  # pyright: ignore[reportUnknownArgumentType]
+    kind: type[object] = type(cast("object", value))
+    if tuple in kind.__mro__ and hasattr(kind, "_fields"):
         return True
     return dataclasses.is_dataclass(value) and not isinstance(value, type) and not hasattr(value, "shape")
 
