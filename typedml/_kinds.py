@@ -57,6 +57,7 @@ class Kinds:
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
+        self._checked = True  # a unit given to define() is read by the registry in use
 
     def define(self, name: str, *, parent: str | None = None, unit: str | None = None, doc: str = "") -> None:
         """Add kind ``name`` below ``parent`` (a root when ``None``).
@@ -71,7 +72,7 @@ class Kinds:
             raise ValueError(f"the parent of kind {name!r} is a kind's name such as 'length', got {parent!r}")
         if parent is not None and parent not in self._entries:
             raise ValueError(f"parent kind {parent!r} of {name!r} is not defined{self.suggest(parent)}")
-        if unit is not None:
+        if unit is not None and self._checked:
             self._check_unit(name, parent, unit)
         entry = _Entry(name, parent, unit, doc)
         old = self._entries.get(name)
@@ -163,6 +164,7 @@ class Kinds:
 def _iso_basics() -> Kinds:
     """ISO 80000 kinds whose units coincide: the distinctions a unit check cannot make."""
     k = Kinds()
+    k._checked = False  # pyright: ignore[reportPrivateUsage]  # its units are pint's own: reading them here would build a registry at import
     # ISO 80000-3: space and time
     k.define("length", unit="m", doc="ISO 80000-3 length")
     for name in ("height", "width", "depth", "thickness", "radius", "diameter", "distance", "wavelength"):
@@ -202,6 +204,7 @@ def _iso_basics() -> Kinds:
     k.define("activity", unit="Bq", doc="decays per time (Bq): 1/s like Hz, another kind")
     k.define("absorbed_dose", unit="Gy")
     k.define("dose_equivalent", unit="Sv", doc="J/kg like Gy, another kind")
+    k._checked = True  # pyright: ignore[reportPrivateUsage]
     return k
 
 
