@@ -4,7 +4,7 @@ typed error or a coded warning, never an internal traceback, a hang or a silent 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
@@ -200,3 +200,17 @@ def test_as_pipeline_refuses_a_static_parameter_the_stage_does_not_have() -> Non
     assert caught.value.code == "TM202"
     with pytest.raises(tm.InputError, match="is an input: pass it when the pipeline is called"):
         scaled_mean.as_pipeline(x=jnp.ones(3))
+
+
+@tm.stage
+def peak(x: Float[Array, "n *rest"], axis: Annotated[int | None, tm.Axis("n")] = None) -> Float[Array, "*rest"]:
+    return x.max(axis=0)
+
+
+def test_an_axis_named_by_a_numpy_integer_is_that_position() -> None:
+    x = jnp.arange(6.0).reshape(2, 3)
+    assert peak(x, axis=1).tolist() == [2.0, 5.0]
+    assert peak(x, axis=np.int64(1)).tolist() == [2.0, 5.0]
+    with pytest.raises(tm.InputError, match="a bool is not an axis position") as caught:
+        peak(x, axis=True)
+    assert caught.value.code == "TM122"

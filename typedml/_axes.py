@@ -7,7 +7,10 @@ the data is moved here, before the stage-alone pipeline checks it.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
+
+import numpy as np
 
 from ._errors import Diagnostic, InputError, user_location
 from ._runtime import split_value
@@ -38,6 +41,8 @@ def named_positions(
         named = static.get(param)
         if named is None:
             continue
+        if isinstance(named, numbers.Integral) and not isinstance(named, bool | np.bool_):
+            named = int(named)  # a NumPy integer is a position like an int
         origin: int | None = None
         for port in spec.inputs:
             if port.type is None or dim not in port.type.shape_vars or port.name not in inputs:
@@ -49,7 +54,9 @@ def named_positions(
                         "TM122",
                         f"{spec.name}({param}={named!r}): input {port.name!r} has {ndim} axes, "
                         + (
-                            "no axis by that position"
+                            "and a bool is not an axis position"
+                            if isinstance(named, bool | np.bool_)
+                            else "no axis by that position"
                             if isinstance(named, int)
                             else "and axes have no names outside a pipeline"
                         ),
