@@ -15,9 +15,10 @@ import numpy as np
 
 from ._convert import converter
 from ._errors import Diagnostic, InputError, TypedMLWarning, user_location
+from ._lru import LRU
 from ._pytrees import by_reference, split
 from ._records import RecordMismatch
-from ._runtime import QUANTITY_TYPE, Boundary
+from ._runtime import QUANTITY_TYPE, Boundary, check_inputs
 from ._spec import Spec
 
 __all__ = ["Arguments", "converters", "input_converter", "input_signature", "magnitude"]
@@ -242,3 +243,18 @@ def input_signature(pairs: list[tuple[Any, Any]]) -> tuple[object, ...] | None:
             return None
         found.append((units, magnitude.__class__, str(dtype), tuple(shape)))
     return tuple(found)
+
+
+def check_inputs_once(
+    spec: Spec,
+    pairs: list[tuple[Any, Any]],
+    constraints: Any,
+    validated: LRU[tuple[object, ...], bool],
+) -> None:
+    """A later call's inputs checked as the first call's were, once per input signature
+    (remembered in ``validated``; inputs without one are checked on every call)."""
+    signature = input_signature(pairs)
+    if signature is None or validated.get(signature) is None:
+        check_inputs(spec, pairs, f"{spec.name}()", constraints, warn=False)
+        if signature is not None:
+            validated[signature] = True

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._adapters import adapt
-from ._arguments import Arguments, converters, input_signature
+from ._arguments import Arguments, check_inputs_once, converters
 from ._errors import TypedMLError, raised_clean
 from ._graph import _current as _current_tracer  # pyright: ignore[reportPrivateUsage]
 from ._lru import LRU, MAX_EXECUTABLES, MAX_SHAPES, MAX_VALIDATED
@@ -198,12 +198,7 @@ class Caller:
             self.executables[key] = exe
         else:
             checked = self.ready()
-            spec = checked.spec
-            signature = input_signature(pairs)
-            if signature is None or self._validated.get(signature) is None:
-                check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints, warn=False)
-                if signature is not None:
-                    self._validated[signature] = True
+            check_inputs_once(checked.spec, pairs, checked.resolved.size_constraints, self._validated)
         self._guard(values)
         out = exe.wrap(exe.fn(*self.arguments.magnitudes(values)))
         return out if restore is None else restore(out)

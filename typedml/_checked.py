@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._adapters import adapt
-from ._arguments import Arguments, converters, input_signature
+from ._arguments import Arguments, check_inputs_once, converters
 from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_contracts, stage_violation
 from ._debug import as_arrays, observed_run
 from ._errors import Diagnostic, NonFiniteError, TypedMLError, user_location
@@ -60,12 +60,7 @@ class CheckedRunner:
             self.compiled[key] = entry
         else:  # every call's inputs checked as the first call's were (once per input signature)
             checked = self.ready()
-            spec = checked.spec
-            signature = input_signature(pairs)
-            if signature is None or self._validated.get(signature) is None:
-                check_inputs(spec, pairs, f"{spec.name}()", checked.resolved.size_constraints, warn=False)
-                if signature is not None:
-                    self._validated[signature] = True
+            check_inputs_once(checked.spec, pairs, checked.resolved.size_constraints, self._validated)
         jitted, wrap, explain, traced = entry
         plan = self.ready()
         guard_values(plan.spec, values, plan.memo("precision", set), f"{plan.spec.name}()")
