@@ -159,6 +159,18 @@ class _Reader:
             chunk = 0
             held: list[Any] = []
             have = 0
+
+            def chunk_of(piece: Any) -> Any:
+                n = piece.num_rows
+                place = Place(
+                    f"parquet_chunks(): {shown}, chunk {chunk} (rows {done}-{done + n - 1})",
+                    user_location(),
+                    "stream",
+                    done,
+                )
+                values = read_ports(ArrowTable(piece, units), self.mapping, self.given, place, self.dtype)
+                return next(iter(values.values())) if self.single else values
+
             for batch in _batches(handle, path, self.rows, self.needed):
                 if not batch.num_rows:
                     continue
@@ -166,28 +178,13 @@ class _Reader:
                 have += batch.num_rows
                 while have >= self.rows:
                     piece, held = _take(pa, held, self.rows)
-                    n = piece.num_rows
-                    have -= n
-                    place = Place(
-                        f"parquet_chunks(): {shown}, chunk {chunk} (rows {done}-{done + n - 1})",
-                        user_location(),
-                        "stream",
-                        done,
-                    )
-                    values = read_ports(ArrowTable(piece, units), self.mapping, self.given, place, self.dtype)
-                    yield next(iter(values.values())) if self.single else values
-                    done += n
+                    have -= piece.num_rows
+                    yield chunk_of(piece)
+                    done += piece.num_rows
                     chunk += 1
             if have:
                 piece, held = _take(pa, held, have)
-                place = Place(
-                    f"parquet_chunks(): {shown}, chunk {chunk} (rows {done}-{done + have - 1})",
-                    user_location(),
-                    "stream",
-                    done,
-                )
-                values = read_ports(ArrowTable(piece, units), self.mapping, self.given, place, self.dtype)
-                yield next(iter(values.values())) if self.single else values
+                yield chunk_of(piece)
 
 
 def _batches(handle: Any, path: PathLike, rows: int, needed: list[str]) -> Iterator[Any]:
