@@ -34,3 +34,8 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     if request.get("print"):
         print(request["print"])  # user output must not reach the protocol
     return {"pid": os.getpid(), "echo": request.get("echo")}
+
+
+def fails(request: dict[str, Any]) -> dict[str, Any]:
+    """A handler that fails on every request, as a bug in typedml's checking would."""
+    raise ValueError(f"broken on {request.get('target')!r}")

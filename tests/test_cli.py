@@ -226,3 +226,23 @@ def test_a_module_that_hangs_or_ends_the_process_is_reported_and_the_rest_checke
     assert "b_exits.py:1:1: error[TM403] the process checking b_exits.py exited with status 3" in out
     assert out.strip().splitlines()[-1].startswith("checked 1 pipeline in ")
     assert "2 stopped" in out and "2 errors" in out
+
+
+def test_a_failure_inside_typedml_is_tm403_naming_the_target_and_the_error(capsys) -> None:
+    """If checking a module fails in typedml itself, the command line says so for that module
+    (TM403, the error, its traceback on standard error) instead of dying or counting it checked."""
+    from typedml import _isolate
+    from typedml._worker import Request, Worker
+
+    worker = Worker(timeout=30)
+    worker._process = _isolate.Worker("tests.isolate_target:fails", timeout=30)  # a handler that fails
+    with worker:
+        outcome = worker.check(Request("some_module.py", True, False, frozenset(), tuple(sys.path)))
+    assert outcome.stopped and outcome.module is None
+    (diagnostic,) = outcome.diagnostics
+    assert diagnostic.code == "TM403"
+    assert diagnostic.message == (
+        "checking some_module.py failed inside typedml (ValueError: broken on 'some_module.py'): "
+        "nothing in it was checked"
+    )
+    assert "ValueError: broken on 'some_module.py'" in capsys.readouterr().err  # the traceback
