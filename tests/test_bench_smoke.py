@@ -100,6 +100,17 @@ def test_bench_check_quick_run(tmp_path: Path, capsys) -> None:
     assert "growth N^k" in printed and printed.count("distinct") >= 2
 
 
+def test_bench_trace_check_quick_run(tmp_path: Path, capsys) -> None:
+    bench = load_script(SCRIPT.with_name("bench_trace_check.py"))  # refuses to run if the check is off
+    out = tmp_path / "trace.json"
+    result = bench.main(["--quick", "--json", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8")) == result
+    assert [(r["form"], r["stages"]) for r in result] == [("distinct", 10), ("reused", 10)]
+    for row in result:
+        assert row["trace_ratio"] > 0 and row["first_ratio"] > 0
+    assert "first call" in capsys.readouterr().out
+
+
 def test_bench_debug_quick_run(tmp_path: Path, capsys) -> None:
     bench = load_script(SCRIPT.with_name("bench_debug.py"))
     out = tmp_path / "debug.json"

@@ -213,9 +213,27 @@ def test_implied_constraint_is_enforced_at_the_boundary() -> None:
 @given(tms.inputs(smooth, max_side=20))
 def test_strategies_draw_only_sizes_the_signature_allows(ins: Any) -> None:
     assert ins.sizes["n"] >= 15
+    if ins.sizes["n"] == 15:  # the one size where jnp.convolve swaps its operands (see below)
+        with pytest.raises(tm.BodyError, match="TM306"):
+            smooth(**ins)
+        return
     np.testing.assert_allclose(
         np.asarray(smooth(**ins)), np.convolve(np.asarray(ins["x"]), np.ones(16), mode="valid"), rtol=1e-4, atol=1e-2
     )
+
+
+def test_a_body_wrong_at_one_allowed_size_is_refused_on_the_call_that_meets_it() -> None:
+    # "t-15" allows t = 15 (no window fits: 0 sums), but jnp.convolve(..., mode="valid") swaps
+    # its operands when the signal is shorter than the kernel and returns 2 numbers. The body
+    # check samples other sizes; the compiled call checks each stage's result while it traces.
+    assert np.convolve(np.ones(15), np.ones(16), mode="valid").shape == (2,)  # numpy does it too
+    for run in (smooth, smooth.checked, smooth.debug):
+        with pytest.raises(tm.BodyError) as info:
+            run(np.ones(15, np.float32))
+        assert info.value.code == "TM306"
+        assert info.value.diagnostic.stage == "moving_sum16"
+        assert "`t-15` is 0" in str(info.value) and "found: shape (2,)" in str(info.value)
+    assert np.asarray(smooth(np.ones(16, np.float32))).shape == (1,)  # the next size is right
 
 
 @settings(max_examples=10)

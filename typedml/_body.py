@@ -156,10 +156,14 @@ def check_bodies(
     )
     hosts: set[int] = set()
     waiting: set[str] = set()  # nodes whose pytree inputs come from the pipeline's inputs
+    containers: set[int] = set()  # stages whose container ports were said (TM352), once each
     for node in order:
         data = graph.nodes[node]
         if data["kind"] != "stage" or data.get("invalid"):
             continue
+        if id(data["callee"]) not in containers:
+            containers.add(id(data["callee"]))
+            found.extend(unchecked_containers(data["spec"], node, data.get("location")))
         sources = [u for u, _, e in graph.in_edges(node, data=True) if e["dst_type"] is None and e["src_type"] is None]
         if any(u.startswith("input:") or u in waiting for u in sources):
             waiting.add(node)
@@ -332,6 +336,61 @@ def structure_info(spec: Spec, node: str, location: Location | None) -> Diagnost
         "checked for every size before data",
         stage=node,
         port=trees[0],
+    )
+
+
+def unchecked_containers(spec: Spec, node: str | None, location: Location | None) -> list[Diagnostic]:
+    """TM352: ports typed as a plain container of arrays (``tuple[Float[Array, "n"], ...]``,
+    ``list[...]``, ``dict[str, ...]``): typedml takes such a value as an opaque pytree, so the
+    arrays inside are not checked. Said, with the form that is checked (a record)."""
+    found: list[Diagnostic] = []
+    kind = "stage" if node is not None else "pipeline"
+    for port in (*spec.inputs, *spec.outputs):
+        if port.type is not None or not _holds_arrays(port.annotation):
+            continue
+        label = "the return value" if port.name == "return" else f"parameter {port.name!r}"
+        found.append(
+            Diagnostic(
+                "TM352",
+                f"unverified: {label} of {kind} {spec.name!r} is a {_container_name(port.annotation)} of arrays, "
+                "which typedml passes as an opaque pytree: the arrays inside are not checked",
+                location or spec.location,
+                severity="warning",
+                notes=(f"declared: {_annotation_text(port.annotation)}",),
+                hint="declare a NamedTuple whose fields are the annotated arrays (each field is a port, checked "
+                "like any other), or jaxtyping's PyTree[...] to say that the value is opaque on purpose",
+                stage=node or spec.name,
+                port=port.name,
+            )
+        )
+    return found
+
+
+def _holds_arrays(annotation: Any) -> bool:
+    """Whether a container annotation (not a jaxtyping ``PyTree``) has array types among its items."""
+    from typing import get_args, get_origin
+
+    from ._annotations import jaxtyping_parts, split_annotation
+
+    if get_origin(annotation) is None or "PyTree" in repr(annotation):
+        return False
+    for arg in get_args(annotation):
+        base = split_annotation(arg)[0]
+        if jaxtyping_parts(base) is not None or _holds_arrays(base):
+            return True
+    return False
+
+
+def _container_name(annotation: Any) -> str:
+    from typing import get_origin
+
+    origin = get_origin(annotation)
+    return getattr(origin, "__name__", None) or str(origin)
+
+
+def _annotation_text(annotation: Any) -> str:
+    return re.sub(
+        r"jaxtyping\.|jaxlib\._jax\.|jax\.Array", lambda m: "Array" if "Array" in m[0] else "", repr(annotation)
     )
 
 

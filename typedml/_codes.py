@@ -126,6 +126,7 @@ TITLES: dict[str, str] = {
     "TM314": "a host stage whose body raised",
     "TM350": "a stage body that could not be verified for every size",
     "TM351": "a pytree input whose non-array leaves can change in place unseen",
+    "TM352": "a port typed as a plain container of arrays, whose arrays are not checked",
     "TM370": "a difference of temperatures declared absolute",
     "TM371": "a result that depends on the zero of a temperature scale",
     "TM372": "absolute vs difference not checked",

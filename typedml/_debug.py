@@ -23,13 +23,13 @@ import numpy as np
 from ._adapters import adapt
 from ._arguments import Arguments, converters
 from ._contracts import PortContract, input_contracts, input_violation, port_values, stage_contracts, stage_violation
-from ._errors import BodyError, Diagnostic, InputError, Location, NonFiniteError, user_location
+from ._errors import Diagnostic, Location, NonFiniteError, user_location
 from ._graph import value_label
 from ._overflow import Guard, check_now, edge_place, input_places, settle
 from ._plan import CheckedPlan
 from ._precision import guard_values
-from ._runtime import Boundary, check_inputs, make_quantity, split_value
-from ._spec import Port, Spec, static_sizes
+from ._runtime import Boundary, check_inputs, check_stage_call, make_quantity, split_value
+from ._spec import Spec
 from ._traced import is_traced, refusal
 from ._units import get_registry, unit_text
 
@@ -259,7 +259,7 @@ def stage_observer(
         spec: Spec = data["spec"]
         location: Location | None = data.get("location")
         outputs = result if spec.output_tuple is not None else (result,)
-        _check_call(node, spec, kwargs, tuple(outputs), location, data.get("static") or {})
+        check_stage_call(node, spec, kwargs, tuple(outputs), location, data.get("static") or {})
         found = contracts.get(node)
         pairs = port_values(graph, found, kwargs, result) if found else []
         for contract, value in pairs:  # what it was given first: then the fault is upstream
@@ -297,57 +297,9 @@ def inputs_checker(graph: Any) -> Callable[[str, dict[str, Any]], None]:
     def before(node: str, kwargs: dict[str, Any]) -> None:
         data = graph.nodes[node]
         if data["kind"] == "stage":
-            _check_call(node, data["spec"], kwargs, None, data.get("location"), data.get("static") or {})
+            check_stage_call(node, data["spec"], kwargs, None, data.get("location"), data.get("static") or {})
 
     return before
-
-
-def _check_call(
-    node: str,
-    spec: Spec,
-    kwargs: dict[str, Any],
-    outputs: tuple[Any, ...] | None,
-    location: Location | None,
-    static: Mapping[str, Any] | None = None,
-) -> None:
-    """A stage's inputs and outputs against its signature, as one call (shared shape bindings);
-    with ``outputs`` None, its inputs alone (before the body runs)."""
-    ports: list[Port] = []
-    pairs: list[tuple[Any, Any]] = []
-    for port in spec.inputs:
-        if port.type is not None and port.name in kwargs:
-            ports.append(dataclasses.replace(port, type=dataclasses.replace(port.type, unit=None)))
-            pairs.append((kwargs[port.name], None))
-    for port, value in zip(spec.outputs, outputs or (), strict=outputs is not None):
-        if port.type is not None:
-            renamed = f"return value {port.name!r}" if spec.output_tuple is not None else "return value"
-            ports.append(dataclasses.replace(port, name=renamed, type=dataclasses.replace(port.type, unit=None)))
-            pairs.append((_magnitude_of(value), None))
-    sizes = tuple(sorted(static_sizes(spec, spec.defaults | dict(static or {})).items()))
-    joint = dataclasses.replace(spec, inputs=tuple(ports), static=(), sizes=sizes)
-    if outputs is None:  # the outputs' implied constraints are checked with the outputs
-        joint = dataclasses.replace(joint, outputs=())
-    try:
-        check_inputs(joint, pairs, f"{spec.name}()", warn=False)
-    except InputError as err:
-        notes = tuple(str(d.message) for d in err.diagnostics) + tuple(n for d in err.diagnostics for n in d.notes)
-        given = outputs is None
-        raise BodyError(
-            Diagnostic(
-                "TM306",
-                f"at run time, stage {node!r} was given inputs that do not match its signature"
-                if given
-                else f"at run time, stage {node!r} does not match its signature",
-                location,
-                notes=(*notes, "checked before its body ran: the mismatch comes from upstream") if given else notes,
-                hint="a stage upstream returned something its signature does not pin down (an unverified "
-                "edge): check the warnings of `check()`"
-                if given
-                else "the body returned (or was given) something its signature does not declare; "
-                "`stage.check()` shows what it computes",
-                stage=node,
-            )
-        ) from None
 
 
 def input_contracts_kept(spec: Spec, values: list[Any], rigid_units: Any, location: Location | None) -> None:

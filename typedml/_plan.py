@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._angles import say
-from ._body import check_bodies, check_pipeline_whole
+from ._body import check_bodies, check_pipeline_whole, unchecked_containers
 from ._check import CheckReport, Plan, check_graph
 from ._check_records import infer_record_axes, infer_record_units
 from ._compile import Convert, build_function
@@ -31,7 +31,7 @@ from ._cost import check_budget
 from ._errors import BodyError, Diagnostic, InputError, TypedMLError, WiringError, user_location
 from ._frames import check_frames
 from ._lru import LRU, MAX_UNIT_VARIANTS
-from ._runtime import make_quantity
+from ._runtime import make_quantity, traced_calls_checked
 from ._spec import Spec
 from ._trace import trace_pipeline
 from ._units import UType, get_registry
@@ -149,8 +149,15 @@ class CheckedPlan:
         constrain: Constrain | None = None,
         before: Callable[[str, dict[str, Any]], None] | None = None,
         convert: Convert | None = None,
+        verify: bool = True,
     ) -> Callable[..., Any]:
-        """The plan as a pure function over magnitudes (see :func:`typedml._compile.build_function`)."""
+        """The plan as a pure function over magnitudes (see :func:`typedml._compile.build_function`).
+
+        With ``verify``, each stage's call is checked against its signature while the function
+        is traced (:func:`typedml._runtime.traced_calls_checked`), then ``observe`` runs.
+        """
+        if verify:
+            observe = traced_calls_checked(self.graph, observe)
         return build_function(self.graph, self.spec, self.resolved, self.node_impl, observe, constrain, before, convert)
 
     @property
@@ -363,7 +370,7 @@ class Planner:
                 )  # warnings too: unverified inside is unverified here
         finally:
             self.building = False
-        pre = diagnostics + check_bodies(graph, check_budget)
+        pre = diagnostics + check_bodies(graph, check_budget) + unchecked_containers(spec, None, spec.location)
         spec, graph = infer_record_axes(graph, spec)
         inferred = infer_record_units(graph, spec)
         rigid = {v: b[0] for v, b in inferred.items()}
@@ -388,7 +395,7 @@ class Planner:
     def _check_whole(self, plan: CheckedPlan) -> tuple[list[Diagnostic], bool]:
         """The whole pipeline evaluated symbolically end to end (what no edge check can settle)."""
         try:
-            impl = plan.function()
+            impl = plan.function(verify=False)  # evaluated for every size: each stage's body is checked on its own
         except TypedMLError:  # unit variables in its own signature: bound per call only
             return [], False
         spec = plan.spec

@@ -8,14 +8,15 @@ lookups on top of the compiled function.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 import pint
 
 from ._angles import angle_assumption, angle_hint, say
-from ._errors import Diagnostic, InputError, user_location
+from ._errors import BodyError, Diagnostic, InputError, Location, user_location
+from ._lru import LRU
 from ._quantity import Quantity
 from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, namespaced
 from ._source import silenced
@@ -23,7 +24,15 @@ from ._spec import Port, Spec, static_sizes
 from ._traced import is_tracer
 from ._units import OffsetUnitError, Registry, UType, conversion, get_registry, solve_unit_vars
 
-__all__ = ["Boundary", "Executable", "check_inputs", "is_key_dtype", "split_value"]
+__all__ = [
+    "Boundary",
+    "Executable",
+    "check_inputs",
+    "check_stage_call",
+    "is_key_dtype",
+    "split_value",
+    "traced_calls_checked",
+]
 
 _INTEGER_KINDS = ("i", "u", "b")
 # typedml's Quantity and pint's: both keep ``_magnitude`` and a UnitsContainer ``_units``
@@ -515,3 +524,110 @@ def make_quantity(registry: Registry, unit: pint.Unit) -> Callable[[Any], Any]:
         return q
 
     return build
+
+
+def check_stage_call(
+    node: str,
+    spec: Spec,
+    kwargs: dict[str, Any],
+    outputs: tuple[Any, ...] | None,
+    location: Location | None,
+    static: Mapping[str, Any] | None = None,
+) -> None:
+    """A stage's inputs and outputs against its signature, as one call (shared shape bindings);
+    with ``outputs`` None, its inputs alone (before the body runs)."""
+    ports: list[Port] = []
+    pairs: list[tuple[Any, Any]] = []
+    for port in spec.inputs:
+        if port.type is not None and port.name in kwargs:
+            ports.append(dataclasses.replace(port, type=dataclasses.replace(port.type, unit=None)))
+            pairs.append((kwargs[port.name], None))
+    for port, value in zip(spec.outputs, outputs or (), strict=outputs is not None):
+        if port.type is not None:
+            renamed = f"return value {port.name!r}" if spec.output_tuple is not None else "return value"
+            ports.append(dataclasses.replace(port, name=renamed, type=dataclasses.replace(port.type, unit=None)))
+            pairs.append((getattr(value, "magnitude", value), None))
+    sizes = tuple(sorted(static_sizes(spec, spec.defaults | dict(static or {})).items()))
+    joint = dataclasses.replace(spec, inputs=tuple(ports), static=(), sizes=sizes)
+    if outputs is None:  # the outputs' implied constraints are checked with the outputs
+        joint = dataclasses.replace(joint, outputs=())
+    try:
+        check_inputs(joint, pairs, f"{spec.name}()", warn=False)
+    except InputError as err:
+        notes = tuple(str(d.message) for d in err.diagnostics) + tuple(n for d in err.diagnostics for n in d.notes)
+        given = outputs is None
+        raise BodyError(
+            Diagnostic(
+                "TM306",
+                f"at run time, stage {node!r} was given inputs that do not match its signature"
+                if given
+                else f"at run time, stage {node!r} does not match its signature",
+                location,
+                notes=(*notes, "checked before its body ran: the mismatch comes from upstream") if given else notes,
+                hint="a stage upstream returned something its signature does not pin down (an unverified "
+                "edge): check the warnings of `check()`"
+                if given
+                else "the body returned (or was given) something its signature does not declare; "
+                "`stage.check()` shows what it computes",
+                stage=node,
+            )
+        ) from None
+
+
+def traced_calls_checked(
+    graph: Any, observe: Callable[[str, dict[str, Any], Any], None] | None
+) -> Callable[[str, dict[str, Any], Any], None]:
+    """The per-step hook of every compiled run: while JAX traces the pipeline, each stage's
+    call (what it was given and what its body returned) is checked against its signature, as a
+    debug run checks it (TM306). The shapes are concrete while tracing, so a body that returns a
+    size its signature does not declare only for some sizes (a branch on ``x.shape``) is refused
+    on the call that meets that size; the check costs nothing once the call is compiled. Then
+    ``observe``, if given.
+    """
+
+    def check(node: str, kwargs: dict[str, Any], result: Any) -> None:
+        data = graph.nodes[node]
+        spec: Spec = data["spec"]
+        if data["kind"] == "stage" and not getattr(data.get("callee"), "host", False):
+            outputs = tuple(result) if spec.output_tuple is not None else (result,)
+            static: Mapping[str, Any] = data.get("static") or {}
+            key = _traced_call_key(spec, static, kwargs, outputs)
+            if key is not None and _PASSED.get(key) is not spec:
+                check_stage_call(node, spec, kwargs, outputs, data.get("location"), static)
+                _PASSED[key] = spec  # held: its id stays its own while the entry lives
+        if observe is not None:
+            observe(node, kwargs, result)
+
+    return check
+
+
+# Stage calls whose traced check passed, by (the spec's id, static configuration, the types of
+# what it was given and returned): a stage called many times with the same shapes is checked
+# once. The value is the spec itself, compared by identity on a hit.
+_PASSED: LRU[tuple[object, ...], Spec] = LRU(1024)
+
+
+def _traced_call_key(
+    spec: Spec, static: Mapping[str, Any], kwargs: Mapping[str, Any], outputs: Sequence[Any]
+) -> tuple[object, ...] | None:
+    """The key of a traced stage call, or None when it is not one to check: no value is a JAX
+    tracer (an eager run checks on its own), or a shape holds a symbolic size (a check that
+    evaluates a pipeline for every size: each body was checked on its own)."""
+    import jax
+
+    types: list[object] = []
+    traced = False
+    for name, value in (*sorted(kwargs.items()), *(("", o) for o in outputs)):
+        leaves, tree = jax.tree_util.tree_flatten(value)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        for leaf in leaves:
+            shape: tuple[object, ...] | None = getattr(leaf, "shape", None)
+            if shape is None:
+                continue
+            if not all(type(d) is int for d in shape):
+                return None
+            traced = traced or is_tracer(leaf)
+            types.append((name, tuple(shape), str(getattr(leaf, "dtype", ""))))
+        types.append(str(cast(object, tree)))
+    if not traced:
+        return None
+    return (id(spec), tuple(sorted((k, repr(v)) for k, v in static.items())), tuple(types))

@@ -112,7 +112,7 @@ class Stage(Generic[P, R]):
         Returns a report and never raises for the problems it finds; ``static`` sets static
         configuration that has no default.
         """
-        from ._body import check_stage
+        from ._body import check_stage, unchecked_containers
         from ._check import CheckReport
         from ._config import check_static, static_error
         from ._cost import check_budget
@@ -123,6 +123,7 @@ class Stage(Generic[P, R]):
         found = check_stage(self, static)
         if not any(d.severity == "error" for d in found):
             found = [*check_budget(self, static), *found]
+        found += unchecked_containers(self.spec, self.spec.name, None)
         return CheckReport([*found, *self.spec.infos])
 
     def as_pipeline(self, **static: Any) -> Pipeline[..., Any]:

@@ -1,0 +1,169 @@
+"""Every compiled run checks each stage call against its signature while JAX traces it (TM306).
+
+The body check before data proves a body for every size where JAX evaluates it symbolically,
+and samples it where it cannot (a branch on ``x.shape``). A body that lies about its result
+only at some sizes passes that check; the run that meets such a size must refuse it, in every
+run mode, as a debug run does. The check remembers calls that passed (per stage, static
+configuration and types): that memory must never let a call through that the check refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jaxtyping import Array, Float, Int, PyTree
+
+import typedml as tm
+from typedml import Q
+
+
+@tm.stage
+def trim(x: Q[Float[Array, "n"], "m"]) -> Q[Float[Array, "n"], "m"]:
+    return x[:-1] if x.shape[0] == 5 else x  # right for every size but 5
+
+
+@tm.stage
+def widen(x: Float[Array, "n"]) -> Float[Array, "n"]:
+    return x.astype(jnp.int32) if x.shape[0] == 5 else x  # a dtype the signature does not declare, at 5
+
+
+@tm.stage
+def pad(x: Float[Array, "n"], k: int) -> Float[Array, "n+k"]:
+    wrong = k == 2 and x.shape[0] == 3  # wrong for k=2 at n=3 only: the body check cannot see it
+    return jnp.concatenate([x, jnp.zeros(k + 1 if wrong else k, x.dtype)])
+
+
+@tm.pipeline
+def clean(x: Q[Float[Array, "n"], "m"]) -> Q[Float[Array, "n"], "m"]:
+    return trim(x)
+
+
+@tm.pipeline
+def cast(x: Float[Array, "n"]) -> Float[Array, "n"]:
+    return widen(x)
+
+
+def _refused(run: Any, *args: Any) -> tm.BodyError:
+    with pytest.raises(tm.BodyError) as info:
+        run(*args)
+    assert info.value.code == "TM306", str(info.value)
+    return info.value
+
+
+def test_the_body_check_cannot_see_it() -> None:
+    assert clean.check().ok and cast.check().ok  # sampled at other sizes: nothing found
+
+
+@pytest.mark.parametrize("mode", ["plain", "checked", "debug", "record"])
+def test_every_run_mode_refuses_a_stage_that_lies_at_the_size_it_meets(mode: str) -> None:
+    x = tm.Quantity(jnp.ones(5), "m")
+    run = clean if mode == "plain" else getattr(clean, mode)
+    err = _refused(run, x)
+    assert err.diagnostic.stage == "trim"
+    assert "found: shape (4,)" in str(err) and "n=5" in str(err)
+    np.testing.assert_allclose(np.asarray(clean(tm.Quantity(jnp.arange(6.0), "m")).magnitude), np.arange(6.0))
+
+
+def test_a_wrong_dtype_at_one_size_is_refused_too() -> None:
+    err = _refused(cast, jnp.ones(5))
+    assert "int32" in str(err)
+    assert cast(jnp.ones(4)).dtype == jnp.float32
+
+
+def test_a_stage_called_on_its_own_is_checked() -> None:
+    err = _refused(trim, tm.Quantity(jnp.ones(5), "m"))
+    assert err.diagnostic.stage == "trim"
+
+
+def test_inside_the_users_own_jit_and_vmap() -> None:
+    _refused(jax.jit(cast), jnp.ones(5))
+    _refused(jax.vmap(cast), jnp.ones((3, 5)))  # each item has 5 values
+    assert jax.vmap(cast)(jnp.ones((5, 4))).shape == (5, 4)  # 5 items of 4: right
+
+
+def test_a_streamed_chunk_of_the_size_that_lies_is_refused() -> None:
+    @tm.stage
+    def add(total: Float[Array, ""], x: Float[Array, "n"]) -> Float[Array, ""]:
+        s = x.sum()
+        return jnp.stack([s, s]) if x.shape[0] == 5 else total + s  # the wrong shape for 5 rows
+
+    chunks = [np.ones(4, np.float32), np.ones(4, np.float32)]
+    (total,) = tm.stream(add, chunks, init=(jnp.zeros((), jnp.float32),))
+    assert float(total) == 8.0
+    with pytest.raises(tm.BodyError) as info:
+        tm.stream(add, [np.ones(5, np.float32), *chunks], init=(jnp.zeros((), jnp.float32),))
+    assert info.value.code == "TM306"
+
+
+def test_a_call_remembered_as_checked_never_lets_another_through() -> None:
+    @tm.pipeline
+    def twice(x: Float[Array, "n"], y: Float[Array, "m"]) -> Float[Array, "m"]:
+        widen(x)  # passes at n=4
+        return widen(y)  # the same stage, another size: checked anew
+
+    assert twice(jnp.ones(4), jnp.ones(4)).shape == (4,)  # the same types twice: checked once
+    _refused(twice, jnp.ones(4), jnp.ones(5))
+    _refused(twice, jnp.ones(5), jnp.ones(4))
+
+    @tm.pipeline
+    def by_one(x: Float[Array, "n"]) -> Float[Array, "n+1"]:
+        return pad(x, k=1)
+
+    @tm.pipeline
+    def by_two(x: Float[Array, "n"]) -> Float[Array, "n+2"]:
+        return pad(x, k=2)
+
+    assert by_one(jnp.ones(3)).shape == (4,)  # remembered for k=1, same input types as below
+    err = _refused(by_two, jnp.ones(3))  # the static configuration is part of what is remembered
+    assert "found: shape (6,)" in str(err)
+
+
+class Parts(NamedTuple):
+    values: Float[Array, "n"]
+    labels: Int[Array, "n"]
+
+
+def test_several_outputs_are_checked_field_by_field() -> None:
+    @tm.stage
+    def split(x: Float[Array, "n"]) -> Parts:
+        labels = jnp.zeros(x.shape[0], jnp.int32)
+        return Parts(x[:-1] if x.shape[0] == 5 else x, labels)
+
+    @tm.pipeline
+    def both(x: Float[Array, "n"]) -> Parts:
+        return split(x)
+
+    assert both.check().ok
+    out = both(jnp.ones(4))
+    assert out.values.shape == out.labels.shape == (4,)
+    err = _refused(both, jnp.ones(5))
+    assert "values" in str(err)
+
+
+def test_a_plain_tuple_of_arrays_is_said_to_be_unchecked() -> None:
+    @tm.stage
+    def split(x: Float[Array, "n"]) -> tuple[Float[Array, "n"], Int[Array, "n"]]:
+        return x[:-1], jnp.zeros(x.shape[0], jnp.float32)
+
+    @tm.stage
+    def weigh(x: Float[Array, "n"], w: dict[str, Float[Array, "n"]]) -> Float[Array, "n"]:
+        return x * w["a"]
+
+    @tm.stage
+    def opaque(x: Float[Array, "n"]) -> PyTree[Float[Array, "n"]]:
+        return {"x": x}
+
+    @tm.pipeline
+    def both(x: Float[Array, "n"]) -> tuple[Float[Array, "n"], Int[Array, "n"]]:
+        return split(x)
+
+    (said,) = split.check().warnings
+    assert said.code == "TM352" and said.port == "return" and "tuple of arrays" in said.message
+    assert [(d.code, d.port) for d in weigh.check().warnings] == [("TM352", "w")]
+    assert not opaque.check().warnings  # PyTree[...] says it is opaque on purpose
+    codes = [(d.code, d.stage) for d in both.check().warnings]
+    assert ("TM352", "split") in codes and ("TM352", "both") in codes
