@@ -417,3 +417,38 @@ def test_layout_points_grow_with_edges_not_with_their_span() -> None:
     segments = sum(route.path.count("C ") for route in placed.edges)
     assert segments <= MAX_ROUTED_SPAN * len(edges)
     assert len(placed.nodes) == n + 1
+
+
+# -- annotation metadata built with the wrong argument -----------------------------------------
+
+
+@pytest.mark.parametrize("dim", [None, 3, "", "n m", "2n"])
+def test_an_axis_that_names_no_axis_is_TM017_where_it_is_written(dim: Any) -> None:
+    err = _raises_code(tm.StageDefinitionError, "TM017", lambda: tm.Axis(dim))
+    assert err.diagnostic.location is not None and err.diagnostic.location.path == __file__
+    assert repr(dim) in err.diagnostic.message
+
+
+def test_a_true_division_in_a_size_is_TM003_with_the_forms_that_are_checked() -> None:
+    def define() -> Any:
+        @tm.stage
+        def half(x: Float[Array, "n"]) -> Float[Array, "n/2"]:
+            return x[::2]
+
+        return half
+
+    err = _raises_code(tm.StageDefinitionError, "TM003", define)
+    assert "'n/2' divides with '/'" in err.diagnostic.message
+    assert '"n//2"' in (err.diagnostic.hint or "") and '"2*k"' in (err.diagnostic.hint or "")
+
+    @tm.stage
+    def halve(x: Float[Array, "2*k"]) -> Float[Array, "k"]:  # the form the hint gives: checked
+        return x[::2]
+
+    assert halve.check().ok
+    _raises_code(tm.InputError, "TM221", lambda: halve.as_pipeline()(np.ones(5, np.float32)))
+
+
+def test_an_argument_the_angle_registry_does_not_take_names_the_function() -> None:
+    with pytest.raises(TypeError, match=r"tm.angle_registry\(\) takes pint.UnitRegistry's keyword arguments"):
+        tm.angle_registry(no_such_option=1)

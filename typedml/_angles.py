@@ -101,7 +101,13 @@ def angle_registry(**kwargs: Any) -> Any:
 
 def _build(kwargs: dict[str, Any]) -> Any:
     make: Any = pint.UnitRegistry
-    registry: Any = make(None, **kwargs)  # None: start empty, then pint's definitions with the change
+    try:
+        registry: Any = make(None, **kwargs)  # None: start empty, then pint's definitions with the change
+    except TypeError as err:  # an argument pint.UnitRegistry does not take
+        raise TypeError(
+            f"tm.angle_registry() takes pint.UnitRegistry's keyword arguments "
+            f"(such as autoconvert_offset_to_baseunit=True); {err}"
+        ) from None
     registry.load_definitions(list(_definitions()))
     return registry
 

@@ -43,6 +43,20 @@ class Axis:
 
     dim: str
 
+    def __post_init__(self) -> None:
+        dim: object = self.dim
+        if not isinstance(dim, str) or not dim.isidentifier():  # pyright: ignore[reportUnnecessaryIsInstance]
+            from ._errors import Diagnostic, StageDefinitionError, user_location
+
+            raise StageDefinitionError(
+                Diagnostic(
+                    "TM017",
+                    f"tm.Axis({dim!r}) does not name an axis: it takes the name of an axis the stage declares",
+                    user_location(),
+                    hint='write tm.Axis("n") where the stage\'s ports declare an axis "n"',
+                )
+            )
+
     def __repr__(self) -> str:
         return f"Axis({self.dim!r})"
 

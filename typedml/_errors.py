@@ -133,7 +133,8 @@ def user_location(skip_internal: bool = True) -> Location | None:
     while frame is not None:
         filename = frame.f_code.co_filename
         # typedml's own frames, and JAX's while it traces a compiled pipeline
-        internal = _is_internal(filename)
+        internal = _is_internal(filename) or (filename == "<string>" and frame.f_code.co_name == "__init__")
+        # (the second: the __init__ a dataclass of typedml generates, as for tm.Axis("n"))
         if not (skip_internal and internal) and not filename.startswith("<frozen"):
             if made_at is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _RUNNERS:
                 return made_at

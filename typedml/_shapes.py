@@ -850,6 +850,15 @@ def divides_by_zero(text: str) -> bool:
     )
 
 
+def divides_truly(text: str) -> bool:
+    """Whether an axis expression uses true division (``n/2``), which gives no whole size."""
+    try:
+        tree = ast.parse(text.lstrip("#*?_"), mode="eval")
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) for node in ast.walk(tree))
+
+
 def _constant(node: ast.expr) -> int | None:
     """The value of an integer expression without names (``0``, ``2-2``, ``(1-1)*3``), else None."""
     if isinstance(node, ast.Constant) and type(node.value) is int:

@@ -27,7 +27,7 @@ from ._kinds import kind_problem
 from ._locations import definition_location, param_location
 from ._records import Record, RecordMismatch, candidate_fields, is_frozen, record_field_hints
 from ._refine import problems_with
-from ._shapes import Dim, divides_by_zero, parse_dims, valid_expr
+from ._shapes import Dim, divides_by_zero, divides_truly, parse_dims, valid_expr
 from ._units import UnitExpr, UnitParseError, get_registry, parse_unit_expr
 
 __all__ = ["Port", "Spec", "StaticParam", "parse_spec"]
@@ -702,6 +702,16 @@ def _parse_port(
                 f"bad shape {dim_str!r} on {label} of {owner!r}: {item.text!r} is not a valid axis or expression",
                 pname,
                 hint='axes are names ("n"), sizes ("3"), "_", "*name", "...", "#name", or expressions like "n+1"',
+            )
+            return None
+        if isinstance(item, Dim) and item.term is None and divides_truly(item.text) and not divides_by_zero(item.text):
+            problem(
+                "TM003",
+                f"bad shape {dim_str!r} on {label} of {owner!r}: {item.text!r} divides with '/', "
+                "which gives no whole size for some sizes",
+                pname,
+                hint='write "n//2" to round down, or, when the size must divide exactly, declare the input "2*k" '
+                'and the output "k" (checked on every call)',
             )
             return None
         if isinstance(item, Dim) and item.term is None and divides_by_zero(item.text):
