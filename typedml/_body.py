@@ -697,7 +697,15 @@ class _Checker(AbstractInputs):
                 message,
                 location or self.spec.location,
                 severity="warning",
-                notes=(*notes, *(self.notes if self.symbols.alone else ())),
+                notes=(
+                    *notes,
+                    *(self.notes if self.symbols.alone else ()),
+                    *(
+                        ("each call still checks what it returns at the call's own sizes (TM306)",)
+                        if self.sizes
+                        else ()
+                    ),
+                ),
                 hint="keep sizes symbolic in a body: no Python branches or float arithmetic on .shape"
                 if self.sizes
                 else None,
