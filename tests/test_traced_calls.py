@@ -144,26 +144,68 @@ def test_several_outputs_are_checked_field_by_field() -> None:
     assert "values" in str(err)
 
 
-def test_a_plain_tuple_of_arrays_is_said_to_be_unchecked() -> None:
+def test_a_plain_tuple_of_arrays_is_checked_position_by_position() -> None:
     @tm.stage
-    def split(x: Float[Array, "n"]) -> tuple[Float[Array, "n"], Int[Array, "n"]]:
+    def split(x: Q[Float[Array, "n"], "m"]) -> tuple[Q[Float[Array, "n"], "m"], Int[Array, "n"]]:
+        return x * 2, jnp.zeros(x.shape[0], jnp.int32)
+
+    @tm.stage
+    def bad(x: Float[Array, "n"]) -> tuple[Float[Array, "n"], Int[Array, "n"]]:
         return x[:-1], jnp.zeros(x.shape[0], jnp.float32)
 
     @tm.stage
-    def weigh(x: Float[Array, "n"], w: dict[str, Float[Array, "n"]]) -> Float[Array, "n"]:
-        return x * w["a"]
+    def join(pair: tuple[Q[Float[Array, "n"], "mm"], Int[Array, "n"]]) -> Q[Float[Array, "n"], "mm"]:
+        a, b = pair
+        return a + b
+
+    @tm.pipeline
+    def both(x: Q[Float[Array, "n"], "m"]) -> tuple[Q[Float[Array, "n"], "mm"], Int[Array, "n"]]:
+        a, b = split(x)
+        return join((a, b)), b
+
+    @tm.pipeline
+    def swapped(x: Q[Float[Array, "n"], "m"]) -> Q[Float[Array, "n"], "mm"]:
+        a, b = split(x)
+        return join((b, a))
+
+    assert [p.name for p in split.spec.outputs] == ["0", "1"]
+    assert [p.name for p in join.spec.inputs] == ["pair.0", "pair.1"]
+    assert both.check().ok and split.check().ok
+    assert {(d.code, d.port) for d in bad.check().errors} == {("TM301", "0"), ("TM303", "1")}
+    assert {d.code for d in swapped.check().errors} >= {"TM101", "TM102"}  # positions swapped: caught
+    out = both(tm.Quantity(jnp.arange(3.0), "m"))
+    assert type(out) is tuple and len(out) == 2  # a plain tuple, as declared
+    np.testing.assert_allclose(np.asarray(out[0].to("mm").magnitude), [0.0, 2000.0, 4000.0])
+    assert str(out[0].units) == "millimeter" and out[1].dtype == jnp.int32
+    with pytest.raises(tm.InputError):
+        join.as_pipeline()([jnp.ones(2), jnp.ones(2, jnp.int32)])  # a list is not the declared tuple
+
+
+def test_containers_that_stay_opaque_are_said_to_be_unchecked() -> None:
+    @tm.stage
+    def halves(x: Float[Array, "n"]) -> dict[str, Float[Array, "n"]]:
+        return {"head": x[:-1], "tail": x[1:]}
+
+    @tm.stage
+    def weigh(x: Float[Array, "n"], w: list[Float[Array, "n"]]) -> Float[Array, "n"]:
+        return x * w[0]
+
+    @tm.stage
+    def many(x: Float[Array, "n"]) -> tuple[Float[Array, "n"], ...]:
+        return (x, x)
 
     @tm.stage
     def opaque(x: Float[Array, "n"]) -> PyTree[Float[Array, "n"]]:
         return {"x": x}
 
     @tm.pipeline
-    def both(x: Float[Array, "n"]) -> tuple[Float[Array, "n"], Int[Array, "n"]]:
-        return split(x)
+    def both(x: Float[Array, "n"]) -> dict[str, Float[Array, "n"]]:
+        return halves(x)
 
-    (said,) = split.check().warnings
-    assert said.code == "TM352" and said.port == "return" and "tuple of arrays" in said.message
+    (said,) = halves.check().warnings
+    assert said.code == "TM352" and said.port == "return" and "dict of arrays" in said.message
     assert [(d.code, d.port) for d in weigh.check().warnings] == [("TM352", "w")]
+    assert [(d.code, d.port) for d in many.check().warnings] == [("TM352", "return")]
     assert not opaque.check().warnings  # PyTree[...] says it is opaque on purpose
     codes = [(d.code, d.stage) for d in both.check().warnings]
-    assert ("TM352", "split") in codes and ("TM352", "both") in codes
+    assert ("TM352", "halves") in codes and ("TM352", "both") in codes

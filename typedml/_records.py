@@ -36,6 +36,7 @@ class Record:
 
     cls: type
     fields: tuple[tuple[str, Record | None], ...]
+    plain: bool = False  # a plain ``tuple[A, B]``: fields named "0", "1"..., built as a plain tuple
 
     @property
     def name(self) -> str:
@@ -61,7 +62,11 @@ class Record:
         A ``NamedTuple`` record also takes a plain tuple of its length (fields by position).
         Raises :class:`RecordMismatch` naming the field that does not fit.
         """
-        if isinstance(value, self.cls):
+        if self.plain:
+            if not isinstance(value, tuple) or len(cast("tuple[Any, ...]", value)) != len(self.fields):
+                raise RecordMismatch(where, f"a tuple of {len(self.fields)}", _type_name(cast(object, value)))
+            parts = list(cast("tuple[Any, ...]", value))
+        elif isinstance(value, self.cls):
             parts = [getattr(value, name) for name, _ in self.fields]
         elif self.is_tuple and type(value) is tuple and len(cast("tuple[Any, ...]", value)) == len(self.fields):
             parts = list(cast("tuple[Any, ...]", value))
@@ -81,6 +86,8 @@ class Record:
 
     def _build(self, leaves: Iterator[Any]) -> Any:
         values = [next(leaves) if sub is None else sub._build(leaves) for _, sub in self.fields]
+        if self.plain:
+            return tuple(values)
         if self.is_tuple:
             return cast("Any", self.cls)._make(values)
         # what jax and equinox do to unflatten a dataclass or a module: no __init__, no checks
@@ -92,6 +99,10 @@ class Record:
 
     def describe(self, types: Mapping[str, str] | None = None) -> str:
         """``Scaler(center, scale)``, or with each field's type when ``types`` maps paths to text."""
+        if self.plain:
+            inner = [sub.describe(None) if sub is not None else "array" for _, sub in self.fields]
+            if types is None:
+                return f"a tuple ({', '.join(inner)})"
         if types is None:
             return f"{self.name}({', '.join(name for name, _ in self.fields)})"
         parts = [f"{'.'.join(path)}: {types.get('.'.join(path), '?')}" for path in self.paths()]

@@ -419,6 +419,8 @@ _Fields = tuple[str, list[tuple[str, Any]], str | None]  # kind, (field, annotat
 
 def _record_fields(ann: Any, visiting: tuple[Any, ...] = ()) -> _Fields | None:
     """The kind and annotated fields of a record type, or None (not a record: a pytree value)."""
+    if _is_array_tuple(ann, visiting):
+        return "tuple", [(str(i), a) for i, a in enumerate(get_args(ann))], None
     found = candidate_fields(ann)
     if found is None or ann in visiting:
         return None
@@ -441,6 +443,15 @@ def _record_fields(ann: Any, visiting: tuple[Any, ...] = ()) -> _Fields | None:
 _MISSING = object()
 
 
+def _is_array_tuple(ann: Any, visiting: tuple[Any, ...]) -> bool:
+    """``tuple[A, B, ...]`` of a fixed length whose every item is an array or a record: a record
+    whose fields are positions ("0", "1", ...), taken and given as a plain tuple."""
+    if get_origin(ann) is not tuple or ann in visiting:
+        return False
+    args = get_args(ann)
+    return bool(args) and Ellipsis not in args and all(_is_arrayish(a, (*visiting, ann)) for a in args)
+
+
 def _is_arrayish(ann: Any, visiting: tuple[Any, ...]) -> bool:
     base = split_annotation(ann)[0]
     return jaxtyping_parts(base) is not None or _record_fields(base, visiting) is not None
@@ -458,7 +469,8 @@ def _record_of(
     found = _record_fields(cls)
     assert found is not None
     record_kind, pairs, unresolved = found
-    name = cls.__name__
+    plain = record_kind == "tuple"
+    name = "tuple" if plain else cls.__name__
     where = ("field " if len(prefix) > 1 else "parameter ") + repr(".".join(prefix)) if prefix else "the return value"
     if unresolved is not None:
         problem(
@@ -514,6 +526,8 @@ def _record_of(
         if port is not None:
             fields.append((field, None))
             ports.append(port)
+    if plain:
+        return Record(tuple, tuple(fields), plain=True), ports
     return Record(cast("type", cls), tuple(fields)), ports
 
 

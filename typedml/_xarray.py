@@ -316,7 +316,7 @@ class _Carried:
         spec = self.spec
         if spec.output_tuple is None:
             return self._array(spec.outputs[0], out, spec.name)
-        return spec.output_tuple(*[self._array(p, v, p.name) for p, v in zip(spec.outputs, out, strict=True)])
+        return spec.pack_outputs([self._array(p, v, p.name) for p, v in zip(spec.outputs, out, strict=True)])
 
     def _array(self, port: Port, value: Any, name: str) -> Any:
         xr = _xr()
