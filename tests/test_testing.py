@@ -55,6 +55,16 @@ def test_a_hard_coded_constant_breaks_dimensional_homogeneity() -> None:
     assert "Inputs(sizes={'n': 1}, t=Q([1.], 's', float32))" in message
 
 
+def test_typedml_quantities_as_inputs_are_named_in_every_message() -> None:
+    # tm.Quantity keeps its unit as text: the failure and refusal messages format it too
+    t = tm.Quantity(jnp.array([0.5, 1.0, 2.0], jnp.float32), "s")
+    with pytest.raises(AssertionError, match="dimensional homogeneity fails") as info:
+        tmt.assert_dimensionally_homogeneous(fall_hardcoded, {"t": t})
+    assert "t: s, shape (3,)" in str(info.value)
+    with pytest.raises(InvalidArgument, match="int32 numbers in s;"):
+        tmt.assert_dimensionally_homogeneous(fall_hardcoded, {"t": tm.Quantity(jnp.arange(3), "s")})
+
+
 def test_the_correct_stage_is_homogeneous() -> None:
     tmt.property_test(tmt.assert_dimensionally_homogeneous, fall, settings=FEW)()
 

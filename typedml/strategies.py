@@ -76,7 +76,8 @@ def _show(value: Any) -> str:
     magnitude = getattr(value, "magnitude", None)
     if units is not None and magnitude is not None:
         arr = np.asarray(magnitude)
-        return f"Q({_text(arr)}, {format(units, '~') or 'dimensionless'!r}, {arr.dtype})"
+        text = units if isinstance(units, str) else format(units, "~")  # a tm.Quantity keeps its text
+        return f"Q({_text(arr)}, {text or 'dimensionless'!r}, {arr.dtype})"
     if isinstance(value, np.ndarray):
         arr = cast("np.ndarray[Any, Any]", value)
         return f"array({_text(arr)}, {arr.dtype})"

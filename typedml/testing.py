@@ -150,8 +150,7 @@ def _context(inputs: Mapping[str, Any]) -> list[str]:
             parts.append(f"{name}={value!r}")
             continue
         shape = magnitude_of(value).shape
-        unit_text = "no unit" if units is None else (format(units, "~") or "dimensionless")
-        parts.append(f"{name}: {unit_text}" + ("" if shape is None else f", shape {shape}"))
+        parts.append(f"{name}: {_unit_text(units)}" + ("" if shape is None else f", shape {shape}"))
     lines.append("inputs: " + "; ".join(parts))
     return lines
 
@@ -164,7 +163,10 @@ def _fail(title: str, lines: Sequence[str], hint: str | None = None) -> None:
 
 
 def _unit_text(units: Any) -> str:
-    return "no unit" if units is None else (format(units, "~") or "dimensionless")
+    """A quantity's unit as text: a pint unit, or the text a ``tm.Quantity`` keeps."""
+    if units is None:
+        return "no unit"
+    return format(get_registry().Unit(units), "~") or "dimensionless"
 
 
 # -- dimensional homogeneity --------------------------------------------------------------
@@ -185,7 +187,7 @@ def _factor(dims: Mapping[str, float], scales: Mapping[str, float], fallback: fl
 def _refuse_affine(spec: Spec, where: str, units: Any) -> None:
     if units is not None and is_affine(get_registry().Unit(units)):
         raise InvalidArgument(
-            f"dimensional homogeneity does not apply to {where} of {spec.name}(): {format(units, '~')} is an "
+            f"dimensional homogeneity does not apply to {where} of {spec.name}(): {_unit_text(units)} is an "
             "affine unit (its zero is not the absolute zero), so rescaling temperature does not scale its values; "
             "check the stage with absolute units (K) or use assert_unit_invariant"
         )
@@ -240,7 +242,7 @@ def assert_dimensionally_homogeneous(
         _refuse_affine(spec, f"input {name!r}", units)
         if units is not None and magnitude_of(value).dtype.kind not in "fc" and _dimensions(units):
             raise InvalidArgument(
-                f"input {name!r} of {spec.name}() holds {magnitude_of(value).dtype} numbers in {format(units, '~')}; "
+                f"input {name!r} of {spec.name}() holds {magnitude_of(value).dtype} numbers in {_unit_text(units)}; "
                 "integers cannot be rescaled exactly, so dimensional homogeneity needs float inputs"
             )
     for port in spec.outputs:  # declared concrete units: refused before anything runs
