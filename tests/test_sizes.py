@@ -679,3 +679,53 @@ def test_sketch_states_made_by_separate_init_calls_merge_when_sized_alike() -> N
     with pytest.raises(tm.InputError) as err:
         sl.hll_estimate(sl.HyperLogLog(np.zeros(100, np.int32), np.zeros(1, np.uint32)))
     assert "not a power of 2" in str(err.value)
+
+
+# -- sizes the algebra cannot represent, evaluated on each call ---------------------------------
+
+
+@tm.stage
+def whole_blocks(x: Float[Array, "n"]) -> Float[Array, "n-n%4"]:
+    return x[: x.shape[0] - x.shape[0] % 4]
+
+
+@tm.stage
+def whole_blocks_wrong(x: Float[Array, "n"]) -> Float[Array, "n-n%4"]:
+    return x[: x.shape[0] - x.shape[0] % 4 + (1 if x.shape[0] == 10 else 0)]
+
+
+def test_a_size_the_algebra_cannot_represent_is_evaluated_on_each_call() -> None:
+    @tm.pipeline
+    def paired(
+        x: Float[Array, "n"], y: Float[Array, "n-n%4"], z: Float[Array, "*b n**m"], w: Float[Array, "m"]
+    ) -> Float[Array, "n"]:
+        return x
+
+    good = (np.ones(10, np.float32), np.ones(8, np.float32), np.ones((5, 1000), np.float32), np.ones(3, np.float32))
+    assert paired(*good).shape == (10,)
+    assert paired.check().ok
+    for i, bad in ((1, np.ones(9, np.float32)), (2, np.ones((5, 999), np.float32))):
+        args = list(good)
+        args[i] = bad
+        with pytest.raises(tm.InputError) as info:
+            paired(*args)
+        assert info.value.code == "TM206"
+        assert ("'n-n%4' = 8 (n=10), found 9" if i == 1 else "'n**m' = 1000 (m=3, n=10), found 999") in str(info.value)
+    with pytest.raises(tm.InputError, match="TM206"):
+        paired.debug(*good[:1], np.ones(9, np.float32), *good[2:])
+
+
+def test_a_stage_result_of_such_a_size_is_checked_too() -> None:
+    @tm.pipeline
+    def blocks(x: Float[Array, "n"]) -> Float[Array, "_"]:
+        return whole_blocks(x)
+
+    @tm.pipeline
+    def blocks_wrong(x: Float[Array, "n"]) -> Float[Array, "_"]:
+        return whole_blocks_wrong(x)
+
+    assert blocks(np.ones(10, np.float32)).shape == (8,)
+    assert blocks_wrong(np.ones(9, np.float32)).shape == (8,)  # right for every size but 10
+    with pytest.raises(tm.BodyError) as info:
+        blocks_wrong(np.ones(10, np.float32))
+    assert info.value.code == "TM306" and "'n-n%4' = 8 (n=10), found 9" in str(info.value)

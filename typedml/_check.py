@@ -410,7 +410,7 @@ class _Checker(SizeChecks, UnitChecks):
                 f"shape {dst.dim_str!r} of {edata['dst_port']} cannot be verified at build time",
                 notes=(
                     "the axis expression is not affine in the shape variables",
-                    "unverified: this axis is not checked between stages",
+                    "unverified before data: each call evaluates it from the sizes its inputs bind",
                 ),
                 severity="warning",
             )

@@ -18,7 +18,7 @@ from ._angles import angle_assumption, angle_hint, say
 from ._errors import BodyError, Diagnostic, InputError, Location, user_location
 from ._lru import LRU
 from ._quantity import Quantity
-from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, namespaced
+from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, Variadic, evaluate_size, namespaced
 from ._source import silenced
 from ._spec import Port, Spec, static_sizes
 from ._traced import is_tracer
@@ -165,6 +165,7 @@ def check_inputs(
         )
     rigid_units = {v: b[0] for v, b in bindings.items()}
     assumed: list[Diagnostic] = []
+    shaped: list[tuple[Port, tuple[int, ...]]] = []
     conversions: list[tuple[float, float] | None] = []
     integer: list[bool] = []
     for port, unit, mag, original in zip(spec.inputs, found_units, arrays, originals, strict=True):
@@ -263,6 +264,7 @@ def check_inputs(
                 )
             )
         # shape
+        shaped.append((port, tuple(int(s) for s in mag.shape)))
         actual: list[SeqItem] = [Lin.fixed(int(s)) for s in mag.shape]
         anon = f"...{port.name}"
         declared_seq, broadcast = namespaced(t.dims, "", lambda anon=anon: anon)
@@ -272,6 +274,8 @@ def check_inputs(
             problems.append(_shape_diag(c, port, spec, owner, mag.shape, store))
     if not problems:  # sizes are consistent: what the signatures imply about them
         problems += _broken_constraints(spec, store, owner, constraints)
+    if not problems:  # and the sizes written in forms the size algebra does not represent
+        problems += [d for port, shape in shaped for d in _evaluated_sizes(port, shape, spec, owner, store)]
     if problems:
         from ._adapters import with_sources
 
@@ -462,6 +466,58 @@ def _convert(found: UType, expected: UType) -> tuple[float, float] | None:
         return conversion(found, expected)
     except OffsetUnitError:
         return None
+
+
+def _evaluated_sizes(port: Port, shape: tuple[int, ...], spec: Spec, owner: str, store: ShapeStore) -> list[Diagnostic]:
+    """TM206 for an axis declared in a form the size algebra does not represent (``n**m``,
+    ``n-n%4``: unverified before data, TM151), evaluated once the sizes it names are bound."""
+    assert port.type is not None
+    items = port.type.dims
+    found: list[Diagnostic] = []
+    after_variadic = False
+    for i, item in enumerate(items):
+        if isinstance(item, Variadic):
+            after_variadic = True
+            continue
+        if not isinstance(item, Dim) or item.term is not None:
+            continue
+        axis = len(shape) - (len(items) - i) if after_variadic else i
+        if not 0 <= axis < len(shape):
+            continue
+
+        def size(name: str) -> int | None:
+            bound = store.resolve(Lin.var(name))
+            return bound.const if bound.is_const else None
+
+        want = evaluate_size(item.text, size)
+        if want is None or want == shape[axis] or (item.broadcast and shape[axis] == 1):
+            continue
+        names = sorted(_names_in(item.text))
+        sizes = ", ".join(f"{n}={size(n)}" for n in names)
+        found.append(
+            _diag(
+                "TM206",
+                f"size mismatch on input {port.name!r} of {owner}: axis {axis} is declared {item.text!r} = {want} "
+                f"({sizes}), found {shape[axis]}",
+                port,
+                spec,
+                (f"expected: {port.type.dim_str!r}", f"found: shape {shape}"),
+                "the size is evaluated from the sizes the other axes bind, as jaxtyping evaluates it; "
+                "fix the data or the signature",
+            )
+        )
+    return found
+
+
+def _names_in(text: str) -> set[str]:
+    import ast
+
+    try:
+        tree = ast.parse(text.lstrip("#*?_"), mode="eval")
+    except SyntaxError:
+        return set()
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - calls
 
 
 def _shape_diag(

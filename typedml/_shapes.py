@@ -850,6 +850,57 @@ def divides_by_zero(text: str) -> bool:
     )
 
 
+def evaluate_size(text: str, size: Callable[[str], int | None]) -> int | None:
+    """The value of an axis expression the size algebra does not represent (``n**m``,
+    ``n-n%4``, ``max(n, 1)``) once every size it names is known (``size(name)``), as jaxtyping
+    evaluates it; None when a size is unknown or the expression is not whole-number arithmetic."""
+    try:
+        tree = ast.parse(text.lstrip("#*?_"), mode="eval").body
+    except SyntaxError:
+        return None
+    ops: dict[type[ast.operator], Callable[[int, int], int]] = {
+        ast.Add: lambda a, b: a + b,
+        ast.Sub: lambda a, b: a - b,
+        ast.Mult: lambda a, b: a * b,
+        ast.FloorDiv: lambda a, b: a // b,
+        ast.Mod: lambda a, b: a % b,
+        ast.Pow: lambda a, b: a**b,
+    }
+
+    def value(node: ast.expr) -> int | None:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.Name):
+            return size(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = value(node.operand)
+            return None if inner is None else -inner
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            left, right = value(node.left), value(node.right)
+            if left is None or right is None:
+                return None
+            if isinstance(node.op, ast.FloorDiv | ast.Mod) and right == 0:
+                return None
+            if isinstance(node.op, ast.Pow) and (right < 0 or right > 64 or abs(left) > 2**32):
+                return None  # a whole number of a size an array can have, computed cheaply
+            return ops[type(node.op)](left, right)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("min", "max")
+            and node.args
+            and not node.keywords
+        ):
+            args = [value(a) for a in node.args]
+            if any(a is None for a in args):
+                return None
+            known = [a for a in args if a is not None]
+            return min(known) if node.func.id == "min" else max(known)
+        return None
+
+    return value(tree)
+
+
 def divides_truly(text: str) -> bool:
     """Whether an axis expression uses true division (``n/2``), which gives no whole size."""
     try:
