@@ -73,7 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         help="import files, folders or modules and check every pipeline in them",
         description="Import each target and check every pipeline defined at its module level.",
     )
-    check.add_argument("targets", nargs="+", metavar="PATH_OR_MODULE", help="a .py file, a folder, or a dotted module")
+    check.add_argument(
+        "targets",
+        nargs="+",
+        metavar="PATH_OR_MODULE",
+        help="a .py file, a .ipynb notebook, a folder, or a dotted module",
+    )
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output form")
     check.add_argument("--stages", action="store_true", help="also check each stage defined at module level on its own")
     check.add_argument(
@@ -82,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"time limit for importing and checking one module (default {DEFAULT_TIMEOUT:g})",
+    )
+    check.add_argument(
+        "--notebooks",
+        action="store_true",
+        help="in folders, check Jupyter notebooks (*.ipynb) too (a notebook named on its own always is)",
     )
     check.add_argument(
         "--no-skip",
@@ -115,7 +125,7 @@ def _seconds(text: str) -> float:
 
 
 def _check(args: argparse.Namespace) -> int:
-    targets, missing = expand_targets(args.targets)
+    targets, missing = expand_targets(args.targets, notebooks=args.notebooks)
     for target in missing:
         print(f"typedml check: no such file, folder or module: {target!r}", file=sys.stderr)
     if missing:

@@ -25,6 +25,7 @@ from typing import Any, cast
 
 from ._errors import Diagnostic, Location, TypedMLError
 from ._fresh import module_name_for
+from ._notebook import import_notebook, is_notebook, notebook_has_skip_comment
 from ._pipeline import Pipeline
 from ._stage import Stage
 
@@ -69,8 +70,9 @@ class Found:
         return f"{self.module}:{self.attr}"
 
 
-def iter_python_files(directory: Path) -> list[Path]:
-    """Every ``*.py`` file under ``directory``, sorted, outside hidden folders and environments."""
+def iter_python_files(directory: Path, notebooks: bool = False) -> list[Path]:
+    """Every ``*.py`` file under ``directory`` (and ``*.ipynb`` with ``notebooks``), sorted,
+    outside hidden folders and environments."""
     found: list[Path] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(
@@ -78,11 +80,14 @@ def iter_python_files(directory: Path) -> list[Path]:
             for d in dirs
             if not d.startswith(".") and d not in _SKIPPED_DIRS and not Path(root, d, "pyvenv.cfg").exists()
         )
-        found.extend(Path(root, f) for f in sorted(files) if f.endswith(".py") and not f.startswith("."))
+        kinds = (".py", ".ipynb") if notebooks else (".py",)
+        found.extend(Path(root, f) for f in sorted(files) if f.endswith(kinds) and not f.startswith("."))
     return found
 
 
 def has_skip_comment(path: Path) -> bool:
+    if is_notebook(str(path)):
+        return notebook_has_skip_comment(path)
     try:
         return SKIP_COMMENT.search(path.read_text(encoding="utf-8", errors="replace")) is not None
     except OSError:
@@ -100,11 +105,12 @@ def is_excluded(module: ModuleType) -> bool:
 def load(target: str, *, skip: bool = True) -> Loaded:
     """Import a file (by path) or a module (by dotted name); never raises for the module's errors."""
     path = Path(target)
-    is_path = target.endswith(".py") or os.sep in target or "/" in target or path.exists()
+    is_path = target.endswith((".py", ".ipynb")) or os.sep in target or "/" in target or path.exists()
     if is_path:
         if skip and has_skip_comment(path):
             return Loaded(target, skipped=True)
-        loaded = _guarded(target, lambda: _import_file(path), path)
+        importer = (lambda: import_notebook(path)) if is_notebook(target) else (lambda: _import_file(path))
+        loaded = _guarded(target, importer, path)
     else:
         loaded = _guarded(target, lambda: importlib.import_module(target), None)
     if skip and loaded.module is not None and is_excluded(loaded.module):
@@ -162,6 +168,8 @@ def _same_file(module: ModuleType, path: Path) -> bool:
 
 def import_failure(target: str, path: Path | None, err: BaseException) -> Diagnostic:
     """``TM401``: the module could not be imported; located at the failing line when it is in the file."""
+    if path is not None and is_notebook(str(path)):
+        return _notebook_failure(path, err)
     name, root = module_name_for(path) if path is not None else (target, Path())
     shadowed = path is not None and name in sys.modules and not _same_file(sys.modules[name], path)
     text = str(err).strip()
@@ -190,6 +198,31 @@ def import_failure(target: str, path: Path | None, err: BaseException) -> Diagno
         location,
         notes=tuple(notes),
         hint="fix the error, or mark a file that is not meant to be imported with `# typedml: skip-file`",
+    )
+
+
+def _notebook_failure(path: Path, err: BaseException) -> Diagnostic:
+    """``TM401`` for a notebook: located at the failing line of the cell it is in."""
+    text = str(err).strip()
+    first, *rest = text.splitlines() or [""]
+    notes = [f"  {line}" for line in rest[:5]]
+    location = Location(str(path), 1)
+    cells = f"{path}#cell"
+    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+        location, first = Location(err.filename, err.lineno, err.offset or 1), err.msg
+    else:
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith(cells)]
+        if frames:
+            location = Location(frames[-1].filename, frames[-1].lineno or 1)
+    if isinstance(err, ValueError) and "is not a Jupyter notebook" in text:
+        notes.append("a notebook is nbformat 4 JSON with a list of cells")
+    notes.append("its code cells run in order, as 'Run all' runs them; IPython magics and shell lines are not run")
+    return Diagnostic(
+        "TM401",
+        f"cannot run notebook {str(path)!r}: {type(err).__name__}" + (f": {first}" if first else ""),
+        location,
+        notes=tuple(notes),
+        hint="fix the cell, or mark a notebook that is not meant to be run with `# typedml: skip-file` in a cell",
     )
 
 
@@ -224,15 +257,16 @@ def find_objects(module: ModuleType, *, stages: bool = False, seen: set[int] | N
         yield Found(module.__name__, attr, obj)
 
 
-def expand_targets(targets: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Files and modules to import (folders expanded), and the targets that do not exist."""
+def expand_targets(targets: Sequence[str], notebooks: bool = False) -> tuple[list[str], list[str]]:
+    """Files and modules to import (folders expanded: their ``.py`` files, and with
+    ``notebooks`` their ``.ipynb`` files too), and the targets that do not exist."""
     out: list[str] = []
     missing: list[str] = []
     for target in targets:
         path = Path(target)
         if path.is_dir():
-            out.extend(str(p) for p in iter_python_files(path))
-        elif path.is_file() or not (target.endswith(".py") or "/" in target or os.sep in target):
+            out.extend(str(p) for p in iter_python_files(path, notebooks=notebooks))
+        elif path.is_file() or not (target.endswith((".py", ".ipynb")) or "/" in target or os.sep in target):
             out.append(target)
         else:
             missing.append(target)
