@@ -108,3 +108,15 @@ def test_the_tour_notebook_stops_where_it_shows_an_error(capsys, monkeypatch):
     assert status == 2 and document["summary"]["not_imported"] == 1
     (found,) = document["diagnostics"]
     assert found["code"] == "TM102" and found["path"] == "examples/notebook/tour.ipynb#cell10"
+
+
+def test_sarif_names_the_notebook_file_and_the_cell(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    notebook(tmp_path / "analysis.ipynb", HEADER, STAGE, WRONG)
+    status, out = run(capsys, "check", "analysis.ipynb", "--format", "sarif")
+    assert status == 1
+    (result,) = json.loads(out)["runs"][0]["results"]
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == (tmp_path / "analysis.ipynb").resolve().as_uri()
+    assert physical["properties"] == {"cell": 4, "line": 3, "column": physical["properties"]["column"]}
+    assert "region" not in physical  # a cell's line is no line of the notebook's JSON text

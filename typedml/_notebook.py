@@ -23,7 +23,7 @@ import types
 from pathlib import Path
 from typing import Any, cast
 
-__all__ = ["cell_sources", "import_notebook", "is_notebook", "notebook_has_skip_comment"]
+__all__ = ["cell_sources", "import_notebook", "is_notebook", "notebook_cell", "notebook_has_skip_comment"]
 
 _MAGIC_LINE = re.compile(r"^(?P<indent>[ \t]*)(?:[%!]|[\w.,\[\] \t]+=[ \t]*[%!])")
 _HELP_LINE = re.compile(r"^(?P<indent>[ \t]*)[^#'\"]*\?\??[ \t]*$")
@@ -77,6 +77,15 @@ def notebook_has_skip_comment(path: Path) -> bool:
 
 def cell_filename(path: Path, number: int) -> str:
     return f"{path}#cell{number}"
+
+
+_CELL = re.compile(r"^(?P<file>.+\.ipynb)#cell(?P<cell>\d+)$")
+
+
+def notebook_cell(filename: str) -> tuple[str, int] | None:
+    """``(notebook path, cell number)`` of a cell's filename (``a.ipynb#cell4``), else None."""
+    found = _CELL.match(filename)
+    return (found["file"], int(found["cell"])) if found else None
 
 
 def import_notebook(path: Path) -> types.ModuleType:

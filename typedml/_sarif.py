@@ -14,6 +14,7 @@ from typing import Any
 
 from ._codes import title
 from ._errors import DOCS_URL, Diagnostic, Location
+from ._notebook import notebook_cell
 
 __all__ = ["to_sarif"]
 
@@ -34,6 +35,11 @@ def _region(loc: Location) -> dict[str, int]:
 
 
 def _physical(loc: Location) -> dict[str, Any]:
+    cell = notebook_cell(loc.path)
+    if cell is not None:  # a notebook's cell: the file, and where in it as properties (no region
+        # of the notebook's JSON text matches a line of a cell)
+        place = {"cell": cell[1], "line": loc.line, "column": loc.col}
+        return {"physicalLocation": {"artifactLocation": {"uri": _uri(cell[0])}, "properties": place}}
     return {"physicalLocation": {"artifactLocation": {"uri": _uri(loc.path)}, "region": _region(loc)}}
 
 
@@ -85,7 +91,8 @@ def to_sarif(diagnostics: list[Diagnostic], fallback: str = ".") -> dict[str, An
                 for i, r in enumerate(related)
                 if r.location is not None
             ]
-        if d.fixes:
+        fixes = [f for f in d.fixes if notebook_cell(f.location.path) is None]  # a cell's edit is no file edit
+        if fixes:
             result["fixes"] = [
                 {
                     "description": {"text": f.title},
@@ -98,7 +105,7 @@ def to_sarif(diagnostics: list[Diagnostic], fallback: str = ".") -> dict[str, An
                         }
                     ],
                 }
-                for f in d.fixes
+                for f in fixes
             ]
         results.append(result)
     driver = {
