@@ -729,3 +729,22 @@ def test_a_stage_result_of_such_a_size_is_checked_too() -> None:
     with pytest.raises(tm.BodyError) as info:
         blocks_wrong(np.ones(10, np.float32))
     assert info.value.code == "TM306" and "'n-n%4' = 8 (n=10), found 9" in str(info.value)
+
+
+def test_a_pipeline_output_of_such_a_size_is_checked_in_every_mode() -> None:
+    @tm.stage
+    def keep(x: Float[Array, "n"]) -> Float[Array, "n"]:
+        return x if x.shape[0] < 1000 else x  # a branch on the size: the check before data samples it
+
+    @tm.pipeline
+    def blocks(x: Float[Array, "n"]) -> Float[Array, "n-n%4"]:
+        return keep(x)  # right only when n is a multiple of 4
+
+    report = blocks.check()
+    assert report.ok and "TM151" in {d.code for d in report.warnings}  # unverified before data, said
+    assert blocks(np.ones(8, np.float32)).shape == (8,)
+    for run in (blocks, blocks.checked, blocks.debug, blocks.record):
+        with pytest.raises(tm.BodyError) as info:
+            run(np.ones(10, np.float32))
+        assert info.value.code == "TM306" and "pipeline 'blocks'" in str(info.value)
+        assert "'n-n%4' = 8 (n=10), found 10" in str(info.value)

@@ -31,7 +31,7 @@ from ._cost import check_budget
 from ._errors import BodyError, Diagnostic, InputError, TypedMLError, WiringError, user_location
 from ._frames import check_frames
 from ._lru import LRU, MAX_UNIT_VARIANTS
-from ._runtime import make_quantity, traced_calls_checked
+from ._runtime import make_quantity, traced_calls_checked, traced_outputs_checked
 from ._spec import Spec
 from ._trace import trace_pipeline
 from ._units import UType, get_registry
@@ -81,6 +81,7 @@ class CheckedPlan:
         # unit variables of record inputs the checks bound from the graph (see infer_record_units)
         self.inferred: dict[str, tuple[UType, str]] = {}
         self._memo: dict[str, Any] = {}
+        self.static: dict[str, Any] = {}  # the pipeline's static configuration (set by its planner)
         self._contracted: bool | None = None
         self._unsaid: tuple[Diagnostic, ...] = resolved.assumed  # TM142s not yet said at a run
 
@@ -114,6 +115,7 @@ class CheckedPlan:
             report, resolved = check_graph(graph, self.spec, rigid_units)
             report.raise_for_errors()
             variant = CheckedPlan(self.spec, graph, report, resolved, rigid_units)
+            variant.static = self.static
             # the edges bound only now (the rest was said by this plan)
             variant._unsaid = tuple(d for d in resolved.assumed if d not in self.resolved.assumed)
             variant.ready()
@@ -158,7 +160,8 @@ class CheckedPlan:
         """
         if verify:
             observe = traced_calls_checked(self.graph, observe)
-        return build_function(self.graph, self.spec, self.resolved, self.node_impl, observe, constrain, before, convert)
+        fn = build_function(self.graph, self.spec, self.resolved, self.node_impl, observe, constrain, before, convert)
+        return traced_outputs_checked(fn, self.spec, self.static) if verify else fn
 
     @property
     def converts(self) -> bool:
@@ -381,6 +384,7 @@ class Planner:
             report.diagnostics[:] = sorted([*report.diagnostics, *frames], key=lambda d: order[d.severity])
         plan = CheckedPlan(spec, graph, report, resolved, rigid)
         plan.inferred = inferred
+        plan.static = dict(self.static)
         # Proven bodies joined by proven edges make a proven pipeline; the end-to-end evaluation
         # settles what the edge check could only mark unverified (and costs a trace of it all).
         if report.ok and any(d.code in ("TM150", "TM151") for d in report.warnings):

@@ -494,10 +494,11 @@ def _evaluated_sizes(port: Port, shape: tuple[int, ...], spec: Spec, owner: str,
             continue
         names = sorted(_names_in(item.text))
         sizes = ", ".join(f"{n}={size(n)}" for n in names)
+        what = port.name if port.name.startswith("return value") else f"input {port.name!r}"
         found.append(
             _diag(
                 "TM206",
-                f"size mismatch on input {port.name!r} of {owner}: axis {axis} is declared {item.text!r} = {want} "
+                f"size mismatch on {what} of {owner}: axis {axis} is declared {item.text!r} = {want} "
                 f"({sizes}), found {shape[axis]}",
                 port,
                 spec,
@@ -589,6 +590,7 @@ def check_stage_call(
     outputs: tuple[Any, ...] | None,
     location: Location | None,
     static: Mapping[str, Any] | None = None,
+    kind: str = "stage",
 ) -> None:
     """A stage's inputs and outputs against its signature, as one call (shared shape bindings);
     with ``outputs`` None, its inputs alone (before the body runs)."""
@@ -612,19 +614,27 @@ def check_stage_call(
     except InputError as err:
         notes = tuple(str(d.message) for d in err.diagnostics) + tuple(n for d in err.diagnostics for n in d.notes)
         given = outputs is None
+        hint = (
+            "a stage upstream returned something its signature does not pin down (an unverified "
+            "edge): check the warnings of `check()`"
+            if given
+            else "the body returned (or was given) something its signature does not declare; "
+            "`stage.check()` shows what it computes"
+        )
+        if kind == "pipeline":
+            hint = (
+                "the pipeline returns something its signature does not declare at these sizes (an edge "
+                "`check()` marked unverified): fix the declaration or the stage that computes it"
+            )
         raise BodyError(
             Diagnostic(
                 "TM306",
-                f"at run time, stage {node!r} was given inputs that do not match its signature"
+                f"at run time, {kind} {node!r} was given inputs that do not match its signature"
                 if given
-                else f"at run time, stage {node!r} does not match its signature",
+                else f"at run time, {kind} {node!r} does not match its signature",
                 location,
                 notes=(*notes, "checked before its body ran: the mismatch comes from upstream") if given else notes,
-                hint="a stage upstream returned something its signature does not pin down (an unverified "
-                "edge): check the warnings of `check()`"
-                if given
-                else "the body returned (or was given) something its signature does not declare; "
-                "`stage.check()` shows what it computes",
+                hint=hint,
                 stage=node,
             )
         ) from None
@@ -655,6 +665,37 @@ def traced_calls_checked(
             observe(node, kwargs, result)
 
     return check
+
+
+def traced_outputs_checked(
+    fn: Callable[..., tuple[Any, ...]], spec: Spec, static: Mapping[str, Any]
+) -> Callable[..., tuple[Any, ...]]:
+    """``fn`` (a plan's function: inputs by port, outputs as a tuple) with the pipeline's own
+    outputs checked against its signature while JAX traces it, as each stage call is (TM306):
+    an output axis the check before data could not prove (TM151) is evaluated at this call's
+    sizes."""
+
+    def run(*args: Any) -> tuple[Any, ...]:
+        out = fn(*args)
+        kwargs = {p.name: a for p, a in zip(spec.inputs, args, strict=False)}
+        key = _traced_call_key(spec, static, kwargs, out)
+        if key is None and _eager([*kwargs.values(), *out]):  # a debug run: checked as it runs
+            check_stage_call(spec.name, spec, kwargs, tuple(out), spec.location, static, kind="pipeline")
+        elif key is not None and _PASSED.get(key) is not spec:
+            check_stage_call(spec.name, spec, kwargs, tuple(out), spec.location, static, kind="pipeline")
+            _PASSED[key] = spec
+        return out
+
+    run.__name__ = getattr(fn, "__name__", spec.name)
+    run.__qualname__ = getattr(fn, "__qualname__", spec.qualname)
+    return run
+
+
+def _eager(values: Sequence[Any]) -> bool:
+    """Whether no value is a JAX tracer (an eager run, with concrete shapes)."""
+    import jax
+
+    return not any(is_tracer(leaf) for leaf in jax.tree_util.tree_leaves(list(values)))
 
 
 # Stage calls whose traced check passed, by (the spec's id, static configuration, the types of
