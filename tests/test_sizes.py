@@ -734,7 +734,7 @@ def test_a_stage_result_of_such_a_size_is_checked_too() -> None:
 def test_a_pipeline_output_of_such_a_size_is_checked_in_every_mode() -> None:
     @tm.stage
     def keep(x: Float[Array, "n"]) -> Float[Array, "n"]:
-        return x if x.shape[0] < 1000 else x  # a branch on the size: the check before data samples it
+        return x * 1.0 if x.shape[0] < 1000 else x  # a branch on the size: the check before data samples it
 
     @tm.pipeline
     def blocks(x: Float[Array, "n"]) -> Float[Array, "n-n%4"]:

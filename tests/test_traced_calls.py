@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jaxtyping import Array, Float, Int, PyTree
+from jaxtyping import Array, Float, Float32, Int, PyTree
 
 import typedml as tm
 from typedml import Q
@@ -209,3 +209,21 @@ def test_containers_that_stay_opaque_are_said_to_be_unchecked() -> None:
     assert not opaque.check().warnings  # PyTree[...] says it is opaque on purpose
     codes = [(d.code, d.stage) for d in both.check().warnings]
     assert ("TM352", "halves") in codes and ("TM352", "both") in codes
+
+
+def test_an_edge_whose_dtype_was_unverified_is_checked_on_the_call() -> None:
+    @tm.stage
+    def narrow(x: Float[Array, "n"]) -> Float[Array, "n"]:
+        return x.astype(jnp.float16)
+
+    @tm.stage
+    def need32(x: Float32[Array, "n"]) -> Float32[Array, "n"]:
+        return x
+
+    @tm.pipeline
+    def chain(x: Float[Array, "n"]) -> Float[Array, "n"]:
+        return need32(narrow(x))
+
+    assert [d.code for d in chain.check().warnings] == ["TM150"]  # may not match: said before data
+    err = _refused(chain, jnp.ones(3))
+    assert err.diagnostic.stage == "need32" and "expected Float32, found float16" in str(err)

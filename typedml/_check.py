@@ -389,7 +389,8 @@ class _Checker(SizeChecks, UnitChecks):
                     f"dtype of edge {where} may not match",
                     notes=(
                         f"found: {src.dtype_family}; expected: {dst.dtype_family}",
-                        "unverified: some dtypes of the source are not accepted by the port",
+                        "unverified before data: some dtypes of the source are not accepted by the port; "
+                        "each call checks the dtype it meets",
                     ),
                     severity="warning",
                 )
