@@ -38,7 +38,7 @@ from ._spec import Port, Spec
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["check_bodies", "check_pipeline_whole", "check_stage"]
+__all__ = ["check_bodies", "check_pipeline_whole", "check_stage", "raised_at"]
 
 
 class Body(Protocol):
@@ -782,23 +782,7 @@ class _Checker(AbstractInputs):
 
     def _raised_at(self, err: BaseException) -> tuple[Location, str] | None:
         """Where the body's own code raised (its innermost line in the traceback), and that line."""
-        code = getattr(self.fn, "__code__", None)
-        found: TracebackType | None = None
-        tb = err.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code is code:
-                found = tb
-            tb = tb.tb_next
-        if found is None or code is None:
-            return None
-        line, col = found.tb_lineno, 1
-        positions = list(code.co_positions())
-        if 0 <= found.tb_lasti // 2 < len(positions):
-            start, _, start_col, _ = positions[found.tb_lasti // 2]
-            if start == line and start_col is not None:
-                col = start_col + 1
-        text = linecache.getline(code.co_filename, line).strip()
-        return Location(code.co_filename, line, col), text
+        return raised_at(self.fn, err)
 
     def _unprime(self, text: str) -> str:
         """Show a concrete size in a shape tuple by the axis name it was chosen for."""
@@ -898,6 +882,27 @@ def _dtypes_text(dtypes: set[str]) -> str:
 
 def _as_tuple(value: object) -> tuple[Any, ...] | None:
     return value if isinstance(value, tuple) else None  # pyright: ignore[reportUnknownVariableType]
+
+
+def raised_at(fn: Callable[..., Any], err: BaseException) -> tuple[Location, str] | None:
+    """Where ``fn``'s own code raised ``err`` (its innermost line in the traceback), and that line."""
+    code = getattr(fn, "__code__", None)
+    found: TracebackType | None = None
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            found = tb
+        tb = tb.tb_next
+    if found is None or code is None:
+        return None
+    line, col = found.tb_lineno, 1
+    positions = list(code.co_positions())
+    if 0 <= found.tb_lasti // 2 < len(positions):
+        start, _, start_col, _ = positions[found.tb_lasti // 2]
+        if start == line and start_col is not None:
+            col = start_col + 1
+    text = linecache.getline(code.co_filename, line).strip()
+    return Location(code.co_filename, line, col), text
 
 
 def _first_line(text: str) -> str:

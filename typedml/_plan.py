@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._angles import say
-from ._body import check_bodies, check_pipeline_whole, unchecked_containers
+from ._body import check_bodies, check_pipeline_whole, raised_at, unchecked_containers
 from ._check import CheckReport, Plan, check_graph
 from ._check_records import infer_record_axes, infer_record_units
 from ._compile import Convert, build_function
@@ -229,7 +229,7 @@ class CheckedPlan:
             return host_node(data["spec"], callee.fn, node, data.get("location"))
         fn = data["spec"].port_function(callee.fn)
         trees = tuple(p.name for p in data["spec"].inputs if p.type is None)
-        return fn if not trees else _with_trees(fn, trees, node, data)
+        return _failing_for_sizes(fn if not trees else _with_trees(fn, trees, node, data), node, data)
 
     @property
     def has_host(self) -> bool:
@@ -287,6 +287,71 @@ def _with_trees(fn: Callable[..., Any], trees: tuple[str, ...], node: str, data:
             ) from None
 
     return call
+
+
+def _failing_for_sizes(fn: Callable[..., Any], node: str, data: dict[str, Any]) -> Callable[..., Any]:
+    """A stage body that raises for the concrete shapes of a call, as the stage's BodyError
+    (TM305) naming those shapes, instead of JAX's or the body's own traceback.
+
+    The check before data evaluates a body with symbolic sizes, which JAX takes to be at least
+    1: a body that cannot take an axis of size 0 (``jnp.min`` of nothing, an index into an
+    empty axis) passes it and fails only on such data. With symbolic shapes (a check before
+    data evaluating a whole pipeline) the exception is left to that check, which says it.
+    """
+    spec: Spec = data["spec"]
+    body: Callable[..., Any] = data["callee"].fn
+
+    def call(**kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except TypedMLError:
+            raise
+        except Exception as err:  # said as the stage's, with the shapes it was given
+            shapes = _concrete_shapes(kwargs)
+            if shapes is None:
+                raise
+            where = raised_at(body, err)
+            text = str(err).strip().splitlines()[0][:200] if str(err).strip() else "(an exception without a message)"
+            empty = [name for name, shape in shapes if 0 in shape]
+            raise BodyError(
+                Diagnostic(
+                    "TM305",
+                    f"body of stage {spec.name!r} raised {type(err).__name__} for the shapes of this call: {text}",
+                    data.get("location") if where is None else where[0],
+                    notes=(
+                        *(f"input {name!r}: shape {shape}" for name, shape in shapes),
+                        *(() if where is None else (f"raised at {where[0]}" + (f": {where[1]}" if where[1] else ""),)),
+                        *((f"called at {data['location']}",) if where is not None and data.get("location") else ()),
+                        "the check before data evaluates bodies for every size of at least 1",
+                    ),
+                    hint=(
+                        f"{', '.join(repr(n) for n in empty)} {'has' if len(empty) == 1 else 'have'} an axis of size 0, "
+                        "which the body cannot take: refuse empty data before the call, or handle it in the body"
+                        if empty
+                        else "the body fails for sizes its signature allows: handle them in the body, or "
+                        "declare what it needs in the signature"
+                    ),
+                    stage=node,
+                )
+            ) from None
+
+    return call
+
+
+def _concrete_shapes(kwargs: Mapping[str, Any]) -> list[tuple[str, tuple[int, ...]]] | None:
+    """The shape of each array a stage was given, or None when one is symbolic."""
+    import jax
+
+    found: list[tuple[str, tuple[int, ...]]] = []
+    for name, value in kwargs.items():
+        for leaf in jax.tree_util.tree_leaves(value):
+            shape: tuple[object, ...] | None = getattr(leaf, "shape", None)
+            if shape is None:
+                continue
+            if not all(type(d) is int for d in shape):
+                return None
+            found.append((name, cast("tuple[int, ...]", shape)))
+    return found
 
 
 def _structure(value: Any) -> str:
