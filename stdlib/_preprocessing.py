@@ -99,7 +99,7 @@ def one_hot(labels: Int[Array, "n"], num_classes: int) -> Float[Array, "n num_cl
 
 
 @tm.stage
-def bin_index(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u"]) -> Int[Array, "n"]:
+def bin_index(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u", tm.Increasing]) -> Int[Array, "n"]:
     """Index of the bin of ``edges`` (same unit family as ``x``) holding each value.
 
     Bins as in ``histogram``: ``[edges[i], edges[i+1])``, the last one closed. Values below

@@ -172,7 +172,7 @@ def weighted_correlation(
 
 
 @tm.stage
-def histogram(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u"]) -> Int[Array, "e-1"]:
+def histogram(x: Q[Float[Array, "n"], "'u"], edges: Q[Float[Array, "e"], "'u", tm.Increasing]) -> Int[Array, "e-1"]:
     """Counts of ``x`` in the bins between increasing ``edges`` (same unit as ``x``, converted).
 
     Bins are half-open ``[edges[i], edges[i+1])`` except the last, which includes its right
@@ -331,14 +331,14 @@ def extrema_merge(a: Extrema, b: Extrema) -> Extrema:
 
 
 @tm.stage
-def histogram_init(edges: Q[Float[Array, "e"], "'u"]) -> Int[Array, "e-1"]:
+def histogram_init(edges: Q[Float[Array, "e"], "'u", tm.Increasing]) -> Int[Array, "e-1"]:
     """Empty histogram counts for bins between ``edges``."""
     return jnp.zeros(edges.shape[0] - 1, dtype=jnp.int32)
 
 
 @tm.stage
 def histogram_update(
-    counts: Int[Array, "e-1"], edges: Q[Float[Array, "e"], "'u"], x: Q[Float[Array, "n"], "'u"]
+    counts: Int[Array, "e-1"], edges: Q[Float[Array, "e"], "'u", tm.Increasing], x: Q[Float[Array, "n"], "'u"]
 ) -> Int[Array, "e-1"]:
     """Add the values of ``x`` to histogram ``counts`` over ``edges`` (see ``histogram``)."""
     return counts + _bin_counts(x, edges)

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 import typedml as tm
 from typedml import Q
@@ -66,3 +66,71 @@ def test_stdlib_summaries_of_no_rows_are_typed_errors(summary: object) -> None:
     with pytest.raises(tm.BodyError) as caught:
         summary(_q(np.zeros(0), "m"))  # type: ignore[operator]
     assert caught.value.diagnostic.code == "TM305"
+
+
+# -- bin edges out of order ------------------------------------------------------------------
+
+
+@tm.pipeline
+def binned(x: Q[Float[Array, "n"], "m"], edges: Q[Float[Array, "e"], "cm"]) -> Int[Array, "e-1"]:
+    return sl.histogram(x, edges)
+
+
+@tm.stage
+def reversed_edges(edges: Q[Float[Array, "e"], "'u"]) -> Q[Float[Array, "e"], "'u"]:
+    return edges[::-1]
+
+
+@tm.pipeline
+def binned_reversed(x: Q[Float[Array, "n"], "m"], edges: Q[Float[Array, "e"], "m"]) -> Int[Array, "e-1"]:
+    return sl.histogram(x, reversed_edges(edges))
+
+
+@pytest.mark.parametrize(
+    ("run", "code"),
+    [
+        (lambda x, e: sl.histogram(x, e), "TM214"),
+        (lambda x, e: sl.bin_index(x, e), "TM214"),
+        (lambda x, e: sl.histogram_update(sl.histogram_init(_q([0.0, 1.0, 2.0], "m")), e, x), "TM214"),
+        (lambda x, e: binned(x, e), "TM504"),  # the stage's port, inside a pipeline
+        (lambda x, e: binned.checked(x, e), "TM504"),
+        (lambda x, e: binned.debug(x, e), "TM504"),
+    ],
+    ids=["histogram", "bin_index", "histogram_update", "pipeline", "checked", "debug"],
+)
+def test_histogram_edges_out_of_order_are_refused_not_counted(run: object, code: str) -> None:
+    x = _q([1.0, 2.0, 3.0, 10.0], "m")
+    # numpy refuses them ("bins must increase monotonically"); counting gave [0 3] before
+    with pytest.raises(ValueError, match="monotonically"):
+        np.histogram(np.asarray(x.magnitude), bins=[5.0, 2.0, 11.0])
+    with pytest.raises((tm.InputError, tm.ContractError)) as caught:
+        run(x, _q([500.0, 200.0, 1100.0], "cm"))  # type: ignore[operator]
+    d = caught.value.diagnostic
+    assert d.code == code and d.port in ("edges", "histogram.edges") and "Increasing" in d.message, d
+    if code == "TM214":
+        assert any(n.startswith("first: [1] = ") for n in d.notes), d.notes  # the value below the one before
+    # edges in order (equal neighbours allowed, as numpy allows them) still count as numpy does
+    counts = np.asarray(sl.histogram(x, _q([0.0, 2.0, 2.0, 11.0], "m")))
+    assert counts.tolist() == np.histogram(np.asarray(x.magnitude), bins=[0.0, 2.0, 2.0, 11.0])[0].tolist()
+
+
+def test_edges_put_out_of_order_by_a_stage_are_refused_at_the_port() -> None:
+    with pytest.raises(tm.ContractError) as caught:
+        binned_reversed(_q([1.0, 2.0], "m"), _q([0.0, 1.5, 3.0], "m"))
+    assert caught.value.diagnostic.code == "TM504" and "Increasing" in caught.value.diagnostic.message
+
+
+def test_increasing_is_drawn_in_order_by_the_strategies() -> None:
+    from hypothesis import given, settings
+
+    import typedml.strategies as tms
+
+    @settings(max_examples=15, deadline=None)
+    @given(tms.inputs(sl.histogram))
+    def draws(drawn: dict[str, object]) -> None:
+        edges = np.asarray(drawn["edges"].magnitude)  # type: ignore[attr-defined]
+        assert np.all(np.diff(edges) >= 0)
+        sl.histogram(**drawn)  # accepted: the contract holds for what is drawn
+
+    draws()
+

@@ -51,6 +51,7 @@ from ._quantity import Quantity as Quantity
 from ._quantity import QuantityLike as QuantityLike
 from ._refine import Bounded as Bounded
 from ._refine import Finite as Finite
+from ._refine import Increasing as Increasing
 from ._refine import Integer as Integer
 from ._refine import NonNegative as NonNegative
 from ._refine import Positive as Positive
@@ -94,6 +95,7 @@ __all__ = [
     "FileReport",
     "Finite",
     "Fix",
+    "Increasing",
     "InputError",
     "Integer",
     "Kind",

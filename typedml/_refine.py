@@ -1,7 +1,8 @@
 """Value contracts (refinements): ``Q[Float[Array, "n"], "m", tm.Positive]``.
 
 A refinement states what the *values* of an array port may be: a sign, bounds (with a unit,
-``Bounded(0, 100, "degC")``), probabilities, finiteness, whole numbers. It rides in the
+``Bounded(0, 100, "degC")``), probabilities, finiteness, whole numbers, an order along the
+leading axis (bin edges, time stamps). It rides in the
 annotation's metadata next to the unit, so static checkers still see the plain array type.
 
 Several refinements on one port combine into one :class:`Bounds`, in the magnitude of the
@@ -24,6 +25,7 @@ __all__ = [
     "Bounded",
     "Bounds",
     "Finite",
+    "Increasing",
     "Integer",
     "NonNegative",
     "Positive",
@@ -42,9 +44,10 @@ class Refinement:
 
     ``lower``/``upper`` are bounds (``None``: unbounded), open when ``lower_open``/``upper_open``,
     in ``unit`` (``None``: the port's own unit). ``finite`` excludes ±Inf, ``integer`` requires
-    whole numbers, ``dimensionless`` restricts the contract to dimensionless ports. Every
-    contract excludes NaN. Use the ready ones (``Positive``, ``NonNegative``, ``Probability``,
-    ``Finite``, ``Integer``) or :func:`Bounded`.
+    whole numbers, ``increasing`` requires values that never decrease along the leading axis,
+    ``dimensionless`` restricts the contract to dimensionless ports. Every contract excludes
+    NaN. Use the ready ones (``Positive``, ``NonNegative``, ``Probability``, ``Finite``,
+    ``Integer``, ``Increasing``) or :func:`Bounded`.
     """
 
     name: str
@@ -56,6 +59,7 @@ class Refinement:
     finite: bool = False
     integer: bool = False
     dimensionless: bool = False
+    increasing: bool = False
 
     def __repr__(self) -> str:
         return self.name
@@ -71,6 +75,9 @@ NonNegative = Refinement("NonNegative", lower=0.0)
 Probability = Refinement("Probability", lower=0.0, upper=1.0, dimensionless=True)
 Finite = Refinement("Finite", finite=True)
 Integer = Refinement("Integer", integer=True)
+Increasing = Refinement("Increasing", increasing=True)
+"""Values that never decrease along the leading axis (``x[i] <= x[i+1]``): bin edges, time
+stamps. A value below the one before it breaks the contract, and is the index named."""
 
 
 def Bounded(lower: float | None = None, upper: float | None = None, unit: str | None = None) -> Refinement:
@@ -130,6 +137,7 @@ class Bounds:
     finite: bool
     integer: bool
     unit: str | None  # the port's unit, for messages
+    increasing: bool = False  # never decreasing along the leading axis
 
     def describe(self) -> str:
         """``Positive: x > 0 m`` or ``Bounded(0, 100, 'degC'): 273.15 K <= x <= 373.15 K``."""
@@ -148,6 +156,8 @@ class Bounds:
             conditions.append("finite")
         if self.integer:
             conditions.append("whole numbers")
+        if self.increasing:
+            conditions.append("x[i] <= x[i+1] along the first axis")
         return f"{names}: {', '.join(conditions)}" if conditions else names
 
     def implies(self, other: Bounds) -> bool:
@@ -163,7 +173,11 @@ class Bounds:
             if self.upper == other.upper and other.upper_open and not self.upper_open:
                 return False
         finite = self.finite or (self.lower is not None and self.upper is not None)
-        return (finite or not other.finite) and (self.integer or not other.integer)
+        return (
+            (finite or not other.finite)
+            and (self.integer or not other.integer)
+            and (self.increasing or not other.increasing)
+        )
 
     def converted(self, scale: float, offset: float) -> Bounds:
         """The same contract after an edge conversion ``x * scale + offset`` (scale > 0)."""
@@ -186,6 +200,10 @@ class Bounds:
             good = good & xp.isfinite(x)
         if self.integer and floating:
             good = good & (x == xp.round(x))
+        if self.increasing and x.ndim >= 1 and x.shape[0] > 1:
+            # a value below the one before it breaks the order (the first value cannot)
+            rises = x[1:] >= x[:-1]
+            good = good & xp.concatenate([xp.ones((1, *x.shape[1:]), dtype=bool), rises], axis=0)
         return good
 
 
@@ -197,7 +215,7 @@ def resolve(refinements: tuple[Refinement, ...], unit: UType | None, registry: R
     """Combine a port's refinements in the magnitude of ``unit`` (its resolved unit)."""
     lower: float | None = None
     upper: float | None = None
-    lower_open = upper_open = finite = integer = False
+    lower_open = upper_open = finite = integer = increasing = False
     for ref in refinements:
         scale, offset = 1.0, 0.0
         if ref.unit is not None:
@@ -216,8 +234,9 @@ def resolve(refinements: tuple[Refinement, ...], unit: UType | None, registry: R
                 upper, upper_open = value, ref.upper_open
         finite = finite or ref.finite
         integer = integer or ref.integer
+        increasing = increasing or ref.increasing
     text = None if unit is None or unit.unit.dimensionless else f"{unit.unit:~}"
-    return Bounds(refinements, lower, upper, lower_open, upper_open, finite, integer, text)
+    return Bounds(refinements, lower, upper, lower_open, upper_open, finite, integer, text, increasing)
 
 
 def problems_with(ref: object, unit: UnitExpr | None, registry: Registry) -> tuple[str, str] | None:

@@ -333,6 +333,8 @@ def _draw_array(
     native = dtype.kind in "biufc" and dtype.type.__module__ == "numpy"
     carrier = dtype if native else np.dtype("float32")
     values = draw(hnp.arrays(carrier, shape, elements=_elements(port, dtype, opts, bindings)))
+    if values.ndim and port.type is not None and any(r.increasing for r in port.type.refinements):
+        values = np.sort(values, axis=0)  # tm.Increasing: in order along the leading axis
     return values if native else values.astype(dtype)
 
 
