@@ -134,3 +134,36 @@ def test_increasing_is_drawn_in_order_by_the_strategies() -> None:
 
     draws()
 
+
+# -- another library's data with an axis named by position -----------------------------------
+
+
+def test_a_dataarray_reduced_by_position_keeps_its_unit_or_is_refused() -> None:
+    xr = pytest.importorskip("xarray")
+    values = np.array([[1.0, 2.0, 4.0], [10.0, 20.0, 40.0]], np.float32)
+    da = xr.DataArray(values, dims=("channel", "time"), attrs={"units": "degC"})
+    # moved to a plain array, the unit was dropped: a dimensionless [2.33, 23.3] came back
+    with pytest.raises(tm.InputError) as caught:
+        sl.mean(da, axis=1)
+    d = caught.value.diagnostic
+    assert d.code == "TM247" and d.port == "x" and "axis=1" in d.message
+    assert "its dims: ('channel', 'time')" in d.notes
+    unchanged = da.copy()
+    # the ways the hint gives are right: a quantity by position, or the dim by name in a pipeline
+    got = sl.mean(tm.get_registry().Quantity(da.values, da.attrs["units"]), axis=1)
+    assert str(got.units) == "degree_Celsius" and np.allclose(got.magnitude, values.mean(axis=1))
+
+    @tm.pipeline
+    def per_channel(x: Q[Float[Array, "channel time"], "degC"]) -> Q[Float[Array, "channel"], "degC"]:
+        return sl.mean(x, axis="time")
+
+    out = per_channel(da)
+    assert out.dims == ("channel",) and out.attrs["units"] == "degC" and np.allclose(out.values, values.mean(axis=1))
+    assert da.identical(unchanged)
+
+
+def test_a_pandas_series_with_an_axis_position_is_refused_not_stripped() -> None:
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(tm.InputError) as caught:
+        sl.mean(pd.Series([1.0, 2.0], dtype=np.float32), axis=0)
+    assert caught.value.diagnostic.code == "TM247" and "tm.columns" in (caught.value.diagnostic.hint or "")

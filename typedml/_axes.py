@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ._adapters import is_foreign
 from ._errors import Diagnostic, InputError, user_location
 from ._runtime import split_value
 from ._shapes import Variadic, declared_position
@@ -67,6 +68,8 @@ def named_positions(
                         port=param,
                     )
                 )
+            if is_foreign(inputs[port.name]):
+                raise InputError(_foreign_moved(spec, param, named, port.name, inputs[port.name]))
             origin = named % ndim
             moves[port.name] = (origin, declared_position(port.type.dims, dim, ndim))
         if origin is None:
@@ -81,3 +84,31 @@ def named_positions(
                     ndim = len(getattr(split_value(inputs[first.name])[0], "shape", ()))
                     back[port.name] = (declared_position(port.type.dims, dim, ndim), origin)
     return moves, back
+
+
+def _foreign_moved(spec: Spec, param: str, named: int, port: str, value: Any) -> Diagnostic:
+    """TM247: data of another library given with an axis named by position. Moving it would
+    make it a plain array, its unit dropped (a DataArray in degC came back dimensionless); kept
+    as it is, its adapter would put its dims in the port's order by name, ignoring the position."""
+    kind = type(value).__name__
+    library = (type(value).__module__ or "").partition(".")[0]
+    dims: object = getattr(value, "dims", None)
+    if library == "xarray":
+        hint = (
+            f"call {spec.name} in a pipeline whose signature names the dims, with {param}='<dim>', or pass the "
+            "values as a quantity: tm.get_registry().Quantity(da.values, da.attrs['units'])"
+        )
+    else:
+        hint = f"map its columns to ports with their unit: {spec.name}(**tm.columns(df, {port}=..., unit='...'), {param}={named})"
+    return Diagnostic(
+        "TM247",
+        f"input {port!r} of {spec.name}() is {library} data ({kind}), and {param}={named} names one of its axes by position",
+        user_location() or spec.location,
+        notes=(
+            *((f"its dims: {tuple(dims)}",) if isinstance(dims, tuple) else ()),  # pyright: ignore[reportUnknownArgumentType]
+            f"{library} data goes to a port by its names, and its unit with it: a position would lose both",
+        ),
+        hint=hint,
+        stage=spec.name,
+        port=port,
+    )
