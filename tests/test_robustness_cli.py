@@ -74,3 +74,24 @@ def test_show_to_a_path_that_cannot_be_written_is_status_2_with_a_message(
     assert status == 2 and out == ""
     assert f"typedml show: cannot write '{target}'" in err and "Traceback" not in err
     assert not target.exists()
+
+
+def test_a_stage_that_stages_cannot_check_alone_is_said_not_passed_in_silence(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "head.py").write_text(
+        HEAD
+        + textwrap.dedent(
+            """
+            @tm.stage
+            def head(x: Float[Array, "n"], k: int) -> Float[Array, "n"]:
+                return x[:k]  # wrong unless k >= n: found only where a pipeline gives k
+            """
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = run(capsys, "check", "head.py", "--stages")
+    assert "head.py:6:1: info[TM404] stage head:head was not checked on its own" in out, out
+    assert "'k' has no default" in out and status == 0  # an info: the exit status is unchanged
+    status, out, _ = run(capsys, "check", "head.py")  # without --stages no stage is looked at
+    assert "TM404" not in out and status == 0

@@ -133,6 +133,7 @@ TITLES: dict[str, str] = {
     "TM401": "a module `typedml check` cannot import",
     "TM402": "a module whose checking ran past the time limit",
     "TM403": "a module that ends the checking process",
+    "TM404": "a stage that `--stages` cannot check on its own",
     "TM410": "a file marked not to be checked",
     "TM411": "a check that ran past its time limit",
     "TM412": "a module that stopped the checking process",

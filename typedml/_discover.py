@@ -273,12 +273,29 @@ def expand_targets(targets: Sequence[str], notebooks: bool = False) -> tuple[lis
     return list(dict.fromkeys(out)), missing
 
 
-def check_found(entry: Found) -> list[Diagnostic]:
-    """The checks of one pipeline (build time and bodies) or stage (its body, when it needs no configuration)."""
+def check_found(entry: Found, *, say_unchecked: bool = False) -> list[Diagnostic]:
+    """The checks of one pipeline (build time and bodies) or stage (its body, when it needs no
+    configuration; with ``say_unchecked``, one that needs it is said not to be checked, TM404)."""
     obj = entry.obj
     if isinstance(obj, Stage):
         spec = obj.spec
-        if any(p.name not in spec.defaults for p in spec.static):
-            return []  # its configuration is only known where it is called: checked in those pipelines
+        needed = [p.name for p in spec.static if p.name not in spec.defaults]
+        if needed:  # its configuration is only known where it is called: checked in those pipelines
+            return [_needs_configuration(entry, needed)] if say_unchecked else []
         return obj.check().diagnostics  # its body, checked for every size
     return obj.check().diagnostics
+
+
+def _needs_configuration(entry: Found, needed: list[str]) -> Diagnostic:
+    """TM404: a stage ``--stages`` cannot check on its own, said rather than counted as checked."""
+    spec = entry.obj.spec
+    names = ", ".join(repr(n) for n in needed)
+    return Diagnostic(
+        "TM404",
+        f"stage {entry.qualname} was not checked on its own: its static configuration {names} has no default",
+        spec.location,
+        severity="info",
+        notes=("its body is checked in each pipeline that calls it, with the configuration that pipeline gives",),
+        hint=f"give {names} a default to check the stage on its own, or check a pipeline that calls it",
+        stage=spec.name,
+    )

@@ -218,7 +218,7 @@ def _check_one(found: Found) -> list[Diagnostic]:
     from ._discover import check_found
 
     try:
-        return list(check_found(found))
+        return list(check_found(found, say_unchecked=True))
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # noqa: BLE001 - SystemExit and anything else a body raises
