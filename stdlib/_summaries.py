@@ -217,7 +217,7 @@ def _combine(wa: Array, ma: Array, m2a: Array, wb: Array, mb: Array, m2b: Array)
     w = wa + wb
     safe = jnp.where(w > 0, w, 1)
     d = mb - ma
-    mean_ = ma + d * (wb / safe)
+    mean_ = jnp.where(wa > 0, ma + d * (wb / safe), mb)  # an empty side's mean is a placeholder
     return Moments(w, mean_, m2a + m2b + d * d * (wa * wb / safe))
 
 
@@ -232,7 +232,13 @@ def _chunk_moments(x: Array, w: Array) -> Moments:
 def moments_init(like: Q[Float[Array, "*rest"], "'u"]) -> Moments:
     """Empty moments state, shaped and united like one row ``like`` (its values are unused)."""
     zero = jnp.zeros_like(like)
-    return Moments(zero, zero, zero)
+    # the mean of no rows is a placeholder: ``like`` itself (made finite), not 0 in 'u, which
+    # for degC would be a temperature that depends on the scale's zero (TM371)
+    return Moments(zero, _placeholder(like), zero)
+
+
+def _placeholder(like: Array) -> Array:
+    return jnp.nan_to_num(like, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 @tm.stage
@@ -380,8 +386,8 @@ def _co_combine(a: tuple[Array, ...], b: tuple[Array, ...]) -> CoMoments:
     f = na * nb / safe
     return CoMoments(
         n,
-        mxa + dx * nb / safe,
-        mya + dy * nb / safe,
+        jnp.where(na > 0, mxa + dx * nb / safe, mxb),  # an empty side's means are placeholders
+        jnp.where(na > 0, mya + dy * nb / safe, myb),
         sxa + sxb + dx * dx * f,
         sya + syb + dy * dy * f,
         cxa + cxb + dx * dy * f,
@@ -392,7 +398,8 @@ def _co_combine(a: tuple[Array, ...], b: tuple[Array, ...]) -> CoMoments:
 def comoments_init(like_x: Q[Float[Array, "*rest"], "'x"], like_y: Q[Float[Array, "*rest"], "'y"]) -> CoMoments:
     """Empty co-moments state, shaped like one row, in the units of ``like_x`` and ``like_y``."""
     z = jnp.zeros_like(like_x) + jnp.zeros_like(like_y)
-    return CoMoments(z, z, z, z, z, z)
+    mx, my = _placeholder(like_x) + z, _placeholder(like_y) + z  # see moments_init
+    return CoMoments(z, mx, my, z, z, z)
 
 
 def _co_chunk(x: Array, y: Array, w: Array) -> tuple[Array, ...]:

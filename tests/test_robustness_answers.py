@@ -167,3 +167,51 @@ def test_a_pandas_series_with_an_axis_position_is_refused_not_stripped() -> None
     with pytest.raises(tm.InputError) as caught:
         sl.mean(pd.Series([1.0, 2.0], dtype=np.float32), axis=0)
     assert caught.value.diagnostic.code == "TM247" and "tm.columns" in (caught.value.diagnostic.hint or "")
+
+
+# -- a temperature's zero, bound per call --------------------------------------------------
+
+
+@tm.stage
+def doubled(x: Q[Float[Array, "n"], "'u"], k: float = 2.0) -> Q[Float[Array, "n"], "'u"]:
+    return x * k
+
+
+@tm.pipeline
+def doubled_any(x: Q[Float[Array, "n"], "'u"]) -> Q[Float[Array, "n"], "'u"]:
+    return doubled(x)
+
+
+@pytest.mark.parametrize("run", [lambda x: doubled(x), lambda x: doubled_any(x)], ids=["stage", "pipeline"])
+def test_a_result_that_depends_on_the_zero_of_a_bound_temperature_is_refused_per_call(run: object) -> None:
+    # 10 degC doubled came back as 20 degC: pint refuses degC * 2; 283.15 K * 2 is 293.15 degC.
+    # A pipeline declaring degC got TM371 at check(); a call binding 'u to degC did not
+    with pytest.raises(tm.BodyError) as caught:
+        run(_q([10.0], "degC"))  # type: ignore[operator]
+    assert caught.value.diagnostic.code == "TM371" and caught.value.diagnostic.stage == "doubled"
+    # absolute units, and other dimensions, are what they were
+    assert run(_q([10.0], "K")).magnitude.tolist() == [20.0]  # type: ignore[operator]
+    assert run(_q([10.0], "m")).magnitude.tolist() == [20.0]  # type: ignore[operator]
+
+
+def test_moments_of_temperatures_in_degc_are_checked_and_right() -> None:
+    t = _q([10.0, 20.0, 40.0], "degC")
+    data = np.array([10.0, 20.0, 40.0])
+    got = sl.moments_finalize(sl.moments_update(sl.moments_init(t[0]), t))
+    assert str(got.mean.units) == "degree_Celsius" and float(got.mean.magnitude) == pytest.approx(data.mean())
+    assert float(got.std.magnitude) == pytest.approx(data.std(), rel=1e-6)
+    halves = sl.moments_merge(
+        sl.moments_update(sl.moments_init(t[0]), t[:1]), sl.moments_update(sl.moments_init(t[0]), t[1:])
+    )
+    assert float(sl.moments_finalize(halves).mean.magnitude) == pytest.approx(data.mean())
+    u = _q([50.0, 68.0, 104.0], "degF")
+    co = sl.comoments_finalize(sl.comoments_update(sl.comoments_init(t[0], u[0]), t, u))
+    assert float(co.correlation) == pytest.approx(1.0, abs=1e-6)
+    assert float(co.covariance.magnitude) == pytest.approx(np.cov(data, data * 1.8 + 32, bias=True)[0, 1], rel=1e-5)
+
+    @tm.pipeline
+    def spread(x: Q[Float[Array, "n"], "degC"]) -> Q[Float[Array, ""], "delta_degC"]:
+        return sl.moments_finalize(sl.moments_update(sl.moments_init(sl.mean(x)), x)).std
+
+    assert spread.check().ok  # the empty state's mean was 0 in 'u: TM371 for degC before
+    assert float(spread(t).magnitude) == pytest.approx(data.std(), rel=1e-6)

@@ -113,6 +113,9 @@ class CheckedPlan:
             rigid_units = {**self.rigid_units, **rigid_units}
             graph = self.graph.copy()
             report, resolved = check_graph(graph, self.spec, rigid_units)
+            # absolute vs difference (TM370-TM372) with the units this call binds: a stage
+            # generic in 'u that multiplies, given degC, is wrong only now that 'u is degC
+            report.diagnostics.extend(check_frames(graph, resolved.node_bindings))
             report.raise_for_errors()
             variant = CheckedPlan(self.spec, graph, report, resolved, rigid_units)
             variant.static = self.static
