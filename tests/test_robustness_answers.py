@@ -215,3 +215,35 @@ def test_moments_of_temperatures_in_degc_are_checked_and_right() -> None:
 
     assert spread.check().ok  # the empty state's mean was 0 in 'u: TM371 for degC before
     assert float(spread(t).magnitude) == pytest.approx(data.std(), rel=1e-6)
+
+
+# -- a stream whose state is one array -------------------------------------------------------
+
+
+@tm.stage
+def running_total(total: Q[Float[Array, "c"], "K"], x: Q[Float[Array, "n c"], "K"]) -> Q[Float[Array, "c"], "K"]:
+    return total + x.sum(axis=0)
+
+
+@tm.stage
+def running_sum(
+    total: Q[Float[Array, ""], "delta_degF"], x: Q[Float[Array, "n"], "delta_degF"]
+) -> Q[Float[Array, ""], "delta_degF"]:
+    return total + x.sum()
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_a_stream_state_of_one_array_is_one_field_not_its_rows(channels: int) -> None:
+    # iterated, init=Quantity(zeros(2)) was a state of 2 fields (TM217), zeros(1) a 0-d field
+    rng = np.random.default_rng(channels)
+    data = rng.uniform(0, 40, size=(6, channels)).astype(np.float32)
+    chunks = [_q(data[i : i + 2], "degC") for i in range(0, 6, 2)]
+    got = tm.stream(running_total, chunks, init=_q(np.zeros(channels), "K"))
+    assert str(got.units) == "kelvin" and got.shape == (channels,)
+    assert np.allclose(got.magnitude, (data.astype(np.float64) + 273.15).sum(axis=0), rtol=1e-5)
+
+
+def test_a_stream_state_of_one_scalar_is_a_state_not_a_traceback() -> None:
+    chunks = [_q([5.0], "delta_degC"), _q([6.0], "delta_degC")]
+    got = tm.stream(running_sum, chunks, init=_q(0.0, "delta_degF"))  # 0-d: a TypeError escaped before
+    assert str(got.units) == "delta_degree_Fahrenheit" and float(got.magnitude) == pytest.approx(11.0 * 1.8)

@@ -33,7 +33,7 @@ from ._adapters import adapt_named
 from ._distributed import StreamAcross
 from ._errors import Diagnostic, InputError, TypedMLError, raised_clean, user_location
 from ._records import RecordMismatch
-from ._runtime import split_value
+from ._runtime import QUANTITY_TYPE, split_value
 
 __all__ = ["StreamStats", "npy_chunks", "stream"]
 
@@ -193,10 +193,15 @@ class _Fields:
     def __init__(self, target: Any) -> None:
         self.target = target
         self.spec = getattr(target, "spec", None)
+        self.bare = False  # the initial state was one array, not a record or a tuple of fields
 
     def of(self, init: Any) -> tuple[Any, ...]:
-        """The fields of an initial state: a record's, or an iterable's items."""
+        """The fields of an initial state: a record's, an iterable's items, or one array (or
+        quantity) as the only field (iterated, its rows were taken for fields)."""
         spec = self.spec
+        if _one_value(init):
+            self.bare = True
+            return (init,)
         if spec is None or not spec.data_params:
             return tuple(init)
         record = spec.record(spec.data_params[0])
@@ -213,6 +218,8 @@ class _Fields:
     def record(self, state: tuple[Any, ...]) -> Any:
         """The state as the update returns it (its record, when it returns one)."""
         spec = self.spec
+        if self.bare and len(state) == 1 and (spec is None or spec.output_record is None):
+            return state[0]  # one array in, one array back
         return state if spec is None or spec.output_record is None else spec.pack_outputs(list(state))
 
     def _call(self, fields: tuple[Any, ...], named: dict[str, Any]) -> Any:
@@ -231,6 +238,11 @@ class _Fields:
     def whole(self, fields: tuple[Any, ...]) -> Any:
         """What the target returns for these fields, as it returns it (``finalize``)."""
         return self._call(fields, {})
+
+
+def _one_value(value: Any) -> bool:
+    """Whether ``value`` is one array or quantity (a state of one field), not a collection of fields."""
+    return isinstance(value, QUANTITY_TYPE) or (hasattr(value, "shape") and hasattr(value, "dtype"))
 
 
 def _keep_state(err: Exception, state: Any, stats: StreamStats, rows: int) -> None:
