@@ -362,7 +362,8 @@ def quantile_sketch_query(
     the rank error is at most ``H * n / capacity`` for ``H`` levels in use (deterministic);
     the shifts have random signs, so by Hoeffding it exceeds
     ``2 * sqrt(ln(2 / delta)) * n / capacity`` with probability at most ``delta`` per query
-    (capacity 128, delta = 0.01: 3.6 % of n).
+    (capacity 128, delta = 0.01: 3.6 % of n). A sketch that has seen no finite value answers
+    NaN.
     """
     items = state.items
     levels = items.shape[0]
@@ -372,7 +373,8 @@ def quantile_sketch_query(
     cum = jnp.cumsum(weights[order])
     # the first value whose cumulative weight reaches q * n (a comparison, not a search)
     idx = jnp.argmax(cum[None, :] >= (q * cum[-1])[:, None], axis=1)
-    return values[order][idx]
+    # nothing seen: no quantile (NaN, as moments_finalize gives), not the +inf of an empty slot
+    return jnp.where(cum[-1] > 0, values[order][idx], jnp.nan)
 
 
 # --- reservoir sampling ---------------------------------------------------------------

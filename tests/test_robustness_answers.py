@@ -247,3 +247,13 @@ def test_a_stream_state_of_one_scalar_is_a_state_not_a_traceback() -> None:
     chunks = [_q([5.0], "delta_degC"), _q([6.0], "delta_degC")]
     got = tm.stream(running_sum, chunks, init=_q(0.0, "delta_degF"))  # 0-d: a TypeError escaped before
     assert str(got.units) == "delta_degree_Fahrenheit" and float(got.magnitude) == pytest.approx(11.0 * 1.8)
+
+
+def test_an_empty_quantile_sketch_answers_nan_not_an_infinite_temperature() -> None:
+    key = jax.random.PRNGKey(0)
+    empty = sl.quantile_sketch_init(key, _q(0.0, "degC"), capacity=16)
+    got = sl.quantile_sketch_query(empty, np.array([0.0, 0.5, 1.0], np.float32))
+    assert np.isnan(np.asarray(got.magnitude)).all()  # was +inf degC, a plausible-looking bound
+    seen = sl.quantile_sketch_update(empty, _q([5.0], "degF"))  # -15 degC
+    got = sl.quantile_sketch_query(seen, np.array([0.0, 0.5, 1.0], np.float32))
+    assert np.allclose(np.asarray(got.magnitude), -15.0, atol=1e-4)
