@@ -3,6 +3,8 @@ an internal traceback: each is the right answer (checked against NumPy) or a typ
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -257,3 +259,59 @@ def test_an_empty_quantile_sketch_answers_nan_not_an_infinite_temperature() -> N
     seen = sl.quantile_sketch_update(empty, _q([5.0], "degF"))  # -15 degC
     got = sl.quantile_sketch_query(seen, np.array([0.0, 0.5, 1.0], np.float32))
     assert np.allclose(np.asarray(got.magnitude), -15.0, atol=1e-4)
+
+
+# -- a plain number into a port in percent ---------------------------------------------------
+
+
+@tm.stage
+def in_percent(x: Q[Float[Array, "n"], "percent"]) -> Q[Float[Array, "n"], "percent"]:
+    return x
+
+
+@tm.stage
+def plain_share(x: Float[Array, "n"]) -> Float[Array, "n"]:
+    return x
+
+
+@tm.pipeline
+def share_in_percent(x: Float[Array, "n"]) -> Q[Float[Array, "n"], "percent"]:
+    return in_percent(plain_share(x))
+
+
+@tm.stage
+def in_ppm(x: Q[Float[Array, "n"], "ppm"]) -> Q[Float[Array, "n"], "ppm"]:
+    return x
+
+
+@tm.stage
+def in_degrees(x: Q[Float[Array, "n"], "deg"]) -> Q[Float[Array, "n"], "deg"]:
+    return x
+
+
+@pytest.mark.parametrize(("keep", "unit"), [(in_percent, "percent"), (in_ppm, "ppm"), (in_degrees, "deg")])
+def test_a_plain_number_into_a_port_of_a_scaled_dimensionless_unit_is_asked_not_guessed(
+    keep: object, unit: str
+) -> None:
+    # a plain 0.5 was read as 0.5 percent at a call, but as 50 percent on a pipeline's edge
+    assert share_in_percent(np.array([0.5], np.float32)).magnitude.tolist() == [50.0]
+    with pytest.raises(tm.InputError) as caught:
+        keep(np.array([0.5], np.float32))  # type: ignore[operator]
+    d = caught.value.diagnostic
+    assert d.code == "TM204" and "its own scale" in d.message and "Quantity(x, '')" in (d.hint or "")
+    # said, either way is right
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tm.ConversionWarning)  # deg: the radian as 1 (TM142), said apart
+        as_fraction = keep(tm.get_registry().Quantity(np.array([0.5], np.float32), ""))  # type: ignore[operator]
+    as_given = keep(tm.get_registry().Quantity(np.array([0.5], np.float32), unit))  # type: ignore[operator]
+    scale = float(tm.get_registry().Quantity(1.0, "").to(unit).magnitude)
+    assert as_fraction.magnitude.tolist() == pytest.approx([0.5 * scale], rel=1e-6)
+    assert as_given.magnitude.tolist() == [0.5]
+
+
+def test_a_plain_number_into_a_dimensionless_port_of_scale_one_is_taken_as_it_is() -> None:
+    @tm.stage
+    def keep(x: Q[Float[Array, "n"], "rad"]) -> Q[Float[Array, "n"], "rad"]:
+        return x
+
+    assert keep(np.array([0.5], np.float32)).magnitude.tolist() == [0.5]  # rad is 1 here: nothing to ask

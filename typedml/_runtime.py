@@ -206,6 +206,27 @@ def check_inputs(
                             f"attach the unit: tm.get_registry().Quantity(x, {str(t.unit)!r})",
                         )
                     )
+                elif _convert(UType(registry.dimensionless), expected) not in ((1.0, 0.0), None):
+                    # percent, ppm, degrees: is a plain 0.5 a fraction (50 %, as a plain value
+                    # flowing into this port in a pipeline is converted) or already in percent?
+                    scale = _convert(UType(registry.dimensionless), expected)
+                    problems.append(
+                        _diag(
+                            "TM204",
+                            f"input {port.name!r} of {owner} has no unit; expected {t.unit}, "
+                            "a dimensionless unit of its own scale",
+                            port,
+                            spec,
+                            (
+                                f"expected: {t.describe()}",
+                                f"found: plain {type(original).__name__} (no unit)",
+                                f"a plain number is a fraction: 1 is {scale[0] if scale else 1:g} {t.unit}, as on "
+                                "a pipeline's edges; taken as it is, it would be read in the port's unit",
+                            ),
+                            f"say which: tm.get_registry().Quantity(x, {str(t.unit)!r}) for values in {t.unit}, "
+                            "or tm.get_registry().Quantity(x, '') for fractions",
+                        )
+                    )
             else:
                 conv = _convert(unit, expected)
                 if conv is not None:
