@@ -123,8 +123,8 @@ def _sq_dist(a: Array, b: Array) -> Array:
 
 
 @tm.stage
-def kmeans_init(key: UInt32[Array, "2"], x: Q[Float[Array, "n d"], "'u"], k: int) -> Q[Float[Array, "k d"], "'u"]:
-    """``k`` initial centres drawn from the rows of ``x`` by k-means++ (seeded by ``key``).
+def kmeans_init(key: UInt32[Array, "2"], x: Q[Float[Array, "k+rows d"], "'u"], k: int) -> Q[Float[Array, "k d"], "'u"]:
+    """``k`` initial centres drawn from the rows of ``x`` (at least ``k`` of them) by k-means++ (seeded by ``key``).
 
     Every feature shares the unit ``'u``: distances are only meaningful in one unit.
     """

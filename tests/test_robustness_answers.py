@@ -315,3 +315,25 @@ def test_a_plain_number_into_a_dimensionless_port_of_scale_one_is_taken_as_it_is
         return x
 
     assert keep(np.array([0.5], np.float32)).magnitude.tolist() == [0.5]  # rad is 1 here: nothing to ask
+
+
+# -- a size that the data makes negative -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("run", "name"),
+    [
+        (lambda x: sl.kmeans_init(jax.random.PRNGKey(0), x, k=9), "rows"),  # 9 centres from 5 rows
+        (lambda x: sl.pca_fit(x, k=3), "more"),  # 3 components of 2 features
+    ],
+    ids=["kmeans_init", "pca_fit"],
+)
+def test_a_size_the_data_makes_negative_is_refused_at_the_boundary(run: object, name: str) -> None:
+    # "k+rows" promises at least k rows; 5 rows with k=9 bound rows=-4 and k-means++ repeated
+    # one row as four centres, without a word
+    x = _q(np.arange(10).reshape(5, 2), "m")
+    with pytest.raises(tm.InputError) as caught:
+        run(x)  # type: ignore[operator]
+    d = caught.value.diagnostic
+    assert d.code == "TM220" and f"{name} must be at least 0" in d.message
+    assert len(np.unique(np.asarray(sl.kmeans_init(jax.random.PRNGKey(0), x, k=5).magnitude), axis=0)) == 5

@@ -342,6 +342,19 @@ def _broken_constraints(
                 label = "return value" if port.name == "return" else f"output {port.name!r}"
                 shown = t.dim_str if t is not None else ""
                 implied.append(SizeConstraint(item.term, None, f"the {label} of {spec.name} ({shown!r})"))
+    for name in sorted(store.dims):  # every size is at least 0: "k+rows" with k=9 given 5 rows is rows=-4
+        for port in spec.inputs:
+            t = port.type
+            if (
+                t is not None
+                and name in t.shape_vars
+                and any(
+                    isinstance(i, Dim) and i.term is not None and len(i.term.vars()) > 1 and name in i.term.vars()
+                    for i in t.dims
+                )
+            ):
+                implied.append(SizeConstraint(Lin.var(name), None, f"input {port.name!r} ({t.dim_str!r})"))
+                break
     found: list[Diagnostic] = []
     seen: set[str] = set()
     for c in implied:
