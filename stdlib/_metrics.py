@@ -3,16 +3,22 @@ confusion matrix.
 
 Regression errors are differences: ``mse`` is in ``delta('y)**2``, ``rmse`` and ``mae`` in
 ``delta('y)``, so they convert correctly (an MSE of temperatures in degC is in delta_degC**2).
-Classification stages take integer labels; binary ones treat label 1 as positive.
+Classification stages take integer labels; binary ones take labels 0 and 1 (1 positive), a
+value contract: a label 2 is refused, not counted as negative.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 import typedml as tm
 from typedml import Q
+
+_Binary = Annotated[Int[Array, "n"], tm.Bounded(0, 1)]
+"""Binary labels: 0 or 1 (1 positive)."""
 
 
 @tm.stage
@@ -56,28 +62,28 @@ def _ratio(num: Array, den: Array) -> Array:
 
 
 @tm.stage
-def precision(y: Int[Array, "n"], y_pred: Int[Array, "n"]) -> Float[Array, ""]:
-    """Binary precision ``tp / (tp + fp)`` for positive label 1 (0 when nothing is predicted 1)."""
+def precision(y: _Binary, y_pred: _Binary) -> Float[Array, ""]:
+    """_Binary precision ``tp / (tp + fp)`` for positive label 1 (0 when nothing is predicted 1)."""
     tp, fp, _ = _counts(y, y_pred)
     return _ratio(tp, tp + fp)
 
 
 @tm.stage
-def recall(y: Int[Array, "n"], y_pred: Int[Array, "n"]) -> Float[Array, ""]:
-    """Binary recall ``tp / (tp + fn)`` for positive label 1 (0 when no label is 1)."""
+def recall(y: _Binary, y_pred: _Binary) -> Float[Array, ""]:
+    """_Binary recall ``tp / (tp + fn)`` for positive label 1 (0 when no label is 1)."""
     tp, _, fn = _counts(y, y_pred)
     return _ratio(tp, tp + fn)
 
 
 @tm.stage
-def f1(y: Int[Array, "n"], y_pred: Int[Array, "n"]) -> Float[Array, ""]:
-    """Binary F1 score ``2 tp / (2 tp + fp + fn)`` for positive label 1."""
+def f1(y: _Binary, y_pred: _Binary) -> Float[Array, ""]:
+    """_Binary F1 score ``2 tp / (2 tp + fp + fn)`` for positive label 1."""
     tp, fp, fn = _counts(y, y_pred)
     return _ratio(2 * tp, 2 * tp + fp + fn)
 
 
 @tm.stage
-def roc_auc(y: Int[Array, "n"], score: Q[Float[Array, "n"], "'u"]) -> Float[Array, ""]:
+def roc_auc(y: _Binary, score: Q[Float[Array, "n"], "'u", tm.Finite]) -> Float[Array, ""]:
     """Area under the ROC curve of scores for binary labels (1 positive); dimensionless.
 
     Only the order of the scores matters, so they may carry any unit. Ties count one half
@@ -94,7 +100,7 @@ def roc_auc(y: Int[Array, "n"], score: Q[Float[Array, "n"], "'u"]) -> Float[Arra
 
 
 @tm.stage
-def log_loss(y: Int[Array, "n"], p: Q[Float[Array, "n"], "", tm.Probability], eps: float = 1e-7) -> Float[Array, ""]:
+def log_loss(y: _Binary, p: Q[Float[Array, "n"], "", tm.Probability], eps: float = 1e-7) -> Float[Array, ""]:
     """Mean binary cross-entropy of probabilities ``p`` of label 1 (clipped to [eps, 1-eps])."""
     pc = jnp.clip(p, eps, 1 - eps)
     return -jnp.mean(jnp.where(y == 1, jnp.log(pc), jnp.log1p(-pc)))

@@ -337,3 +337,31 @@ def test_a_size_the_data_makes_negative_is_refused_at_the_boundary(run: object, 
     d = caught.value.diagnostic
     assert d.code == "TM220" and f"{name} must be at least 0" in d.message
     assert len(np.unique(np.asarray(sl.kmeans_init(jax.random.PRNGKey(0), x, k=5).magnitude), axis=0)) == 5
+
+
+# -- binary metrics given labels that are not 0 or 1 -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        lambda y: sl.precision(y, np.array([1, 1], np.int32)),
+        lambda y: sl.recall(y, np.array([1, 1], np.int32)),
+        lambda y: sl.f1(y, np.array([1, 1], np.int32)),
+        lambda y: sl.log_loss(y, np.array([0.5, 0.5], np.float32)),
+        lambda y: sl.roc_auc(y, _q([0.1, 0.5], "m")),
+    ],
+    ids=["precision", "recall", "f1", "log_loss", "roc_auc"],
+)
+def test_binary_metrics_refuse_labels_other_than_0_and_1(metric: object) -> None:
+    # a label 3 was counted as negative: log_loss([3], 0.5) was log 2, precision 0.0
+    with pytest.raises(tm.InputError) as caught:
+        metric(np.array([0, 3], np.int32))  # type: ignore[operator]
+    assert caught.value.diagnostic.code == "TM214" and caught.value.diagnostic.port == "y"
+    assert np.isfinite(float(metric(np.array([0, 1], np.int32))))  # type: ignore[operator, arg-type]
+
+
+def test_roc_auc_of_a_nan_score_is_refused_not_zero() -> None:
+    with pytest.raises(tm.InputError) as caught:  # it was 0.0, a perfectly wrong classifier
+        sl.roc_auc(np.array([0, 1], np.int32), _q([np.nan, 0.5], "m"))
+    assert caught.value.diagnostic.port == "score"
