@@ -761,4 +761,15 @@ def _traced_call_key(
         types.append(str(cast(object, tree)))
     if not traced:
         return None
-    return (id(spec), tuple(sorted((k, repr(v)) for k, v in static.items())), tuple(types))
+    return (id(spec), tuple(sorted((k, _static_key(v)) for k, v in static.items())), tuple(types))
+
+
+def _static_key(value: Any) -> object:
+    """A static value as a key: itself (with its type) when hashable, so two values with the same
+    ``repr`` stay apart; else its ``repr``."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", repr(value))
+    kind: type[object] = type(cast(object, value))
+    return (kind, value)
