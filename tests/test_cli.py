@@ -246,3 +246,38 @@ def test_a_failure_inside_typedml_is_tm403_naming_the_target_and_the_error(capsy
         "nothing in it was checked"
     )
     assert "ValueError: broken on 'some_module.py'" in capsys.readouterr().err  # the traceback
+
+
+VARIANTS = """
+from jaxtyping import Array, Float
+import typedml as tm
+from typedml import Q
+
+@tm.stage
+def speed(d: Q[Float[Array, "n"], "m"], t: Q[Float[Array, "n"], "s"]) -> Q[Float[Array, "n"], "m/s"]:
+    return d / t
+
+def make(unit: str):
+    @tm.pipeline
+    def pace(d: Q[Float[Array, "n"], "m"], t: Q[Float[Array, "n"], unit]) -> Q[Float[Array, "n"], "m/s"]:
+        return speed(d, t)
+    return pace
+
+PIPELINES = {"ok": make("ms"), "wrong": make("kg")}
+VARIANTS = [make("s"), make("h")]
+"""
+
+
+def test_pipelines_held_in_a_module_level_dict_or_list_are_checked(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "cli_variants_mod.py", VARIANTS)
+    status, out, _ = run(capsys, "check", "cli_variants_mod.py", "--format", "json")
+    document = json.loads(out)
+    assert status == 1
+    assert document["pipelines"] == [
+        "cli_variants_mod:PIPELINES['ok']",
+        "cli_variants_mod:PIPELINES['wrong']",
+        "cli_variants_mod:VARIANTS[0]",
+        "cli_variants_mod:VARIANTS[1]",
+    ]
+    assert [d["code"] for d in document["diagnostics"]] == ["TM102"]  # the kg variant, and only it

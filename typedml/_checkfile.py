@@ -117,7 +117,7 @@ def check_source(
             report.skipped = True
             diagnostics.append(_skipped(Location(file, 1), f"`{EXCLUDE_FLAG} = True`"))
             return _finish(report)
-        found = list(find_objects(module, stages=True))
+        found = list(find_objects(module, stages=True, containers=True))
         # pipelines first: their stage bodies are evaluated together, in one abstract trace,
         # and the stages' own checks then find them done
         found.sort(key=lambda f: not isinstance(f.obj, Pipeline))

@@ -242,12 +242,33 @@ def _deepest_frame(tb: TracebackType | None, path: Path) -> tuple[str, int] | No
     return found
 
 
-def find_objects(module: ModuleType, *, stages: bool = False, seen: set[int] | None = None) -> Iterator[Found]:
-    """Pipelines (and stages) bound at module level and defined in ``module`` itself, once each."""
+def find_objects(
+    module: ModuleType, *, stages: bool = False, seen: set[int] | None = None, containers: bool = False
+) -> Iterator[Found]:
+    """Pipelines (and stages) bound at module level and defined in ``module`` itself, once each.
+
+    With ``containers``, also those held in a module-level ``dict``, ``list`` or ``tuple`` (one
+    level down: ``PIPELINES["daily"]``, ``VARIANTS[2]``), named by their key or index.
+    """
     seen = set() if seen is None else seen
     kinds: tuple[type, ...] = (Pipeline, Stage) if stages else (Pipeline,)
     namespace: dict[str, object] = vars(module)
-    for attr, value in list(namespace.items()):
+    entries: list[tuple[str, object]] = list(namespace.items())
+    if containers:
+        for attr, value in list(namespace.items()):
+            if attr.startswith("__"):
+                continue
+            held: list[tuple[str, object]] = []
+            if isinstance(value, dict):
+                mapping = cast("dict[object, object]", value)
+                held = [(f"{attr}[{key!r}]", v) for key, v in list(mapping.items())]
+            elif isinstance(value, list | tuple):
+                sequence: list[object] = list(cast("list[object]", value))
+                held = [(f"{attr}[{i}]", v) for i, v in enumerate(sequence)]
+            for name, held_value in held:
+                if isinstance(held_value, kinds):
+                    entries.append((name, cast(object, held_value)))
+    for attr, value in entries:
         if id(value) in seen or not isinstance(value, kinds):
             continue
         obj = cast("Pipeline[..., Any] | Stage[..., Any]", value)

@@ -204,7 +204,7 @@ def _check_target(request: Request) -> Outcome:
         outcome.package_files = [
             str(p) for d in package_dirs for p in iter_python_files(Path(d)) if p.name != "__init__.py"
         ]
-    for found in find_objects(module, stages=request.stages):
+    for found in find_objects(module, stages=request.stages, containers=True):
         if isinstance(found.obj, Pipeline):
             outcome.pipelines.append(found.qualname)
         else:
