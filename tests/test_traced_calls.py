@@ -177,8 +177,10 @@ def test_a_plain_tuple_of_arrays_is_checked_position_by_position() -> None:
     assert type(out) is tuple and len(out) == 2  # a plain tuple, as declared
     np.testing.assert_allclose(np.asarray(out[0].to("mm").magnitude), [0.0, 2000.0, 4000.0])
     assert str(out[0].units) == "millimeter" and out[1].dtype == jnp.int32
-    with pytest.raises(tm.InputError):
+    with pytest.raises(tm.InputError) as info:
         join.as_pipeline()([jnp.ones(2), jnp.ones(2, jnp.int32)])  # a list is not the declared tuple
+    assert info.value.code == "TM235" and info.value.diagnostic.port == "pair"
+    assert "is a list, not a tuple of 2" in str(info.value) and "pass a tuple of 2" in str(info.value)
 
 
 def test_containers_that_stay_opaque_are_said_to_be_unchecked() -> None:
@@ -227,3 +229,24 @@ def test_an_edge_whose_dtype_was_unverified_is_checked_on_the_call() -> None:
     assert [d.code for d in chain.check().warnings] == ["TM150"]  # may not match: said before data
     err = _refused(chain, jnp.ones(3))
     assert err.diagnostic.stage == "need32" and "expected Float32, found float16" in str(err)
+
+
+@tm.stage
+def stretch(x: Float[Array, "n"], k: int) -> Float[Array, "n+k"]:
+    extra = 1 if x.shape[0] == 3 else k  # at n=3 one element whatever k is: right for k=1 only
+    return jnp.concatenate([x, jnp.zeros(extra, x.dtype)])
+
+
+def test_a_call_of_the_same_types_under_another_static_size_is_checked_anew() -> None:
+    @tm.pipeline
+    def by_one(x: Float[Array, "n"]) -> Float[Array, "_"]:
+        return stretch(x, k=1)
+
+    @tm.pipeline
+    def by_two(x: Float[Array, "n"]) -> Float[Array, "_"]:  # "_": only the stage's check can refuse
+        return stretch(x, k=2)
+
+    assert by_one.check().ok and by_two.check().ok  # the body check samples other sizes
+    assert by_one(jnp.ones(3)).shape == (4,)  # passed, and remembered: (3,) in, (4,) out
+    err = _refused(by_two, jnp.ones(3))  # the same types in and out, but k=2 declares (5,)
+    assert err.diagnostic.stage == "stretch" and "found: shape (4,)" in str(err)

@@ -64,7 +64,7 @@ class Record:
         """
         if self.plain:
             if not isinstance(value, tuple) or len(cast("tuple[Any, ...]", value)) != len(self.fields):
-                raise RecordMismatch(where, f"a tuple of {len(self.fields)}", _type_name(cast(object, value)))
+                raise RecordMismatch(where, f"tuple of {len(self.fields)}", _type_name(cast(object, value)))
             parts = list(cast("tuple[Any, ...]", value))
         elif isinstance(value, self.cls):
             parts = [getattr(value, name) for name, _ in self.fields]
