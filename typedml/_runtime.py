@@ -18,7 +18,18 @@ from ._angles import angle_assumption, angle_hint, say
 from ._errors import BodyError, Diagnostic, InputError, Location, user_location
 from ._lru import LRU
 from ._quantity import Quantity
-from ._shapes import Conflict, Dim, Lin, SeqItem, ShapeStore, SizeConstraint, Variadic, evaluate_size, namespaced
+from ._shapes import (
+    Conflict,
+    Dim,
+    Lin,
+    SeqItem,
+    ShapeStore,
+    SizeConstraint,
+    Variadic,
+    evaluate_size,
+    expr_names,
+    namespaced,
+)
 from ._source import silenced
 from ._spec import Port, Spec, static_sizes
 from ._traced import is_tracer
@@ -506,6 +517,11 @@ def _evaluated_sizes(port: Port, shape: tuple[int, ...], spec: Spec, owner: str,
     """TM206 for an axis declared in a form the size algebra does not represent (``n**m``,
     ``n-n%4``: unverified before data, TM151), evaluated once the sizes it names are bound."""
     assert port.type is not None
+
+    def size(name: str) -> int | None:
+        bound = store.resolve(Lin.var(name))
+        return bound.const if bound.is_const else None
+
     items = port.type.dims
     found: list[Diagnostic] = []
     after_variadic = False
@@ -518,15 +534,10 @@ def _evaluated_sizes(port: Port, shape: tuple[int, ...], spec: Spec, owner: str,
         axis = len(shape) - (len(items) - i) if after_variadic else i
         if not 0 <= axis < len(shape):
             continue
-
-        def size(name: str) -> int | None:
-            bound = store.resolve(Lin.var(name))
-            return bound.const if bound.is_const else None
-
         want = evaluate_size(item.text, size)
         if want is None or want == shape[axis] or (item.broadcast and shape[axis] == 1):
             continue
-        names = sorted(_names_in(item.text))
+        names = sorted(expr_names(item.text, called=False))
         sizes = ", ".join(f"{n}={size(n)}" for n in names)
         what = port.name if port.name.startswith("return value") else f"input {port.name!r}"
         found.append(
@@ -542,17 +553,6 @@ def _evaluated_sizes(port: Port, shape: tuple[int, ...], spec: Spec, owner: str,
             )
         )
     return found
-
-
-def _names_in(text: str) -> set[str]:
-    import ast
-
-    try:
-        tree = ast.parse(text.lstrip("#*?_"), mode="eval")
-    except SyntaxError:
-        return set()
-    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - calls
 
 
 def _shape_diag(
@@ -648,17 +648,20 @@ def check_stage_call(
     except InputError as err:
         notes = tuple(str(d.message) for d in err.diagnostics) + tuple(n for d in err.diagnostics for n in d.notes)
         given = outputs is None
-        hint = (
-            "a stage upstream returned something its signature does not pin down (an unverified "
-            "edge): check the warnings of `check()`"
-            if given
-            else "the body returned (or was given) something its signature does not declare; "
-            "`stage.check()` shows what it computes"
-        )
         if kind == "pipeline":
             hint = (
                 "the pipeline returns something its signature does not declare at these sizes (an edge "
                 "`check()` marked unverified): fix the declaration or the stage that computes it"
+            )
+        elif given:
+            hint = (
+                "a stage upstream returned something its signature does not pin down (an unverified "
+                "edge): check the warnings of `check()`"
+            )
+        else:
+            hint = (
+                "the body returned (or was given) something its signature does not declare; "
+                "`stage.check()` shows what it computes"
             )
         raise BodyError(
             Diagnostic(
@@ -690,11 +693,7 @@ def traced_calls_checked(
         spec: Spec = data["spec"]
         if data["kind"] == "stage" and not getattr(data.get("callee"), "host", False):
             outputs = tuple(result) if spec.output_tuple is not None else (result,)
-            static: Mapping[str, Any] = data.get("static") or {}
-            key = _traced_call_key(spec, static, kwargs, outputs)
-            if key is not None and _PASSED.get(key) is not spec:
-                check_stage_call(node, spec, kwargs, outputs, data.get("location"), static)
-                _PASSED[key] = spec  # held: its id stays its own while the entry lives
+            _check_traced_once(node, spec, kwargs, outputs, data.get("location"), data.get("static") or {})
         if observe is not None:
             observe(node, kwargs, result)
 
@@ -712,12 +711,8 @@ def traced_outputs_checked(
     def run(*args: Any) -> tuple[Any, ...]:
         out = fn(*args)
         kwargs = {p.name: a for p, a in zip(spec.inputs, args, strict=False)}
-        key = _traced_call_key(spec, static, kwargs, out)
-        if key is None and _eager([*kwargs.values(), *out]):  # a debug run: checked as it runs
-            check_stage_call(spec.name, spec, kwargs, tuple(out), spec.location, static, kind="pipeline")
-        elif key is not None and _PASSED.get(key) is not spec:
-            check_stage_call(spec.name, spec, kwargs, tuple(out), spec.location, static, kind="pipeline")
-            _PASSED[key] = spec
+        # a debug run is eager and checks stages as it goes; its pipeline's outputs are checked here
+        _check_traced_once(spec.name, spec, kwargs, tuple(out), spec.location, static, kind="pipeline", eager=True)
         return out
 
     run.__name__ = getattr(fn, "__name__", spec.name)
@@ -725,25 +720,44 @@ def traced_outputs_checked(
     return run
 
 
-def _eager(values: Sequence[Any]) -> bool:
-    """Whether no value is a JAX tracer (an eager run, with concrete shapes)."""
-    import jax
+def _check_traced_once(
+    node: str,
+    spec: Spec,
+    kwargs: dict[str, Any],
+    outputs: tuple[Any, ...],
+    location: Location | None,
+    static: Mapping[str, Any],
+    kind: str = "stage",
+    eager: bool = False,
+) -> None:
+    """:func:`check_stage_call` while JAX traces a call, once per (spec, static configuration,
+    types); never with symbolic sizes; for an eager call (no tracer) only with ``eager``, every time."""
+    key = _traced_call_key(spec, static, kwargs, outputs)
+    if key is _SYMBOLIC or (key is _EAGER and not eager):
+        return
+    if key is not _EAGER and _PASSED.get(key) is spec:
+        return
+    check_stage_call(node, spec, kwargs, outputs, location, static, kind=kind)
+    if key is not _EAGER:
+        _PASSED[key] = spec  # held: its id stays its own while the entry lives
 
-    return not any(is_tracer(leaf) for leaf in jax.tree_util.tree_leaves(list(values)))
 
-
-# Stage calls whose traced check passed, by (the spec's id, static configuration, the types of
-# what it was given and returned): a stage called many times with the same shapes is checked
+# Stage calls whose traced check passed, by (the spec's id, the sizes its static configuration
+# sets, the types of what it was given and returned): a stage called many times with the same shapes is checked
 # once. The value is the spec itself, compared by identity on a hit.
 _PASSED: LRU[tuple[object, ...], Spec] = LRU(1024)
 
 
+_SYMBOLIC: tuple[object, ...] = ("symbolic",)
+_EAGER: tuple[object, ...] = ("eager",)
+
+
 def _traced_call_key(
     spec: Spec, static: Mapping[str, Any], kwargs: Mapping[str, Any], outputs: Sequence[Any]
-) -> tuple[object, ...] | None:
-    """The key of a traced stage call, or None when it is not one to check: no value is a JAX
-    tracer (an eager run checks on its own), or a shape holds a symbolic size (a check that
-    evaluates a pipeline for every size: each body was checked on its own)."""
+) -> tuple[object, ...]:
+    """The key of a traced call; :data:`_SYMBOLIC` when a shape holds a symbolic size (a check
+    that evaluates a pipeline for every size: each body was checked on its own), :data:`_EAGER`
+    when no value is a JAX tracer (a debug run, which checks as it goes)."""
     import jax
 
     types: list[object] = []
@@ -755,21 +769,12 @@ def _traced_call_key(
             if shape is None:
                 continue
             if not all(type(d) is int for d in shape):
-                return None
+                return _SYMBOLIC
             traced = traced or is_tracer(leaf)
             types.append((name, tuple(shape), str(getattr(leaf, "dtype", ""))))
         types.append(str(cast(object, tree)))
     if not traced:
-        return None
-    return (id(spec), tuple(sorted((k, _static_key(v)) for k, v in static.items())), tuple(types))
-
-
-def _static_key(value: Any) -> object:
-    """A static value as a key: itself (with its type) when hashable, so two values with the same
-    ``repr`` stay apart; else its ``repr``."""
-    try:
-        hash(value)
-    except TypeError:
-        return ("repr", repr(value))
-    kind: type[object] = type(cast(object, value))
-    return (kind, value)
+        return _EAGER
+    # the check reads static configuration only through the sizes it sets (axes named after it)
+    sizes = tuple(sorted(static_sizes(spec, spec.defaults | dict(static)).items()))
+    return (id(spec), sizes, tuple(types))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -404,18 +405,31 @@ def item_vars(items: Sequence[Item]) -> set[str]:
         if isinstance(item, Dim) and item.term is not None:
             names.update(item.term.vars())
         elif isinstance(item, Dim):
-            names.update(_expr_names(item.text))
+            names.update(expr_names(item.text))
         elif isinstance(item, Variadic) and item.name is not None:
             names.add(item.name)
     return names
 
 
-def _expr_names(text: str) -> set[str]:
-    try:
-        tree = ast.parse(text.lstrip("#"), mode="eval")
-    except SyntaxError:
+def expr_names(text: str, *, called: bool = True) -> set[str]:
+    """The names an axis expression uses; without ``called``, not those it calls (``max``)."""
+    tree = _parsed(text)
+    if tree is None:
         return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    if not called:
+        names -= {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    return names
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> ast.expr | None:
+    """An axis expression as a Python expression (its leading ``#*?_`` markers aside), or None
+    when it is not one; parsed once per text (a call may evaluate it on every check)."""
+    try:
+        return ast.parse(text.lstrip("#*?_"), mode="eval").body
+    except SyntaxError:
+        return None
 
 
 # --- unification -----------------------------------------------------------------------
@@ -829,20 +843,13 @@ def namespaced(items: Sequence[Item], prefix: str, fresh: Callable[[], str]) -> 
 
 def valid_expr(text: str) -> bool:
     """Whether an axis expression parses as Python (its leading ``#*?_`` markers aside)."""
-    try:
-        ast.parse(text.lstrip("#*?_"), mode="eval")
-    except SyntaxError:
-        return False
-    return True
+    return _parsed(text) is not None
 
 
 def divides_by_zero(text: str) -> bool:
     """Whether an axis expression divides (``//``, ``%``, ``/``) by a constant that is zero."""
-    try:
-        tree = ast.parse(text.lstrip("#*?_"), mode="eval")
-    except SyntaxError:
-        return False
-    return any(
+    tree = _parsed(text)
+    return tree is not None and any(
         isinstance(node, ast.BinOp)
         and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.Div))
         and _constant(node.right) == 0
@@ -854,9 +861,8 @@ def evaluate_size(text: str, size: Callable[[str], int | None]) -> int | None:
     """The value of an axis expression the size algebra does not represent (``n**m``,
     ``n-n%4``, ``max(n, 1)``) once every size it names is known (``size(name)``), as jaxtyping
     evaluates it; None when a size is unknown or the expression is not whole-number arithmetic."""
-    try:
-        tree = ast.parse(text.lstrip("#*?_"), mode="eval").body
-    except SyntaxError:
+    tree = _parsed(text)
+    if tree is None:
         return None
     ops: dict[type[ast.operator], Callable[[int, int], int]] = {
         ast.Add: lambda a, b: a + b,
@@ -903,11 +909,10 @@ def evaluate_size(text: str, size: Callable[[str], int | None]) -> int | None:
 
 def divides_truly(text: str) -> bool:
     """Whether an axis expression uses true division (``n/2``), which gives no whole size."""
-    try:
-        tree = ast.parse(text.lstrip("#*?_"), mode="eval")
-    except SyntaxError:
-        return False
-    return any(isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) for node in ast.walk(tree))
+    tree = _parsed(text)
+    return tree is not None and any(
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) for node in ast.walk(tree)
+    )
 
 
 def _constant(node: ast.expr) -> int | None:

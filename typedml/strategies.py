@@ -35,7 +35,7 @@ from ._elements import elements_within as elements_within
 from ._errors import StageDefinitionError, TypedMLError
 from ._records import RecordMismatch
 from ._refine import resolve
-from ._shapes import Anon, Dim, Item, Lin, SizeConstraint, Variadic
+from ._shapes import Anon, Dim, Item, Lin, SizeConstraint, Variadic, evaluate_size, expr_names
 from ._spec import Port, Spec, parse_spec, static_sizes
 from ._targets import convertible_units, spec_of
 from ._units import OffsetUnitError, UnitParseError, UType, conversion, get_registry, parse_unit_expr
@@ -198,18 +198,8 @@ def _variables(ports: Sequence[Port]) -> tuple[set[str], set[str]]:
                 if item.name is not None:
                     variadic.add(item.name)
             elif isinstance(item, Dim):
-                single |= set(item.term.vars()) if item.term is not None else _expr_names(item.text)
+                single |= set(item.term.vars()) if item.term is not None else expr_names(item.text)
     return single, variadic
-
-
-def _expr_names(text: str) -> set[str]:
-    import ast
-
-    try:
-        tree = ast.parse(text.lstrip("#"), mode="eval")
-    except SyntaxError:
-        return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
 def _unit_variables(ports: Sequence[Port]) -> set[str]:
@@ -272,8 +262,10 @@ def _size_of(draw: st.DrawFn, item: Dim, sizes: Mapping[str, Any]) -> int:
     if item.term is not None:
         size = item.term.substitute(lambda v: Lin.fixed(sizes[v])).const
     else:
-        names = {n: sizes[n] for n in _expr_names(item.text)}
-        size = int(eval(item.text.lstrip("#"), {"__builtins__": {}}, names))  # jaxtyping evaluates it the same way
+        found = evaluate_size(item.text, sizes.get)  # as jaxtyping evaluates it, and each call checks it
+        if found is None:
+            reject()
+        size = found
     if size < 0:
         reject()
     if item.broadcast and draw(st.booleans()):
